@@ -1,0 +1,101 @@
+"""The mystery-shopping application: ``create_app`` builds it in a few named steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides defaults and environment (tests pass one)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+
+    from .models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Make SQLite safe for a small server: WAL for concurrent readers, waits, and real foreign keys."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from .shopper.views import bp as shopper_bp
+    from .health import bp as health_bp
+
+    # The shopper form checks its CSRF token itself, so a stale token re-shows the
+    # form with every answer kept instead of failing the whole request.
+    csrf.exempt(shopper_bp)
+    app.register_blueprint(shopper_bp)
+    app.register_blueprint(health_bp)
+    for optional in ("survey.auth.views", "reports.views", "survey.hq.views"):
+        try:
+            module = __import__(optional, fromlist=["bp"])
+        except ModuleNotFoundError as exc:
+            if exc.name != optional:
+                raise
+            continue
+        app.register_blueprint(module.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    def render(code: int, title: str, message: str):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    app.register_error_handler(400, lambda e: render(400, "Bad request", getattr(e, "description", "")))
+    app.register_error_handler(404, lambda e: render(404, "Not found", "There is nothing at this address. Check the link you were sent."))
+    app.register_error_handler(405, lambda e: render(405, "Not allowed", "This page can't be used that way."))
+    app.register_error_handler(413, lambda e: render(413, "Too large", "What you sent is too large. Go back, choose a smaller photo and send again; your answers are still on the form."))
+    app.register_error_handler(429, lambda e: render(429, "Too many attempts", "Too many attempts. Wait a minute and try again."))
+    app.register_error_handler(500, lambda e: render(500, "Something went wrong", "Something went wrong on our side. Nothing you sent was lost; try again in a moment."))
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.template_filter("pct")
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value * 100:.1f} %"

@@ -1,0 +1,288 @@
+"""YAML text → validated checklist or standards, with every error located by file, line and path.
+
+PyYAML's plain ``load`` forgets where a value came from, so the document is
+composed into nodes first and built by hand, keeping each path's line. The
+same walk catches YAML 1.1's surprises (bare ``no`` is ``False``, ``4:00`` is
+240, ``2026-01-01`` is a date) where the author meant text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from . import rules
+from .schema import QUESTION_TYPES, Checklist, StandardsFile
+
+Path_ = tuple[str | int, ...]
+
+#: Keys whose value is legitimately a YAML boolean.
+BOOL_KEYS = {"required", "allow_na", "scored", "critical", "retired"}
+#: Places where a bare yes/no means the answer "yes"/"no" (SPEC §3).
+ANSWER_PLACES = {("pass_on",), ("show_if", "equals"), ("show_if", "in")}
+
+KNOWN_KEYS = sorted(
+    {
+        "slug", "title", "channel", "language", "on_critical_fail", "help", "sections", "key",
+        "weight", "show_if", "questions", "text", "type", "required", "standard", "critical",
+        "comment", "allow_na", "scored", "pass_on", "min", "max", "labels", "options", "label",
+        "score", "unit", "bands", "question", "equals", "in", "above", "below", "description",
+        "retired", "standards",
+    }
+)
+
+
+@dataclass(frozen=True)
+class LoadError:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ChecklistError(Exception):
+    """A file was refused; ``errors`` lists every problem found, in file order."""
+
+    def __init__(self, errors: list[LoadError]):
+        self.errors = sorted(errors, key=lambda e: (e.file, e.line or 0, e.path))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def format_path(path: Path_) -> str:
+    """Spell a path as the SPEC does: ``sections[2].questions[0].weight``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Builder:
+    """Build plain data from YAML nodes, remembering each path's line."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.lines: dict[Path_, int] = {}
+        self.errors: list[LoadError] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def error(self, path: Path_, message: str, line: int | None = None) -> None:
+        self.errors.append(LoadError(self.filename, line or self.line_of(path), format_path(path), message))
+
+    def line_of(self, path: Path_) -> int | None:
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in self.lines:
+                return self.lines[path[:cut]]
+        return None
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.error(path, "a key must be plain text", key_node.start_mark.line + 1)
+                    continue
+                key = self.constructor.construct_object(key_node)
+                if isinstance(key, bool):
+                    key = key_node.value  # `yes: ...` as a label key; keep the author's text
+                child = path + (key,)
+                self.lines[child] = key_node.start_mark.line + 1
+                if key in result:
+                    self.error(child, "this key is given twice")
+                    continue
+                result[key] = self.build(value_node, child)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        value = self.constructor.construct_object(node)
+        if node.style is not None:  # quoted or block text: exactly what was written
+            return value
+        where = _answer_place(path)
+        if isinstance(value, bool):
+            if where:
+                return "yes" if value else "no"
+            if path and path[-1] in BOOL_KEYS:
+                return value
+            self.error(path, f"YAML reads {node.value} as true/false; put it in quotes ('{node.value}') if you mean the text")
+            return node.value
+        if isinstance(value, date):
+            self.error(path, f"YAML reads {node.value} as a date; put it in quotes ('{node.value}')")
+            return node.value
+        if isinstance(value, (int, float)) and ":" in node.value:
+            self.error(path, f"YAML reads {node.value} as the number {value}; put it in quotes ('{node.value}')")
+            return node.value
+        return value
+
+
+def _answer_place(path: Path_) -> bool:
+    tail = tuple(p for p in path[-3:] if not isinstance(p, int))
+    return any(tail[-len(place):] == place for place in ANSWER_PLACES) and (
+        path[-1] == "pass_on" or "show_if" in path
+    )
+
+
+def parse_yaml(text: str, filename: str) -> tuple[Any, _Builder]:
+    """Parse YAML text into plain data plus a builder holding lines and errors."""
+    builder = _Builder(filename)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        builder.errors.append(LoadError(filename, mark.line + 1 if mark else None, "", f"not valid YAML: {problem}"))
+        return None, builder
+    if node is None:
+        builder.errors.append(LoadError(filename, 1, "", "the file is empty"))
+        return None, builder
+    return builder.build(node, ()), builder
+
+
+def _pydantic_errors(exc: ValidationError, builder: _Builder) -> None:
+    for err in exc.errors():
+        loc = _strip_tags(err["loc"])
+        kind = err["type"]
+        msg = err["msg"]
+        if kind == "extra_forbidden":
+            msg = _unknown_key_message(loc, builder)
+        elif kind == "missing":
+            msg = "required key missing"
+        elif kind == "union_tag_not_found":
+            loc = loc + ("type",)
+            msg = "required key missing; one of " + ", ".join(QUESTION_TYPES)
+        elif kind == "union_tag_invalid":
+            loc = loc + ("type",)
+            msg = f"'{err['input'].get('type')}' is not a question type; use one of " + ", ".join(QUESTION_TYPES)
+        elif kind == "greater_than":
+            msg = f"must be > {err['ctx']['gt']}"
+        elif kind == "string_pattern_mismatch" and loc[-1:] == ("language",):
+            msg = "must be a language code such as en or de"
+        else:
+            msg = msg.replace("Value error, ", "").replace("Input should be", "must be")
+            msg = msg.replace("Input should have", "must have").replace("String should have", "must have")
+            msg = msg.replace("List should have", "must have")
+            msg = msg[:1].lower() + msg[1:]
+        builder.error(loc, msg)
+
+
+def _unknown_key_message(loc: Path_, builder: _Builder) -> str:
+    name = str(loc[-1])
+    if name in KNOWN_KEYS:
+        parent = _get(builder, loc[:-1])
+        kind = parent.get("type") if isinstance(parent, dict) else None
+        return f"'{name}' is not allowed on a {kind} question" if kind else f"'{name}' is not allowed here"
+    hint = difflib.get_close_matches(name, KNOWN_KEYS, n=1)
+    return "unknown key" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+
+
+def _get(builder: _Builder, loc: Path_) -> Any:
+    data = builder.data
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _strip_tags(loc: tuple) -> Path_:
+    """Drop pydantic's union tags and function names so the path matches the file."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (part in QUESTION_TYPES or part.startswith("function-")):
+            if out and isinstance(out[-1], int):
+                continue
+        if part == "choice,multi":
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """Hash canonical content; key order in the file must not matter."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def kind_of(data: Any) -> str:
+    """Tell a standards catalogue from a checklist by its top-level key."""
+    return "standards" if isinstance(data, dict) and "standards" in data else "checklist"
+
+
+def load_standards_text(text: str, filename: str) -> StandardsFile:
+    """Validate a standards catalogue; raise ChecklistError listing every problem."""
+    data, builder = parse_yaml(text, filename)
+    builder.data = data
+    result = None
+    if data is not None and not builder.errors:
+        try:
+            result = StandardsFile.model_validate(data)
+        except ValidationError as exc:
+            _pydantic_errors(exc, builder)
+    if result is not None:
+        seen: set[str] = set()
+        for i, std in enumerate(result.standards):
+            if std.key in seen:
+                builder.error(("standards", i, "key"), f"'{std.key}' is used twice")
+            seen.add(std.key)
+    if builder.errors or result is None:
+        raise ChecklistError(builder.errors)
+    return result
+
+
+def load_checklist_text(text: str, filename: str, standards: dict[str, bool]) -> Checklist:
+    """Validate a checklist against the standards catalogue (key → retired).
+
+    Raise ChecklistError listing every problem, YAML, field and cross-reference
+    alike, so an author fixes a file in one pass.
+    """
+    data, builder = parse_yaml(text, filename)
+    builder.data = data
+    if data is None:
+        raise ChecklistError(builder.errors)
+    if not isinstance(data, dict):
+        builder.error((), "a checklist file is a mapping with slug, title, channel and sections")
+        raise ChecklistError(builder.errors)
+    result = None
+    try:
+        result = Checklist.model_validate(data)
+    except ValidationError as exc:
+        _pydantic_errors(exc, builder)
+    if result is not None:
+        for path, message in rules.check(result, standards):
+            builder.error(path, message)
+    if builder.errors or result is None:
+        raise ChecklistError(builder.errors)
+    return result
+
+
+def load_checklist_data(content: dict[str, Any]) -> Checklist:
+    """Rebuild a checklist from stored canonical content (already validated when published)."""
+    return Checklist.model_validate(content)
+
+
+def dump_yaml(content: dict[str, Any]) -> str:
+    """Write canonical content as YAML that loads back to the same content."""
+    return yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
+
+
+def read_file(path: str | Path) -> tuple[str, str]:
+    """Return ``(text, display name)`` for a checklist path."""
+    p = Path(path)
+    return p.read_text(encoding="utf-8"), p.name

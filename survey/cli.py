@@ -1,0 +1,139 @@
+"""Command-line interface (SPEC §5): ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import catalogue
+from .extensions import db
+from .models import Branch, Checklist, Region, Role, User
+from .submissions import create_assignments, get_or_create_wave
+
+checklist_cli = AppGroup("checklist", help="Validate, import and export checklist files.")
+user_cli = AppGroup("user", help="Manage staff accounts.")
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def shopper_url(token: str) -> str:
+    return f"{current_app.config['SURVEY_BASE_URL']}/s/{token}"
+
+
+@checklist_cli.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def checklist_validate(paths):
+    """Validate checklist and standards files; list every error and exit 1 if any."""
+    parsed, errors = catalogue.validate_paths(list(paths))
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''}; nothing imported.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(parsed)} file{'s' if len(parsed) != 1 else ''} valid.")
+
+
+@checklist_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def checklist_import(paths):
+    """Validate files and publish new versions; unchanged content publishes nothing."""
+    outcomes, errors = catalogue.import_paths(list(paths))
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''}; nothing imported.", err=True)
+        sys.exit(1)
+    for outcome in outcomes:
+        click.echo(str(outcome))
+
+
+@checklist_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
+def checklist_export(slug, output):
+    """Write the latest version of a checklist as YAML that imports back unchanged."""
+    text = catalogue.export_yaml(slug)
+    if text is None:
+        fail(f"no checklist with slug '{slug}'")
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("assign")
+@click.option("--checklist", "slug", required=True, help="Checklist slug, e.g. store-visit.")
+@click.option("--branch", "code", required=True, help="Branch code, e.g. BR-014.")
+@click.option("--count", default=1, type=click.IntRange(1, 1000), show_default=True)
+@click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day of the window (default: in 30 days).")
+@click.option("--not-before", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day of the window (default: today).")
+@click.option("--wave", help="Name of the wave these links belong to.")
+def assign(slug, code, count, due, not_before, wave):
+    """Create assignments and print one shopper URL per line."""
+    checklist = db.session.scalar(db.select(Checklist).filter_by(slug=slug))
+    if checklist is None or checklist.latest is None:
+        fail(f"no published checklist with slug '{slug}'")
+    branch = db.session.scalar(db.select(Branch).filter_by(code=code))
+    if branch is None:
+        fail(f"no branch with code '{code}'")
+    start = not_before.date() if not_before else date.today()
+    end = due.date() if due else None
+    if end is not None and end < start:
+        fail("--due is before the start of the window")
+    made = create_assignments(checklist, branch, count, due=end, not_before=start, wave=get_or_create_wave(wave))
+    db.session.commit()
+    for _, token in made:
+        click.echo(shopper_url(token))
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Load demo regions, branches, checklists, users, open links and 12 months of history."""
+    from .demo import seed
+
+    seed(echo=click.echo)
+
+
+@user_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--region", "regions", multiple=True, help="Region code (managers; repeat for several).")
+@click.password_option("--password", help="Prompted when not given.")
+def user_create(email, role, regions, password):
+    """Create a staff account."""
+    email = email.strip().lower()
+    if "@" not in email:
+        fail("that does not look like an e-mail address")
+    if len(password) < 8:
+        fail("the password needs at least 8 characters")
+    if db.session.scalar(db.select(User).filter_by(email=email)):
+        fail(f"a user {email} already exists")
+    found = []
+    for code in regions:
+        region = db.session.scalar(db.select(Region).filter_by(code=code))
+        if region is None:
+            fail(f"no region with code '{code}'")
+        found.append(region)
+    if role == Role.manager.value and not found:
+        fail("a manager needs at least one --region")
+    user = User(email=email, role=Role(role), regions=found)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}" + (f" for {', '.join(r.code for r in found)}" if found else ""))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(checklist_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(assign)
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,256 @@
+"""Demo data that makes the reports mean something: branches that differ, drift and fail.
+
+Every answer is drawn from a branch's quality for that standard and month, then
+scored by the real scoring, so the history is what real shoppers would produce.
+Re-running adds nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import random
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable
+
+from flask import current_app
+
+from . import catalogue
+from .checklist.conditions import NA, visible_questions
+from .extensions import db
+from .models import (
+    Assignment,
+    AssignmentState,
+    Branch,
+    Checklist,
+    Region,
+    Role,
+    Submission,
+    User,
+    hash_token,
+)
+from .submissions import Filled, build_submission, checklist_of, create_assignments, get_or_create_wave
+
+REGIONS = [("NORTH", "North"), ("SOUTH", "South"), ("WEST", "West")]
+BRANCHES = [
+    ("BR-001", "Harbour Street", "NORTH", "12 Harbour Street"),
+    ("BR-002", "Millgate", "NORTH", "4 Millgate Square"),
+    ("BR-003", "Castle Walk", "NORTH", "88 Castle Walk"),
+    ("BR-004", "Northfield Park", "NORTH", "Unit 3, Northfield Retail Park"),
+    ("BR-005", "Riverside", "SOUTH", "1 Riverside Quay"),
+    ("BR-006", "Old Market", "SOUTH", "27 Old Market Place"),
+    ("BR-007", "Station Road", "SOUTH", "140 Station Road"),
+    ("BR-008", "Southgate Mall", "SOUTH", "Level 1, Southgate Mall"),
+    ("BR-009", "Kings Cross", "SOUTH", "9 Kings Parade"),
+    ("BR-010", "Westbrook", "WEST", "55 Westbrook High Street"),
+    ("BR-011", "Bayview", "WEST", "2 Bayview Promenade"),
+    ("BR-012", "Hillcrest", "WEST", "31 Hillcrest Road"),
+    ("BR-013", "Airport", "WEST", "Terminal 2, Landside"),
+]
+#: Base quality per branch (0..1). BR-003 is strong, BR-007 weak; BR-010 improves (see _quality).
+PROFILE = {"BR-003": 0.93, "BR-007": 0.52, "BR-010": 0.50, "BR-005": 0.78}
+IMPROVING = "BR-010"
+CRITICAL_BRANCH = "BR-005"
+MIX = [("store-visit", 0.6), ("phone-call", 0.25), ("email-inquiry", 0.15)]
+DEMO_PASSWORD = "demo-pass-2026"
+COMMENTS = [
+    "The assistant was friendly but clearly in a hurry.",
+    "Had to wait while two staff members chatted at the till.",
+    "Very helpful, explained the options without pushing the expensive one.",
+    "Nobody offered help until I asked at the counter.",
+    "Shop was tidy, but the fitting room area was cluttered.",
+    "Answered every question, even checked stock at another branch.",
+    "Felt rushed at the end; no goodbye.",
+    "Great experience, I would come back.",
+]
+
+
+def _quality(code: str, rng: random.Random, months_ago: int) -> float:
+    base = PROFILE.get(code, 0.68 + 0.16 * rng.random())
+    if code == IMPROVING:
+        base += 0.40 * (11 - months_ago) / 11  # 0.50 a year ago → 0.90 now
+    return base
+
+
+def _pick(rng: random.Random, p: float, scored: list[tuple[str, float]]) -> str:
+    weights = [math.exp(-((s - p) ** 2) / 0.04) for _, s in scored]
+    return rng.choices([k for k, _ in scored], weights=weights)[0]
+
+
+def _answer(q: Any, p: float, rng: random.Random, visit: date, at: time) -> Any:
+    """Draw one plausible answer for a shopper whose experience had quality ``p``."""
+    if getattr(q, "allow_na", False) and rng.random() < 0.05:
+        return NA
+    if not getattr(q, "is_required", True) and q.type not in ("text", "photo") and rng.random() < 0.05:
+        return None
+    # Critical failures are rare in real shops; most branches have none in a year.
+    good = rng.random() < (1 - (1 - p) * 0.08 if getattr(q, "critical", False) else p)
+    if q.type == "yes_no":
+        if not q.scored:
+            return "yes" if rng.random() < 0.4 else "no"
+        return q.pass_on if good else ("no" if q.pass_on == "yes" else "yes")
+    if q.type == "scale":
+        if not q.scored:
+            return rng.randint(q.min, q.max)
+        x = min(1.0, max(0.0, rng.gauss(p, 0.18)))
+        return q.min + round(x * (q.max - q.min))
+    if q.type == "choice":
+        if not q.scored:
+            return rng.choice(q.options).key
+        return _pick(rng, p, [(o.key, o.score) for o in q.options])
+    if q.type == "multi":
+        picked = [o.key for o in q.options if rng.random() < (p * (o.score or 0.5) * 1.4 if q.scored else 0.4)]
+        return picked or [q.options[0].key]
+    if q.type == "number":
+        low = q.min if q.min is not None else 0
+        high = q.max if q.max is not None else 600
+        if not q.bands:
+            return float(round(low + (high - low) * rng.random() * 0.2))
+        edges = [b.max for b in q.bands[:-1]]
+        band = _pick(rng, p, [(str(i), b.score) for i, b in enumerate(q.bands)])
+        i = int(band)
+        lo = low if i == 0 else edges[i - 1]
+        hi = edges[i] if i < len(edges) else max(lo * 2, lo + 30)
+        return float(round(lo + (hi - lo) * rng.uniform(0.1, 1.0)))
+    if q.type == "text":
+        return rng.choice(COMMENTS) if rng.random() < 0.3 else None
+    if q.type == "date":
+        return visit
+    if q.type == "time":
+        return at
+    return None
+
+
+def _fill(checklist, quality: dict[str, float], rng: random.Random, visit: date, at: time,
+          force_critical: bool) -> Filled:
+    answers: dict[str, Any] = {}
+    comments: dict[str, str] = {}
+    for _, q in checklist.questions():
+        p = quality.get(getattr(q, "standard", None) or "", quality["_"])
+        answers[q.key] = _answer(q, p, rng, visit, at)
+    shown = visible_questions(checklist, answers)
+    if force_critical:
+        for _, q in checklist.questions():
+            if getattr(q, "critical", False) and q.key in shown and q.type == "yes_no":
+                answers[q.key] = "no" if q.pass_on == "yes" else "yes"
+                break
+    for _, q in checklist.questions():
+        if getattr(q, "comment", None) == "on_fail" and q.key in shown and q.type == "yes_no" and answers[q.key] not in (q.pass_on, NA, None):
+            comments[q.key] = rng.choice(COMMENTS)
+    opened = datetime.combine(visit, at) + timedelta(minutes=rng.randint(10, 90))
+    return Filled(
+        answers=answers, visit_date=visit, visit_time=at, idempotency_key=rng.randbytes(16).hex(),
+        comments=comments, first_answer_at=opened + timedelta(seconds=rng.randint(5, 60)),
+        submitted_at=opened + timedelta(minutes=rng.randint(4, 15)),
+    )
+
+
+def demo_token(name: str) -> str:
+    """Derive a stable demo link from the secret key, so re-running prints the same links."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), name.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:32]
+
+
+def seed(echo: Callable[[str], None] = print, today: date | None = None) -> None:
+    """Create the demo data; what exists is left alone."""
+    today = today or date.today()
+    outcomes, errors = catalogue.import_paths(catalogue.checklist_paths(current_app.config["CHECKLISTS_DIR"]))
+    if errors:
+        raise RuntimeError("shipped checklists are invalid:\n" + "\n".join(map(str, errors)))
+    regions = {}
+    for code, name in REGIONS:
+        region = db.session.scalar(db.select(Region).filter_by(code=code))
+        if region is None:
+            region = Region(code=code, name=name)
+            db.session.add(region)
+        regions[code] = region
+    branches = {}
+    for code, name, region_code, address in BRANCHES:
+        branch = db.session.scalar(db.select(Branch).filter_by(code=code))
+        if branch is None:
+            branch = Branch(code=code, name=name, region=regions[region_code], address=address)
+            db.session.add(branch)
+        branches[code] = branch
+    logins = [("hq@example.com", Role.hq, [])] + [
+        (f"manager.{code.lower()}@example.com", Role.manager, [regions[code]]) for code, _ in REGIONS
+    ]
+    for email, role, scope in logins:
+        if db.session.scalar(db.select(User).filter_by(email=email)) is None:
+            user = User(email=email, role=role, regions=scope)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+    db.session.flush()
+    checklists = {c.slug: c for c in db.session.scalars(db.select(Checklist))}
+    if db.session.scalar(db.select(db.func.count(Submission.id))) == 0:
+        count = _history(branches, checklists, today)
+        echo(f"Created {count} past visits over 12 months.")
+    links = []
+    for code in ("BR-001", "BR-005", "BR-007", "BR-010"):
+        token = demo_token(f"demo-link-{code}")
+        assignment = db.session.scalar(db.select(Assignment).filter_by(token_hash=hash_token(token)))
+        if assignment is None:
+            assignment = Assignment(
+                token_hash=hash_token(token), branch=branches[code], checklist=checklists["store-visit"],
+                not_before=today - timedelta(days=7), due=today + timedelta(days=60),
+                wave=get_or_create_wave("Demo open links"),
+            )
+            db.session.add(assignment)
+        links.append((code, token, assignment))
+    db.session.commit()
+    for line in outcomes:
+        echo(str(line))
+    echo("")
+    echo(f"Staff logins (password for all: {DEMO_PASSWORD}):")
+    for email, role, scope in logins:
+        echo(f"  {email:32} {role.value}{' ' + scope[0].code if scope else ''}")
+    echo("")
+    echo("Shopper links (store visit; open one on a phone):")
+    base = current_app.config["SURVEY_BASE_URL"]
+    for code, token, assignment in links:
+        note = "" if assignment.state != AssignmentState.submitted else "  (already used)"
+        echo(f"  {code}  {base}/s/{token}{note}")
+
+
+def _month_start(today: date, months_ago: int) -> date:
+    index = today.year * 12 + today.month - 1 - months_ago
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _history(branches: dict[str, Branch], checklists: dict[str, Checklist], today: date) -> int:
+    rng = random.Random(20261123)
+    standards = sorted({getattr(q, "standard", None) for c in checklists.values()
+                        for _, q in checklist_of(c.latest).questions()} - {None})
+    offsets = {code: {s: rng.uniform(-0.12, 0.08) for s in standards} for code in branches}
+    offsets["BR-007"]["problem_solving"] = -0.25 if "problem_solving" in standards else 0
+    count = 0
+    critical_done = False
+    for months_ago in range(11, -1, -1):
+        month_start = _month_start(today, months_ago)
+        month_end = min((month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1), today - timedelta(days=1))
+        if month_end < month_start:
+            continue
+        wave = get_or_create_wave(f"{month_start.year} Q{(month_start.month - 1) // 3 + 1}")
+        for code, branch in branches.items():
+            for _ in range(rng.choice([1, 2, 2, 2, 3])):
+                slug = rng.choices([s for s, _ in MIX], weights=[w for _, w in MIX])[0]
+                checklist = checklists[slug]
+                version = checklist.latest
+                visit = month_start + timedelta(days=rng.randint(0, (month_end - month_start).days))
+                at = time(rng.randint(9, 18), rng.choice([0, 10, 20, 30, 40, 50]))
+                base = _quality(code, rng, months_ago) + rng.gauss(0, 0.06)
+                quality = {s: min(0.99, max(0.05, base + offsets[code][s])) for s in standards}
+                quality["_"] = base
+                force = code == CRITICAL_BRANCH and not critical_done and months_ago <= 2 and slug == "store-visit"
+                filled = _fill(checklist_of(version), quality, rng, visit, at, force)
+                critical_done = critical_done or force
+                (assignment, _), = create_assignments(checklist, branch, 1, due=visit + timedelta(days=7),
+                                                      not_before=visit - timedelta(days=14), wave=wave)
+                assignment.version = version
+                assignment.opened_at = filled.first_answer_at - timedelta(minutes=1)
+                submission = build_submission(assignment, version, filled)
+                db.session.add(submission)
+                count += 1
+        db.session.flush()
+    return count

@@ -1,0 +1,302 @@
+"""Database models for SPEC §2: the catalogue, the plan of shops, and what shoppers sent."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Return naive UTC now: SQLite keeps no zone, so every timestamp is UTC by convention."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def hash_token(token: str) -> str:
+    """Hash a shopper token; only the hash is stored, so a leaked table opens no form."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Region(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    branches: Mapped[list[Branch]] = relationship(back_populates="region", order_by="Branch.code")
+
+    def __repr__(self) -> str:
+        return f"<Region {self.code}>"
+
+
+class Branch(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    address: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    region: Mapped[Region] = relationship(back_populates="branches")
+
+    def __repr__(self) -> str:
+        return f"<Branch {self.code}>"
+
+
+class Standard(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: lower_snake_case, stable forever: questions and reports refer to it by key.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    #: Kept for history; no new question may name a retired standard.
+    retired: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Standard {self.key}>"
+
+
+class Channel(str, enum.Enum):
+    visit = "visit"
+    call = "call"
+    email = "email"
+    chat = "chat"
+
+
+class Checklist(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[Channel] = mapped_column(db.Enum(Channel, native_enum=False, length=16))
+
+    versions: Mapped[list[ChecklistVersion]] = relationship(
+        back_populates="checklist", order_by="ChecklistVersion.number"
+    )
+
+    @property
+    def latest(self) -> ChecklistVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    def __repr__(self) -> str:
+        return f"<Checklist {self.slug}>"
+
+
+class ChecklistVersion(db.Model):
+    """An immutable published snapshot; submissions point at the one they were filled against."""
+
+    __table_args__ = (UniqueConstraint("checklist_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklist.id"), index=True)
+    number: Mapped[int]
+    #: The validated checklist as canonical JSON (defaults omitted): the single source
+    #: the form, the scoring and the export are built from.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: sha256 of the canonical content, so re-importing an unchanged file publishes nothing.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    checklist: Mapped[Checklist] = relationship(back_populates="versions")
+
+    def __repr__(self) -> str:
+        return f"<ChecklistVersion {self.checklist_id} v{self.number}>"
+
+
+class Wave(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Wave {self.name}>"
+
+
+class AssignmentState(str, enum.Enum):
+    open = "open"
+    started = "started"
+    submitted = "submitted"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+class Assignment(db.Model):
+    """One planned shop; the shopper's link carries a token whose hash is stored here."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklist.id"), index=True)
+    #: Pinned when the shopper first opens the link, so a publish mid-fill can't
+    #: change the questions under their thumb.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_version.id"))
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id"), index=True)
+    not_before: Mapped[date]
+    due: Mapped[date]
+    state: Mapped[AssignmentState] = mapped_column(
+        db.Enum(AssignmentState, native_enum=False, length=16), default=AssignmentState.open
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+
+    branch: Mapped[Branch] = relationship()
+    checklist: Mapped[Checklist] = relationship()
+    version: Mapped[ChecklistVersion | None] = relationship()
+    wave: Mapped[Wave | None] = relationship()
+
+    def effective_state(self, today: date) -> AssignmentState:
+        """Return the state a person should see: an unfinished link past its due date has expired."""
+        if self.state in (AssignmentState.open, AssignmentState.started) and today > self.due:
+            return AssignmentState.expired
+        return self.state
+
+    def __repr__(self) -> str:
+        return f"<Assignment {self.id} {self.state.value}>"
+
+
+class Submission(db.Model):
+    """The shopper's answers for one assignment, scored when it arrived."""
+
+    __table_args__ = (Index("ix_submission_branch_visit", "branch_id", "visit_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unique: a double tap or a replay can never store a second submission.
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), unique=True)
+    #: Generated with the form; a retry of the same POST is recognised by it.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Short code shown to the shopper as a receipt (e.g. K7Q-2F).
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("checklist_version.id"), index=True)
+    #: Copied from the assignment so report queries filter without a join.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
+    visit_date: Mapped[date] = mapped_column(index=True)
+    visit_time: Mapped[time | None]
+    opened_at: Mapped[datetime | None]
+    first_answer_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Overall score 0..1 at full precision, after any critical override.
+    score: Mapped[float | None]
+    critical_fail: Mapped[bool] = mapped_column(default=False)
+    rejected: Mapped[bool] = mapped_column(default=False, index=True)
+    rejected_reason: Mapped[str | None] = mapped_column(String(2000))
+    rejected_at: Mapped[datetime | None]
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    assignment: Mapped[Assignment] = relationship()
+    version: Mapped[ChecklistVersion] = relationship()
+    branch: Mapped[Branch] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="submission", order_by="Answer.position")
+    sections: Mapped[list[SectionScore]] = relationship(back_populates="submission", order_by="SectionScore.position")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.reference}>"
+
+
+class SectionScore(db.Model):
+    __table_args__ = (UniqueConstraint("submission_id", "section_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    section_key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int]
+    weight: Mapped[float]
+    earned: Mapped[float]
+    possible: Mapped[float]
+    #: earned / possible, or None when nothing in the section applied.
+    score: Mapped[float | None]
+
+    submission: Mapped[Submission] = relationship(back_populates="sections")
+
+
+class Answer(db.Model):
+    """One question of one submission; unanswered and hidden questions are stored too, as N/A."""
+
+    __table_args__ = (
+        UniqueConstraint("submission_id", "question_key"),
+        Index("ix_answer_standard", "standard_key", "submission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    section_key: Mapped[str] = mapped_column(String(64))
+    question_key: Mapped[str] = mapped_column(String(64))
+    standard_key: Mapped[str | None] = mapped_column(String(64))
+    #: The answer as the shopper gave it, in text form ("yes", "4", "solved", "a;b", "2026-11-02").
+    value: Mapped[str | None] = mapped_column(db.Text)
+    #: "answered", "na" (the shopper said N/A or left an optional one blank) or "hidden".
+    status: Mapped[str] = mapped_column(String(16))
+    earned: Mapped[float | None]
+    possible: Mapped[float | None]
+    critical_fail: Mapped[bool] = mapped_column(default=False)
+    comment: Mapped[str | None] = mapped_column(db.Text)
+
+    submission: Mapped[Submission] = relationship(back_populates="answers")
+
+
+class Attachment(db.Model):
+    """An uploaded photo, stored outside the web root under a random name."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Set on upload so a re-shown form can keep the photo; tied to the assignment
+    #: so a tampered form can't claim someone else's file.
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    question_key: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+
+
+class Role(str, enum.Enum):
+    hq = "hq"
+    manager = "manager"
+
+
+user_region = Table(
+    "user_region",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("region.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    regions: Mapped[list[Region]] = relationship(secondary=user_region, order_by="Region.code")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.active
+
+    @property
+    def is_hq(self) -> bool:
+        return self.role == Role.hq
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"

@@ -1,0 +1,212 @@
+"""The shopper's checklist form, built from a checklist version, and its server-side check."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+
+from ..checklist.conditions import NA, visible_questions
+from ..checklist.schema import Checklist
+from ..scoring import earned_fraction
+from ..submissions import Filled
+from .questions import REGISTRY, TEXT_MAX
+
+COMMENT_MAX = 2000
+IDEM_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def field_name(key: str, suffix: str = "") -> str:
+    return f"q_{key}__{suffix}" if suffix else f"q_{key}"
+
+
+class ChecklistBaseForm(FlaskForm):
+    """The fixed part of every checklist: the visit's date and time, and bookkeeping."""
+
+    visit_date = StringField("Date of your visit", description="The day you visited, called or wrote.")
+    visit_time = StringField("Time of your visit", description="About when it started.")
+    #: One per rendered form; a replay or double tap carries the same key.
+    idem = HiddenField()
+    first_answer_at = HiddenField()
+
+
+_classes: dict[tuple[int, str], type[ChecklistBaseForm]] = {}
+
+
+def form_class(version_id: int, content_hash: str, checklist: Checklist) -> type[ChecklistBaseForm]:
+    """Return the form class of one checklist version (cached: versions never change)."""
+    key = (version_id, content_hash)
+    if key not in _classes:
+        _classes[key] = _build_class(checklist)
+    return _classes[key]
+
+
+def _build_class(checklist: Checklist) -> type[ChecklistBaseForm]:
+    attrs: dict[str, Any] = {}
+    for _, q in checklist.questions():
+        attrs[field_name(q.key)] = REGISTRY[q.type].field(q)
+        if getattr(q, "comment", None):
+            attrs[field_name(q.key, "comment")] = TextAreaField(
+                "Comment", description="What happened, in a few words."
+            )
+        if q.type == "number" and getattr(q, "allow_na", False):
+            attrs[field_name(q.key, "na")] = BooleanField("N/A")
+        if q.type == "photo":
+            attrs[field_name(q.key, "upload")] = HiddenField()
+    return type("ChecklistForm", (ChecklistBaseForm,), attrs)
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _parse_client_time(raw: str | None) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat((raw or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+
+
+def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, date], today: date,
+          attachments: dict[str, Any], upload_problems: dict[str, str]) -> Filled | None:
+    """Check a posted form; put each message on its field and return None, or the filled answers.
+
+    Answers to questions hidden by ``show_if`` are dropped, never refused: a
+    browser without JavaScript shows and sends them.
+    """
+    form.validate()  # the CSRF token; every other rule is below
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for _, q in checklist.questions():
+        field = form[field_name(q.key)]
+        value, problem = REGISTRY[q.type].read(q, field)
+        if q.type == "number" and getattr(q, "allow_na", False) and form[field_name(q.key, "na")].data:
+            value, problem = NA, None
+        if q.type == "photo":
+            value, problem = attachments.get(q.key), upload_problems.get(q.key)
+        values[q.key] = value
+        if problem:
+            problems[q.key] = problem
+    shown = visible_questions(checklist, values)
+    comments: dict[str, str] = {}
+    for _, q in checklist.questions():
+        field = form[field_name(q.key)]
+        if q.key not in shown:
+            values.pop(q.key, None)
+            field.errors = []
+            continue
+        value = values[q.key]
+        if q.key in problems:
+            field.errors = [problems[q.key]]
+        elif value is None and q.is_required:
+            field.errors = ["Please answer this question." if q.type != "photo" else "Please add the photo."]
+        if getattr(q, "comment", None):
+            comment_field = form[field_name(q.key, "comment")]
+            comment = (comment_field.data or "").strip()
+            if len(comment) > COMMENT_MAX:
+                comment_field.errors = [f"Please keep the comment under {COMMENT_MAX:,} characters (it has {len(comment):,})."]
+            elif (q.comment == "on_fail" and not comment and value not in (None, NA)
+                  and q.key not in problems and earned_fraction(q, value) < 1):
+                comment_field.errors = ["Please say briefly what happened."]
+            comments[q.key] = comment
+    visit_date = _check_visit_date(form.visit_date, window, today)
+    visit_time = _check_visit_time(form.visit_time)
+    if not IDEM_RE.match(form.idem.data or ""):
+        form.idem.data = new_idempotency_key()
+        form.form_errors.append("Part of this form was damaged on the way. Check your answers and send again.")
+    if form.errors or form.form_errors:
+        return None
+    return Filled(
+        answers=values,
+        visit_date=visit_date,
+        visit_time=visit_time,
+        idempotency_key=form.idem.data,
+        comments=comments,
+        attachments={k: v for k, v in attachments.items() if k in shown},
+        first_answer_at=_parse_client_time(form.first_answer_at.data),
+    )
+
+
+def _check_visit_date(field, window: tuple[date, date], today: date) -> date | None:
+    raw = (field.data or "").strip()
+    if not raw:
+        field.errors = ["Please enter the date of your visit."]
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        field.errors = ["Enter a date, for example 2026-11-02."]
+        return None
+    not_before, due = window
+    if value > today:
+        field.errors = ["The visit date can't be in the future."]
+    elif value < not_before:
+        field.errors = [f"This visit had to take place on or after {not_before:%-d %B %Y}."]
+    elif value > due:
+        field.errors = [f"This visit had to take place by {due:%-d %B %Y}."]
+    return value
+
+
+def _check_visit_time(field) -> time | None:
+    raw = (field.data or "").strip()
+    if not raw:
+        field.errors = ["Please enter the time of your visit."]
+        return None
+    try:
+        return time.fromisoformat(raw).replace(second=0, microsecond=0)
+    except ValueError:
+        field.errors = ["Enter a time, for example 14:30."]
+        return None
+
+
+def csrf_failed(form: ChecklistBaseForm) -> bool:
+    return bool(form.errors.get("csrf_token"))
+
+
+def answered_count(form: ChecklistBaseForm, checklist: Checklist) -> int:
+    """Count questions with something filled in, for the progress indicator."""
+    return sum(1 for _, q in checklist.questions() if form[field_name(q.key)].data not in (None, "", [], "None"))
+
+
+def error_summary(form: ChecklistBaseForm, checklist: Checklist) -> list[tuple[str, str]]:
+    """List ``(anchor, question)`` for every field with a message, in the order of the page."""
+    items = [(name, form[name].label.text)
+             for name in ("visit_date", "visit_time") if form[name].errors]
+    for _, q in checklist.questions():
+        names = [field_name(q.key)] + ([field_name(q.key, "comment")] if getattr(q, "comment", None) else [])
+        if any(form[n].errors for n in names):
+            items.append((f"q-{q.key}", q.text))
+    return items
+
+
+def condition_hints(checklist: Checklist) -> dict[str, str]:
+    """Say in words when a conditional question or section applies (read when JavaScript is off)."""
+    texts = {q.key: q.text for _, q in checklist.questions()}
+    labels: dict[str, dict[str, str]] = {}
+    for _, q in checklist.questions():
+        if q.type == "yes_no":
+            labels[q.key] = {"yes": "Yes", "no": "No"}
+        elif q.type in ("choice", "multi"):
+            labels[q.key] = {o.key: o.label for o in q.options}
+    hints = {}
+    items = [(s.key, s.show_if) for s in checklist.sections] + [(q.key, q.show_if) for _, q in checklist.questions()]
+    for key, rule in items:
+        if rule is None:
+            continue
+        parent = f"“{texts.get(rule.question, rule.question)}”"
+        if rule.above is not None:
+            hints[key] = f"Only if your answer to {parent} was above {rule.above:g}."
+        elif rule.below is not None:
+            hints[key] = f"Only if your answer to {parent} was below {rule.below:g}."
+        else:
+            names = [labels.get(rule.question, {}).get(v, v) for v in rule.values()]
+            hints[key] = f"Only if you answered {' or '.join(names)} to {parent}."
+    return hints
+
+
+__all__ = ["form_class", "check", "field_name", "new_idempotency_key", "TEXT_MAX", "csrf_failed"]

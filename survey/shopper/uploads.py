@@ -1,0 +1,92 @@
+"""Receipt photos: checked by their content, size-limited, stored outside the web root."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import current_app, request
+
+from ..extensions import db
+from ..models import Assignment, Attachment
+from .forms import field_name
+
+ACCEPTED = "JPEG, PNG, WebP or HEIC"
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+
+
+def sniff(head: bytes) -> str | None:
+    """Return the image type from a file's first bytes; names and declared types can lie."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "image/heic"
+    return None
+
+
+def collect(form, checklist, assignment: Assignment) -> tuple[dict[str, Attachment], dict[str, str]]:
+    """Store new photos and find kept ones; return them and a message per bad file.
+
+    A good photo is stored at once and remembered in a hidden field, so a form
+    shown again for another mistake does not ask for the photo again.
+    """
+    found: dict[str, Attachment] = {}
+    problems: dict[str, str] = {}
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    for _, q in checklist.questions():
+        if q.type != "photo":
+            continue
+        field = form[field_name(q.key)]
+        kept = form[field_name(q.key, "upload")]
+        upload = request.files.get(field.name)
+        if upload is not None and upload.filename:
+            data = upload.stream.read(limit + 1)
+            if len(data) > limit:
+                problems[q.key] = (f"This photo is larger than {current_app.config['SURVEY_UPLOAD_MAX_MB']:g} MB. Choose a smaller one.")
+                continue
+            kind = sniff(data[:16])
+            if kind is None:
+                problems[q.key] = f"This file is not a photo. Choose a {ACCEPTED} image."
+                continue
+            attachment = _store(assignment, q.key, upload.filename, kind, data)
+            kept.data = str(attachment.id)
+            found[q.key] = attachment
+        elif kept.data:
+            attachment = _kept(assignment, q.key, kept.data)
+            if attachment is None:
+                kept.data = ""
+                problems[q.key] = "That photo could not be found. Please choose it again."
+            else:
+                found[q.key] = attachment
+    if found:
+        db.session.commit()
+    return found, problems
+
+
+def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
+    if not raw.isdigit():
+        return None
+    attachment = db.session.get(Attachment, int(raw))
+    if attachment is None or attachment.assignment_id != assignment.id or attachment.question_key != key:
+        return None
+    if attachment.submission_id is not None:
+        return None
+    return attachment
+
+
+def _store(assignment: Assignment, key: str, filename: str, kind: str, data: bytes) -> Attachment:
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = secrets.token_hex(16) + "." + kind.split("/")[1]
+    (folder / stored).write_bytes(data)
+    attachment = Attachment(
+        assignment_id=assignment.id, question_key=key, stored_name=stored,
+        original_name=Path(filename).name[:255] or "photo", content_type=kind, size=len(data),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment

@@ -1,0 +1,196 @@
+"""Shared fixtures: an app on a real database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+clients, a CLI runner, and factories that return callables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from survey import create_app
+from survey.catalogue import checklist_paths, import_paths
+from survey.extensions import db
+from survey.models import Branch, Checklist, Region, Role, User
+from survey.submissions import create_assignments, get_or_create_wave
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKLISTS = ROOT / "checklists"
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The database under test: PostgreSQL when TEST_DATABASE_URL says so, else a SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    """Create the schema once per run, from empty, on the database under test."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(_schema, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _schema,
+        "SECRET_KEY": "test-secret",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SURVEY_BASE_URL": "http://shop.test",
+        "SURVEY_UPLOAD_MAX_MB": 1,
+        "RATELIMIT_ENABLED": False,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    """Delete every row, children first, so the next test starts from nothing."""
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def published(app):
+    """Import the shipped standards and checklists; return checklists by slug."""
+    outcomes, errors = import_paths(checklist_paths(CHECKLISTS))
+    assert not errors, errors
+    return {c.slug: c for c in db.session.scalars(db.select(Checklist))}
+
+
+@pytest.fixture
+def make_region(app):
+    def make(code: str = "NORTH", name: str | None = None) -> Region:
+        region = db.session.scalar(db.select(Region).filter_by(code=code))
+        if region is None:
+            region = Region(code=code, name=name or code.title())
+            db.session.add(region)
+            db.session.commit()
+        return region
+
+    return make
+
+
+@pytest.fixture
+def make_branch(app, make_region):
+    def make(code: str = "BR-001", region: str = "NORTH", name: str | None = None) -> Branch:
+        branch = Branch(code=code, name=name or f"Branch {code}", region=make_region(region), address="1 High St")
+        db.session.add(branch)
+        db.session.commit()
+        return branch
+
+    return make
+
+
+@pytest.fixture
+def make_assignment(app, published, make_branch):
+    """Return a callable creating an assignment; it returns ``(assignment, token)``."""
+
+    def make(slug: str = "store-visit", branch: Branch | None = None, not_before: date | None = None,
+             due: date | None = None, wave: str | None = None):
+        branch = branch or db.session.scalar(db.select(Branch).filter_by(code="BR-001")) or make_branch()
+        today = date.today()
+        (assignment, token), = create_assignments(
+            published[slug], branch, 1,
+            due=due or today + timedelta(days=14),
+            not_before=not_before or today - timedelta(days=14),
+            wave=get_or_create_wave(wave),
+        )
+        db.session.commit()
+        return assignment, token
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_region):
+    def make(email: str = "hq@example.com", role: str = "hq", regions: tuple[str, ...] = ()) -> User:
+        user = User(email=email, role=Role(role), regions=[make_region(r) for r in regions])
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+HIDDEN_RE = re.compile(r'<input[^>]*type="hidden"[^>]*>')
+NAME_RE = re.compile(r'name="([^"]+)"')
+VALUE_RE = re.compile(r'value="([^"]*)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """Read the hidden inputs (CSRF token, idempotency key) a browser would send back."""
+    out = {}
+    for tag in HIDDEN_RE.findall(html):
+        name, value = NAME_RE.search(tag), VALUE_RE.search(tag)
+        if name:
+            out[name.group(1)] = value.group(1) if value else ""
+    return out
+
+
+def good_answers(checklist, visit: date | None = None) -> dict[str, str | list[str]]:
+    """Form data a careful shopper would send after a flawless visit (every question shown answered)."""
+    from survey.shopper.forms import field_name
+
+    data: dict[str, str | list[str]] = {
+        "visit_date": (visit or date.today()).isoformat(),
+        "visit_time": "12:30",
+    }
+    for _, q in checklist.questions():
+        name = field_name(q.key)
+        if q.type == "yes_no":
+            data[name] = q.pass_on if q.scored else "yes"
+        elif q.type == "scale":
+            data[name] = str(q.max)
+        elif q.type == "choice":
+            best = max(q.options, key=lambda o: o.score or 0)
+            data[name] = best.key
+        elif q.type == "multi":
+            data[name] = [o.key for o in q.options]
+        elif q.type == "number":
+            data[name] = str(int(q.min or 0))
+        elif q.type == "text":
+            data[name] = "All fine."
+        elif q.type == "date":
+            data[name] = (visit or date.today()).isoformat()
+        elif q.type == "time":
+            data[name] = "12:15"
+    return data
+
+
+@pytest.fixture
+def open_form(client):
+    """GET a shopper link and return ``(response, hidden fields)``."""
+
+    def get(token: str):
+        response = client.get(f"/s/{token}")
+        return response, hidden_fields(response.get_data(as_text=True))
+
+    return get
