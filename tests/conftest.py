@@ -9,7 +9,10 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import uuid
+
 import pytest
+from sqlalchemy import create_engine, text
 from survey import create_app
 from survey.catalogue import checklist_paths, import_paths
 from survey.extensions import db
@@ -22,12 +25,25 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """The database under test: PostgreSQL when TEST_DATABASE_URL says so, else a SQLite file."""
+def database_url(tmp_path_factory):
+    """The database under test: PostgreSQL when TEST_DATABASE_URL says so, else a SQLite file.
+
+    On PostgreSQL each run gets its own schema, so two runs against one server
+    (two developers, or CI beside a developer) never see each other's rows.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

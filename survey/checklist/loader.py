@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import rules
-from .schema import QUESTION_TYPES, Checklist, StandardsFile
+from .schema import QUESTION_TYPES, Checklist, StandardsFile, answer_text, partial_checklist
 
 Path_ = tuple[str | int, ...]
 
@@ -71,11 +71,21 @@ def format_path(path: Path_) -> str:
     return out
 
 
+class _TooBig(Exception):
+    pass
+
+
 class _Builder:
     """Build plain data from YAML nodes, remembering each path's line."""
 
+    #: Enough for any real checklist; stops alias bombs ("billion laughs") early.
+    MAX_NODES = 50_000
+
     def __init__(self, filename: str):
         self.filename = filename
+        self.count = 0
+        self.building: set[int] = set()
+        self.data: Any = None
         self.lines: dict[Path_, int] = {}
         self.errors: list[LoadError] = []
         self.constructor = yaml.SafeLoader("")
@@ -91,6 +101,21 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        self.count += 1
+        if self.count > self.MAX_NODES:
+            raise _TooBig()
+        if id(node) in self.building:
+            self.error(path, "an alias refers to the block it stands in; that would never end")
+            return None
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.building.add(id(node))
+            try:
+                return self._collection(node, path)
+            finally:
+                self.building.discard(id(node))
+        return self.scalar(node, path)
+
+    def _collection(self, node: yaml.Node, path: Path_) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -107,9 +132,7 @@ class _Builder:
                     continue
                 result[key] = self.build(value_node, child)
             return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node, path)
+        return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
 
     def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         value = self.constructor.construct_object(node)
@@ -152,34 +175,67 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, _Builder]:
     if node is None:
         builder.errors.append(LoadError(filename, 1, "", "the file is empty"))
         return None, builder
-    return builder.build(node, ()), builder
+    try:
+        return builder.build(node, ()), builder
+    except _TooBig:
+        builder.errors.append(LoadError(filename, None, "", "the file is too large or repeats aliases too often"))
+        return None, builder
 
 
 def _pydantic_errors(exc: ValidationError, builder: _Builder) -> None:
+    """Turn pydantic's errors into located messages, one per place in the file."""
+    found: dict[Path_, list[str]] = {}
     for err in exc.errors():
-        loc = _strip_tags(err["loc"])
-        kind = err["type"]
-        msg = err["msg"]
-        if kind == "extra_forbidden":
-            msg = _unknown_key_message(loc, builder)
-        elif kind == "missing":
-            msg = "required key missing"
-        elif kind == "union_tag_not_found":
-            loc = loc + ("type",)
-            msg = "required key missing; one of " + ", ".join(QUESTION_TYPES)
-        elif kind == "union_tag_invalid":
-            loc = loc + ("type",)
-            msg = f"'{err['input'].get('type')}' is not a question type; use one of " + ", ".join(QUESTION_TYPES)
-        elif kind == "greater_than":
-            msg = f"must be > {err['ctx']['gt']}"
-        elif kind == "string_pattern_mismatch" and loc[-1:] == ("language",):
-            msg = "must be a language code such as en or de"
-        else:
-            msg = msg.replace("Value error, ", "").replace("Input should be", "must be")
-            msg = msg.replace("Input should have", "must have").replace("String should have", "must have")
-            msg = msg.replace("List should have", "must have")
-            msg = msg[:1].lower() + msg[1:]
-        builder.error(loc, msg)
+        loc, msg = _message(err, builder)
+        found.setdefault(loc, [])
+        if msg not in found[loc]:
+            found[loc].append(msg)
+    for loc, messages in found.items():
+        if loc[-1:] == ("critical",) and len(messages) > 1:
+            messages = ["must be true, false, zero or flag"]
+        builder.error(loc, " or ".join(messages))
+
+
+def _message(err: dict, builder: _Builder) -> tuple[Path_, str]:
+    loc = _locate(err["loc"], builder.data, keep_last=err["type"] == "missing")
+    kind = err["type"]
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        return loc, _unknown_key_message(loc, builder)
+    if kind == "missing":
+        return loc, "required key missing"
+    if kind == "union_tag_not_found":
+        return loc + ("type",), "required key missing; one of " + ", ".join(QUESTION_TYPES)
+    if kind == "union_tag_invalid":
+        return loc + ("type",), f"'{err['input'].get('type')}' is not a question type; use one of " + ", ".join(QUESTION_TYPES)
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
+        limit = next(iter(err["ctx"].values()))
+        return loc, f"must be {sign} {answer_text(limit)}"
+    if kind == "string_pattern_mismatch" and loc[-1:] == ("language",):
+        return loc, "must be a language code such as en or de"
+    msg = msg.replace("Value error, ", "").replace("Input should be", "must be")
+    for old in ("Input should have", "String should have", "List should have"):
+        msg = msg.replace(old, "must have")
+    return loc, msg[:1].lower() + msg[1:]
+
+
+def _locate(loc: tuple, data: Any, keep_last: bool) -> Path_:
+    """Follow pydantic's location through the data, dropping its union and type tags."""
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in QUESTION_TYPES and node.get("type") == part:
+            continue  # the union's tag, not the question's own `text:` key
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            out.append(part)
+        elif keep_last and i == len(loc) - 1 and isinstance(part, (str, int)):
+            out.append(part)
+    return tuple(out)
 
 
 def _unknown_key_message(loc: Path_, builder: _Builder) -> str:
@@ -200,19 +256,6 @@ def _get(builder: _Builder, loc: Path_) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return data
-
-
-def _strip_tags(loc: tuple) -> Path_:
-    """Drop pydantic's union tags and function names so the path matches the file."""
-    out: list[str | int] = []
-    for part in loc:
-        if isinstance(part, str) and (part in QUESTION_TYPES or part.startswith("function-")):
-            if out and isinstance(out[-1], int):
-                continue
-        if part == "choice,multi":
-            continue
-        out.append(part)
-    return tuple(out)
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -264,9 +307,10 @@ def load_checklist_text(text: str, filename: str, standards: dict[str, bool]) ->
         result = Checklist.model_validate(data)
     except ValidationError as exc:
         _pydantic_errors(exc, builder)
-    if result is not None:
-        for path, message in rules.check(result, standards):
-            builder.error(path, message)
+    # Cross-checks run on whatever parts are valid, so a typo in one question
+    # doesn't hide a dangling reference in another.
+    for path, message in rules.check(result or partial_checklist(data), standards):
+        builder.error(path, message)
     if builder.errors or result is None:
         raise ChecklistError(builder.errors)
     return result

@@ -19,7 +19,7 @@ def _sections(checklist: Checklist) -> Iterator[Problem]:
     seen: set[str] = set()
     earlier: dict[str, Any] = {}
     for s, section in enumerate(checklist.sections):
-        if section.key in seen:
+        if section.key is not None and section.key in seen:
             yield ("sections", s, "key"), f"section key '{section.key}' is used twice"
         seen.add(section.key)
         if section.show_if:
@@ -33,8 +33,11 @@ def _questions(checklist: Checklist, standards: dict[str, bool]) -> Iterator[Pro
     for s, section in enumerate(checklist.sections):
         for q, question in enumerate(section.questions):
             path = ("sections", s, "questions", q)
-            if question.key in earlier:
+            if question.key is not None and question.key in earlier:
                 yield path + ("key",), f"question key '{question.key}' is used twice in this checklist"
+            if getattr(question, "invalid", False):
+                earlier.setdefault(question.key, question)
+                continue
             yield from _scoring_keys(question, path, standards)
             if question.show_if:
                 yield from _show_if(question.show_if, path + ("show_if",), earlier)
@@ -72,6 +75,8 @@ def _unscored_reason(question: Any) -> str:
 
 def _show_if(rule: ShowIf, path: tuple, earlier: dict[str, Any]) -> Iterator[Problem]:
     parent = earlier.get(rule.question)
+    if getattr(parent, "invalid", False):
+        return  # its own errors are reported; guessing at its answers would only add noise
     if parent is None:
         yield path + ("question",), f"'{rule.question}' is not a question earlier in this checklist"
         return

@@ -8,9 +8,10 @@ Field-level rules live on the models; rules that need the whole checklist
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -22,7 +23,8 @@ Score = Annotated[float, Field(ge=0, le=1)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # A bare number where text is expected (`label: 10`) is read as that text.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
 
 def _snake(value: str) -> str:
@@ -40,7 +42,7 @@ class ShowIf(Strict):
     above: float | None = None
     below: float | None = None
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, coerce_numbers_to_str=True)
 
     @model_validator(mode="after")
     def one_comparison(self) -> ShowIf:
@@ -245,7 +247,12 @@ class Checklist(Strict):
 
     def canonical(self) -> dict[str, Any]:
         """Return the content as plain data with defaults left out: what is stored and hashed."""
-        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude_none=True)
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude_none=True)
+        data = _ordered(data)
+        data["sections"] = [_ordered(s) for s in data["sections"]]
+        for section in data["sections"]:
+            section["questions"] = [_ordered(q) for q in section["questions"]]
+        return data
 
 
 class Standard(Strict):
@@ -269,3 +276,48 @@ def critical_rule(question: Any, checklist: Checklist) -> str | None:
     if critical in ("zero", "flag"):
         return critical
     return None
+
+
+#: The order an author reads keys in; export writes them so.
+KEY_ORDER = [
+    "slug", "key", "title", "text", "channel", "language", "on_critical_fail", "help", "type", "unit",
+    "min", "max", "labels", "options", "bands", "pass_on", "scored", "standard", "weight", "critical",
+    "allow_na", "comment", "required", "show_if", "sections", "questions",
+]
+
+
+def _ordered(data: dict[str, Any]) -> dict[str, Any]:
+    rank = {k: i for i, k in enumerate(KEY_ORDER)}
+    return dict(sorted(data.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+QUESTION_ADAPTER: TypeAdapter = TypeAdapter(Question)
+
+
+class InvalidPart(SimpleNamespace):
+    """A question or section that failed field validation; cross-checks skip it but know its key."""
+
+    invalid = True
+
+
+def partial_checklist(data: Any) -> SimpleNamespace:
+    """Keep what validates of a broken checklist, so cross-checks can still report on it."""
+    sections = []
+    raw_sections = data.get("sections") if isinstance(data, dict) else None
+    for raw in raw_sections if isinstance(raw_sections, list) else []:
+        if not isinstance(raw, dict):
+            sections.append(InvalidPart(key=None, show_if=None, questions=[]))
+            continue
+        questions = []
+        raw_questions = raw.get("questions")
+        for q in raw_questions if isinstance(raw_questions, list) else []:
+            try:
+                questions.append(QUESTION_ADAPTER.validate_python(q))
+            except ValidationError:
+                questions.append(InvalidPart(key=q.get("key") if isinstance(q, dict) else None))
+        try:
+            show_if = ShowIf.model_validate(raw["show_if"]) if raw.get("show_if") is not None else None
+        except ValidationError:
+            show_if = None
+        sections.append(SimpleNamespace(key=raw.get("key"), show_if=show_if, questions=questions))
+    return SimpleNamespace(sections=sections)
