@@ -93,9 +93,20 @@ def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
+    try:
+        from reports.cli import register as register_reports
+    except ModuleNotFoundError as exc:
+        if exc.name != "reports.cli":
+            raise
+    else:
+        register_reports(app)
 
 
 def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def endpoints():
+        return {"view_endpoints": app.view_functions}
+
     @app.template_filter("pct")
     def pct(value: float | None) -> str:
         return "–" if value is None else f"{value * 100:.1f} %"

@@ -196,6 +196,7 @@ class Submission(db.Model):
     answers: Mapped[list[Answer]] = relationship(back_populates="submission", order_by="Answer.position")
     sections: Mapped[list[SectionScore]] = relationship(back_populates="submission", order_by="SectionScore.position")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
+    events: Mapped[list[SubmissionEvent]] = relationship(order_by="SubmissionEvent.at")
 
     def __repr__(self) -> str:
         return f"<Submission {self.reference}>"
@@ -259,6 +260,36 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+
+
+class SubmissionEvent(db.Model):
+    """Audit trail of HQ's review: who rejected or restored a submission, when and why."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: "rejected" or "restored".
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class ChecklistDraft(db.Model):
+    """HQ's working copy of a checklist; publishing turns it into a new immutable version."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Checklist content in the file format (may be invalid while being edited).
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The published version number the draft started from (None for a new checklist);
+    #: a publish refuses when the checklist has moved on since.
+    base_version: Mapped[int | None]
+    #: Bumped on every save; a form posted with an older revision is stale.
+    revision: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
 class Role(str, enum.Enum):
