@@ -299,9 +299,28 @@ def load_checklist_text(text: str, filename: str, standards: dict[str, bool]) ->
     builder.data = data
     if data is None:
         raise ChecklistError(builder.errors)
+    result = _validate(data, builder, standards)
+    if builder.errors or result is None:
+        raise ChecklistError(builder.errors)
+    return result
+
+
+def validate_content(data: Any, standards: dict[str, bool], filename: str = "draft") -> tuple[Checklist | None, list[LoadError]]:
+    """Validate checklist content that did not come from a file (the HQ editor's draft).
+
+    Same rules as a file import; errors carry paths (``sections[0].questions[2].weight``)
+    and no line numbers.
+    """
+    builder = _Builder(filename)
+    builder.data = data
+    result = _validate(data, builder, standards)
+    return (None if builder.errors else result), builder.errors
+
+
+def _validate(data: Any, builder: _Builder, standards: dict[str, bool]) -> Checklist | None:
     if not isinstance(data, dict):
         builder.error((), "a checklist file is a mapping with slug, title, channel and sections")
-        raise ChecklistError(builder.errors)
+        return None
     result = None
     try:
         result = Checklist.model_validate(data)
@@ -311,8 +330,6 @@ def load_checklist_text(text: str, filename: str, standards: dict[str, bool]) ->
     # doesn't hide a dangling reference in another.
     for path, message in rules.check(result or partial_checklist(data), standards):
         builder.error(path, message)
-    if builder.errors or result is None:
-        raise ChecklistError(builder.errors)
     return result
 
 

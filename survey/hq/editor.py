@@ -1,0 +1,3 @@
+"""HQ console: editor."""
+
+from .blueprint import bp  # noqa: F401

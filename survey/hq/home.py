@@ -1,0 +1,3 @@
+"""HQ console: home."""
+
+from .blueprint import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""HQ console: places."""
+
+from .blueprint import bp  # noqa: F401

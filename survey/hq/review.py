@@ -1,0 +1,3 @@
+"""HQ console: review."""
+
+from .blueprint import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""HQ console: standards."""
+
+from .blueprint import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""HQ console: waves."""
+
+from .blueprint import bp  # noqa: F401
