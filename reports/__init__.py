@@ -1,0 +1,1 @@
+"""Reports: SQL aggregates → statistics → plain dicts that the PDF templates render."""

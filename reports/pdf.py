@@ -1,0 +1,305 @@
+"""Turn report data into print HTML and PDF: the only module that imports WeasyPrint.
+
+A report never fetches anything but the project's own files: ``safe_fetcher``
+serves files under ``reports/assets/`` and refuses every other URL, so text a
+shopper typed can neither reach the network nor read the server's disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from flask import render_template
+from markupsafe import Markup
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import charts
+
+ASSETS = (Path(__file__).resolve().parent / "assets").resolve()
+#: Relative URLs in report HTML and CSS resolve against this folder.
+BASE_URL = ASSETS.as_uri() + "/"
+STYLESHEET = ASSETS / "report.css"
+TEMPLATES = {"branch": "pdf/branch.html", "region": "pdf/region.html"}
+MEDIA_TYPES = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+# Fontconfig and Pango objects are shared by every render; one render at a time
+# per process keeps them safe (rendering is CPU-bound under the GIL anyway).
+_render_lock = threading.Lock()
+
+
+class RefusedURL(ValueError):
+    """A report asked for a resource outside ``reports/assets/``."""
+
+
+def asset_path(url: str) -> Path:
+    """Return the file under ``reports/assets/`` that ``url`` names, or raise ``RefusedURL``."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise RefusedURL(f"only report assets may be loaded, not {url[:80]!r}")
+    raw = url2pathname(parts.path)
+    if "\x00" in raw or "\\" in raw:
+        raise RefusedURL(f"malformed asset path {url[:80]!r}")
+    path = Path(raw).resolve()
+    if (
+        not path.is_relative_to(ASSETS)
+        or not path.is_file()
+        or path.suffix.lower() not in MEDIA_TYPES
+    ):
+        raise RefusedURL(f"not a report asset: {url[:80]!r}")
+    return path
+
+
+class SafeURLFetcher(URLFetcher):
+    """Serve files under ``reports/assets/``; refuse http, https, ftp, data and every other file."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
+
+    def fetch(self, url, headers=None):
+        path = asset_path(url)
+        return URLFetcherResponse(
+            path.as_uri(), path.read_bytes(), {"Content-Type": MEDIA_TYPES[path.suffix.lower()]}
+        )
+
+    def open(self, url, data=None, timeout=None):
+        # urllib's opener would follow any scheme; everything goes through ``fetch``.
+        return self.fetch(getattr(url, "full_url", url))
+
+
+#: The URL fetcher every report uses; callable as ``safe_fetcher(url)``.
+safe_fetcher = SafeURLFetcher()
+
+
+@cache
+def _print_setup() -> tuple[FontConfiguration, CSS]:
+    """Load the fonts and parse report.css once per process."""
+    font_config = FontConfiguration()
+    css = CSS(filename=str(STYLESHEET), url_fetcher=safe_fetcher, font_config=font_config)
+    return font_config, css
+
+
+def _render(data: dict, **extra) -> str:
+    try:
+        template = TEMPLATES[data["kind"]]
+    except KeyError:
+        raise ValueError(f"unknown report kind {data.get('kind')!r}") from None
+    return render_template(template, r=data, **HELPERS, **extra)
+
+
+def render_html(data: dict) -> str:
+    """Render report data (see CONTRACT.md) as print HTML; needs an app context."""
+    return _render(data)
+
+
+def render_standalone_html(data: dict) -> str:
+    """Render report data as HTML with report.css inlined, for viewing in a browser."""
+    return _render(data, inline_css=Markup(STYLESHEET.read_text(encoding="utf-8")))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out print HTML with report.css and the shipped fonts, fetching only local assets."""
+    with _render_lock:
+        font_config, css = _print_setup()
+        document = HTML(string=html, base_url=BASE_URL, url_fetcher=safe_fetcher)
+        return document.write_pdf(stylesheets=[css], font_config=font_config)
+
+
+def render_report(data: dict) -> bytes:
+    """Render report data (see CONTRACT.md) as a PDF; needs an app context."""
+    return html_to_pdf(render_html(data))
+
+
+# --- Formatting helpers the templates receive -------------------------------------------
+
+
+def pct(value: float | None) -> str:
+    """Format a 0–100 score with one decimal: ``78.4 %``; ``–`` when there is no data."""
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def delta(value: float | None, reference: float | None) -> float | None:
+    """Return ``value − reference`` in points, or None when either is missing."""
+    if value is None or reference is None:
+        return None
+    return value - reference
+
+
+def signed(points: float | None) -> str:
+    """Format a difference in points with its sign: ``+4.3``, ``−2.1``, ``0.0``."""
+    if points is None:
+        return "–"
+    rounded = round(points, 1)
+    if rounded == 0:
+        return "0.0"
+    return f"+{rounded:.1f}" if rounded > 0 else f"−{abs(rounded):.1f}"
+
+
+def arrow(points: float | None, up: str = "", down: str = "", same: str = "no change") -> str:
+    """Describe a difference with an arrow and words: ``▲ 4.3 points above target``."""
+    if points is None:
+        return "–"
+    rounded = round(points, 1)
+    if rounded == 0:
+        return f"● {same}".strip()
+    word = "point" if abs(rounded) == 1 else "points"
+    suffix = up if rounded > 0 else down
+    mark = "▲" if rounded > 0 else "▼"
+    return f"{mark} {abs(rounded):.1f} {word} {suffix}".strip()
+
+
+def trend_class(points: float | None) -> str:
+    """Name the CSS class for a difference: ``up``, ``down`` or ``flat``."""
+    if points is None or round(points, 1) == 0:
+        return "flat"
+    return "up" if points > 0 else "down"
+
+
+def nice_date(value) -> str:
+    """Format an ISO date (or datetime) string as ``15 Jan 2026``; other text passes through."""
+    if value is None:
+        return "–"
+    text = str(value)
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+    return f"{day.day} {day:%b %Y}"
+
+
+def visits(n: int | None) -> str:
+    """Say how many visits: ``1 visit``, ``24 visits``."""
+    n = n or 0
+    return f"{n} visit" if n == 1 else f"{n} visits"
+
+
+def note_for(n: int | None, note: str | None = None) -> str | None:
+    """Explain a headline that has too few visits for an interval."""
+    if note:
+        return note
+    if not n:
+        return "No visits in this period"
+    if n == 1:
+        return "1 visit: not enough to compare"
+    return None
+
+
+def sd_text(value: float | None) -> str:
+    """Format a standard deviation in points: ``6.2``."""
+    return "–" if value is None else f"{value:.1f}"
+
+
+def titles(standards: list[dict] | None) -> dict[str, str]:
+    """Map standard keys to their titles, so a key in the data prints as words."""
+    return {s["key"]: s.get("title") or s["key"] for s in standards or [] if s.get("key")}
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
+
+
+def key_points(r: dict) -> list[str]:
+    """Say in a few plain sentences what a reader should take from the report."""
+    return _region_points(r) if r.get("kind") == "region" else _branch_points(r)
+
+
+def _branch_points(r: dict) -> list[str]:
+    points: list[str] = []
+    if (r.get("headline") or {}).get("n") == 1:
+        points.append("Based on a single visit: every figure below is indicative only.")
+    standards = [s for s in r.get("standards") or [] if s.get("score") is not None]
+    if len(standards) >= 2:
+        ordered = sorted(standards, key=lambda s: s["score"])
+        best, worst = ordered[-1], ordered[0]
+        points.append(
+            f"Strongest standard: {best['title']} ({pct(best['score'])}); "
+            f"weakest: {worst['title']} ({pct(worst['score'])})."
+        )
+        behind = [(delta(s["score"], s.get("region_score")), s) for s in standards]
+        behind = [(gap, s) for gap, s in behind if gap is not None and round(gap, 1) < 0]
+        if behind:
+            gap, s = min(behind, key=lambda pair: pair[0])
+            points.append(
+                f"Furthest behind the region: {s['title']}, {abs(gap):.1f} points under "
+                f"the region's {pct(s['region_score'])}."
+            )
+    weak = r.get("weakest_questions") or []
+    if weak:
+        points.append(
+            f"First thing to fix: “{weak[0]['text']}” scores {pct(weak[0].get('score'))}."
+        )
+    failures = r.get("critical_failures") or []
+    if failures:
+        zeroed = sum(1 for f in failures if f.get("rule") == "zero")
+        text = f"{_plural(len(failures), 'critical failure')} in the period"
+        if zeroed:
+            text += f"; {_plural(zeroed, 'visit')} counted as 0 % because of one"
+        points.append(text + ".")
+    return points
+
+
+def _region_points(r: dict) -> list[str]:
+    points: list[str] = []
+    ranked = [b for b in r.get("ranking") or [] if b.get("score") is not None]
+    if len(ranked) >= 2:
+        best, worst = ranked[0], ranked[-1]
+        points.append(
+            f"Best branch: {best['name']} ({pct(best['score'])}); "
+            f"weakest: {worst['name']} ({pct(worst['score'])})."
+        )
+    if ranked and r.get("target") is not None:
+        reached = sum(1 for b in ranked if b["score"] >= r["target"])
+        points.append(
+            f"{reached} of {_plural(len(ranked), 'branch', 'branches')} with visits "
+            f"reach the {pct(r['target'])} target."
+        )
+    weakest = [s for s in r.get("weakest_standards") or [] if s.get("score") is not None]
+    if weakest:
+        s = weakest[0]
+        gap = delta(s["score"], s.get("network_score"))
+        where = ""
+        if gap is not None:
+            where = f", {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the network"
+        points.append(f"Weakest standard: {s.get('title') or s['key']} ({pct(s['score'])}{where}).")
+    silent = [b["name"] for b in r.get("ranking") or [] if not b.get("n")]
+    if silent:
+        more = f" and {len(silent) - 6} more" if len(silent) > 6 else ""
+        points.append("No visits in this period: " + ", ".join(silent[:6]) + more + ".")
+    return points
+
+
+RULE_WORDS = {"zero": "Score set to 0 %", "flag": "Flagged, score kept"}
+
+HELPERS = {
+    "pct": pct,
+    "delta": delta,
+    "signed": signed,
+    "arrow": arrow,
+    "trend_class": trend_class,
+    "nice_date": nice_date,
+    "visits": visits,
+    "note_for": note_for,
+    "sd_text": sd_text,
+    "titles": titles,
+    "key_points": key_points,
+    "rule_words": lambda rule: RULE_WORDS.get(rule, rule or "–"),
+    "trend_chart": lambda *a, **k: Markup(charts.trend_chart(*a, **k)),
+    "score_bar": lambda *a, **k: Markup(charts.score_bar(*a, **k)),
+    "interval_bar": lambda *a, **k: Markup(charts.interval_bar(*a, **k)),
+    "heat": charts.heat,
+    "heat_legend": charts.heat_legend,
+}

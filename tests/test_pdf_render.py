@@ -1,0 +1,213 @@
+"""Branch and region PDFs from sample report data: what a manager reads on each page."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from reports import charts
+from reports.pdf import key_points, render_html, render_report
+from tests import report_samples as samples
+
+SAMPLES = {
+    "branch": lambda: samples.BRANCH,
+    "one_visit": samples.branch_one_visit,
+    "empty": samples.branch_empty,
+    "region": lambda: samples.REGION,
+    "region_empty": samples.region_empty,
+}
+_rendered: dict[str, list[str]] = {}
+
+
+def flat(text: str) -> str:
+    """Collapse the line breaks and runs of spaces that text extraction leaves."""
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture
+def pages(app):
+    """Return a callable giving the text of each page of a sample's PDF (rendered once per run)."""
+
+    def get(name: str) -> list[str]:
+        if name not in _rendered:
+            pdf = render_report(SAMPLES[name]())
+            assert pdf.startswith(b"%PDF-")
+            _rendered[name] = [flat(p.extract_text()) for p in PdfReader(BytesIO(pdf)).pages]
+        return _rendered[name]
+
+    return get
+
+
+def test_branch_headline_interval_and_gaps(pages):
+    data, first = samples.BRANCH, pages("branch")[0]
+    h = data["headline"]
+    assert f"{h['score']:.1f} %" in first
+    assert f"95 % interval {h['ci_low']:.1f}–{h['ci_high']:.1f} %" in first
+    assert "24 visits" in first
+    assert f"▼ {abs(h['score'] - data['target']):.1f} points below target" in first
+    assert f"▲ {h['score'] - h['previous_score']:.1f} points up" in first
+
+
+def test_branch_standards_table_prints_score_region_and_difference(pages):
+    first = pages("branch")[0]
+    for s in samples.BRANCH["standards"]:
+        diff = s["score"] - s["region_score"]
+        sign = "+" if diff > 0 else "−"
+        assert (
+            f"{s['title']} {s['n']} {s['score']:.1f} % {s['region_score']:.1f} % "
+            f"{sign}{abs(diff):.1f}" in first
+        )
+
+
+def test_branch_pages_are_numbered_and_titled(pages):
+    texts = pages("branch")
+    total = len(texts)
+    assert total >= 3
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {total}" in text
+    # Later pages repeat the report's title in their header.
+    assert "Leeds Briggate (BR-014)" in texts[1]
+
+
+def test_branch_sections_appear_in_reading_order(pages):
+    text = " ".join(pages("branch"))
+    order = [
+        "IN SHORT",
+        "Standards",
+        "Month by month",
+        "Checklist sections",
+        "weakest questions",
+        "Critical failures",
+        "Visit log",
+        "What shoppers wrote",
+        "How these scores are computed",
+    ]
+    positions = [text.index(heading) for heading in order]
+    assert positions == sorted(positions)
+
+
+def test_branch_lists_weakest_questions_failures_visits_and_comments(pages):
+    text = " ".join(pages("branch"))
+    data = samples.BRANCH
+    for q in data["weakest_questions"]:
+        assert q["text"] in text
+    assert (
+        "3 May 2026 S-10428 Store visit "
+        "Did they use a personal phone while serving you? Score set to 0 %" in text
+    )
+    assert "Flagged, score kept" in text
+    for v in data["visits"]:
+        assert v["reference"] in text
+    assert 'Young man with a grey fleece, badge said "Tom". Friendly but hurried.' in text
+    assert "11 N/A answers and 37 hidden questions were left out" in text
+
+
+def test_one_visit_shows_no_interval_and_says_why(pages):
+    first = pages("one_visit")[0]
+    assert "1 visit: not enough to compare" in first
+    assert "95 % interval" not in first
+    assert f"{samples.branch_one_visit()['headline']['score']:.1f} %" in first
+
+
+def test_empty_period_says_so_on_one_page(pages):
+    texts = pages("empty")
+    assert len(texts) == 1
+    assert "No visits in this period" in texts[0]
+    assert "Page 1 of 1" in texts[0]
+    assert "Visit log" not in texts[0]
+
+
+def test_region_ranks_branches_best_first(pages):
+    texts = pages("region")
+    text = " ".join(texts)
+    ranking = samples.REGION["ranking"]
+    positions = [text.index(f"{b['name']} {b['code']}") for b in ranking]
+    assert positions == sorted(positions)
+    best = ranking[0]
+    assert f"1 {best['name']} {best['code']} {best['n']} {best['score']:.1f} %" in texts[0]
+    assert "no visits" in text
+    assert f"Page 1 of {len(texts)}" in texts[0]
+
+
+def test_region_with_no_visits_says_so(pages):
+    texts = pages("region_empty")
+    assert "No visits in this period" in texts[0]
+    assert "Branch ranking" not in " ".join(texts)
+
+
+def test_region_heat_map_prints_every_number_and_marks_missing_data(pages):
+    text = " ".join(pages("region"))
+    for row in samples.REGION["heatmap"]:
+        for cell in row["cells"]:
+            if cell["score"] is not None:
+                assert f"{cell['score']:.1f}" in text
+    assert "no data" in text
+    assert "Where the region is weakest" in text
+
+
+def test_comments_are_escaped_in_html(app):
+    data = samples.branch_sample(3)
+    data["comments"] = [
+        {"date": "2026-05-01", "question": "Describe <b>who</b>", "text": "<b>rude</b> & loud"}
+    ]
+    html = render_html(data)
+    assert "&lt;b&gt;rude&lt;/b&gt; &amp; loud" in html
+    assert "<b>rude</b>" not in html
+    assert "Describe &lt;b&gt;who&lt;/b&gt;" in html
+
+
+def test_unknown_report_kind_is_refused(app):
+    with pytest.raises(ValueError, match="unknown report kind"):
+        render_html({"kind": "invoice"})
+
+
+def test_key_points_for_one_visit_warn_that_figures_are_indicative():
+    points = key_points(samples.branch_one_visit())
+    assert points[0].startswith("Based on a single visit")
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def test_trend_chart_leaves_gaps_for_months_without_visits():
+    points = [
+        {"label": f"M{i} 2026", "score": s, "n": 0 if s is None else 1}
+        for i, s in enumerate([70, 80, None, 60, 65, None, 90])
+    ]
+    svg = charts.trend_chart(points, 85, region=False)
+    branch_lines = [line for line in re.findall(r'<polyline points="([^"]+)"', svg)]
+    assert [len(line.split()) for line in branch_lines] == [
+        2,
+        2,
+    ]  # one isolated point: a dot, no line
+    assert svg.count("<circle") == 5 + 1  # five months with visits, one legend marker
+    assert "Target 85.0 %" in svg
+
+
+def test_trend_chart_with_no_data_says_so():
+    svg = charts.trend_chart([{"label": "Jan 2026", "score": None, "n": 0}], 85)
+    assert "No visits in this period" in svg
+
+
+def test_chart_text_is_xml_escaped():
+    svg = charts.trend_chart(
+        [{"label": "<Jan> & 2026", "score": 50, "n": 1}], None, series_label='Branch "A" <b>'
+    )
+    assert "&lt;Jan&gt;" in svg and "&amp;" in svg
+    assert "<b>" not in svg and "<Jan>" not in svg
+
+
+def test_score_bar_marks_region_and_target():
+    svg = charts.score_bar(50, 80, 85, width=100)
+    assert 'width="50"' in svg  # the bar runs to 50 % of the track
+    assert 'x1="80"' in svg and 'x1="85"' in svg
+
+
+def test_heat_bins_get_darker_as_scores_fall():
+    levels = [charts.heat(s)["level"] for s in (95, 85, 75, 65, 55, 10)]
+    assert levels == [0, 1, 2, 3, 4, 5]
+    assert charts.heat(None)["bg"] is None
+    assert [b["label"] for b in charts.heat_legend()][0] == "≥ 90 %"
