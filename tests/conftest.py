@@ -12,6 +12,7 @@ from pathlib import Path
 import uuid
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 from survey import create_app
 from survey.catalogue import checklist_paths, import_paths
@@ -68,6 +69,13 @@ def app(_schema, tmp_path):
         "SURVEY_UPLOAD_MAX_MB": 1,
         "RATELIMIT_ENABLED": False,
     })
+
+    @app.teardown_request
+    def _forget_request_state(_exc):
+        # The test holds one app context, which requests reuse; don't let one
+        # request's cached CSRF token leak into the next client's request.
+        g.pop("csrf_token", None)
+
     with app.app_context():
         yield app
         db.session.remove()

@@ -1,16 +1,27 @@
-// Progressive enhancement of the checklist: show_if, progress, first-answer time, no double send.
+// Progressive enhancement of the checklist form, which works without it (SPEC §7): show_if rules,
+// "What went wrong?" boxes only when needed, progress, focus on the error summary, no double send.
 (function () {
+  "use strict";
   var form = document.getElementById("checklist");
   if (!form) return;
-  var summary = document.getElementById("summary");
-  if (summary) summary.focus();
-  var rules = form.querySelectorAll("[data-show-if]");
+  form.classList.add("js");
+  var rules = [].map.call(form.querySelectorAll("[data-show-if]"), function (el) {
+    return { el: el, rule: JSON.parse(el.getAttribute("data-show-if")) };
+  });
+  var onfail = form.querySelectorAll(".onfail[data-full]");
+  var questions = form.querySelectorAll(".q[id^='q-']");
+  var prog = document.getElementById("prog"), progtxt = document.getElementById("progtxt");
+
+  function given(el) {
+    if (el.type === "radio" || el.type === "checkbox") return el.checked;
+    return el.value.trim() !== "";
+  }
+  // A question's answers as the server reads them; none while the question is hidden.
   function answer(key) {
     var els = form.querySelectorAll('[name="q_' + key + '"]'), out = [];
     for (var i = 0; i < els.length; i++) {
-      var el = els[i];
-      if (el.closest("[hidden]")) return [];
-      if ((el.type === "radio" || el.type === "checkbox") ? el.checked : el.value.trim() !== "") out.push(el.value.trim());
+      if (els[i].closest("[hidden]")) return [];
+      if (given(els[i])) out.push(els[i].value.trim());
     }
     return out;
   }
@@ -23,38 +34,67 @@
     return got.some(function (v) { return want.indexOf(v) >= 0; });
   }
   function apply() {
-    // Rules refer only to earlier questions, so one pass in page order settles chains.
-    for (var i = 0; i < rules.length; i++) {
-      var el = rules[i], show = holds(JSON.parse(el.getAttribute("data-show-if")));
-      el.hidden = !show;
-      el.disabled = !show; // a disabled fieldset's answers are not sent
+    var i;
+    // Rules name earlier questions only, so one pass in page order settles chains.
+    for (i = 0; i < rules.length; i++) rules[i].el.hidden = !holds(rules[i].rule);
+    // Answers to hidden questions are not sent (the server would drop them anyway).
+    var controls = form.querySelectorAll("[data-show-if] input, [data-show-if] textarea");
+    for (i = 0; i < controls.length; i++) controls[i].disabled = !!controls[i].closest("[data-show-if][hidden]");
+    for (i = 0; i < onfail.length; i++) {
+      var box = onfail[i], got = answer(box.closest(".q").id.slice(2));
+      var full = box.getAttribute("data-full").split(" ").concat("na");
+      var short = got.some(function (v) { return full.indexOf(v) < 0; });
+      // Never hide a box holding text or a message: the shopper must see what is sent.
+      box.hidden = !(short || box.querySelector("textarea").value.trim() || box.querySelector(".err"));
     }
-    var qs = form.querySelectorAll(".q[id^='q-']"), n = 0, done = 0;
-    for (var j = 0; j < qs.length; j++) {
-      if (qs[j].closest("[hidden]")) continue;
-      n++;
-      var inputs = qs[j].querySelectorAll("input,textarea");
-      for (var k = 0; k < inputs.length; k++) {
-        var inp = inputs[k];
-        if (inp.type === "hidden") continue;
-        if ((inp.type === "radio" || inp.type === "checkbox") ? inp.checked : inp.value.trim() !== "") { done++; break; }
-      }
+    var shown = 0, done = 0;
+    for (i = 0; i < questions.length; i++) {
+      var q = questions[i], key = q.id.slice(2);
+      if (q.closest("[hidden]")) continue;
+      shown++;
+      var els = q.querySelectorAll('[name="q_' + key + '"],[name="q_' + key + '__na"],[name="q_' + key + '__upload"]');
+      if ([].some.call(els, given)) done++;
     }
-    var bar = document.getElementById("prog"), txt = document.getElementById("progtxt");
-    if (bar) { bar.max = n; bar.value = done; bar.textContent = done + " of " + n; }
-    if (txt) txt.textContent = done + " of " + n + " answered";
+    if (prog) { prog.max = shown; prog.value = done; }
+    if (progtxt) progtxt.textContent = done + " of " + shown + " answered";
   }
-  form.addEventListener("change", function () {
+  function changed() {
     var first = form.elements.first_answer_at;
     if (first && !first.value) first.value = new Date().toISOString();
     apply();
-  });
+  }
+  form.addEventListener("change", changed);
+  form.addEventListener("input", apply);
   form.addEventListener("submit", function (e) {
-    var btn = form.querySelector("button[type=submit]");
     if (form.dataset.sent) { e.preventDefault(); return; }
+    apply(); // answers restored by the browser fire no event: settle what is sent on what is shown
     form.dataset.sent = "1";
-    if (btn) btn.textContent = "Sending…";
+    var btn = form.querySelector("button[type=submit]");
+    if (btn) { btn.dataset.label = btn.textContent; btn.textContent = "Sending…"; }
   });
-  window.addEventListener("pageshow", function () { delete form.dataset.sent; });
+  // Coming back to the page (back button, bfcache) must allow sending again.
+  window.addEventListener("pageshow", function () {
+    delete form.dataset.sent;
+    apply();
+    var btn = form.querySelector("button[type=submit]");
+    if (btn && btn.dataset.label) btn.textContent = btn.dataset.label;
+  });
+
+  var summary = document.getElementById("summary");
+  if (summary) {
+    summary.focus();
+    // A link to a question moves focus to its first answer, not just the scroll position.
+    summary.addEventListener("click", function (e) {
+      var link = e.target.closest("a[href^='#']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) return;
+      var control = target.matches("input,textarea") ? target
+        : target.querySelector("input:not([type=hidden]):not(:disabled),textarea:not(:disabled)");
+      if (!control) return;
+      e.preventDefault();
+      target.scrollIntoView();
+      control.focus({ preventScroll: true });
+    });
+  }
   apply();
 })();
