@@ -262,6 +262,17 @@ class Attachment(db.Model):
     submission: Mapped[Submission | None] = relationship(back_populates="attachments")
 
 
+class ShopperDraft(db.Model):
+    """Answers saved before sending, so a shopper can finish on another phone or later."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), unique=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("checklist_version.id"))
+    #: The raw form fields as sent: {name: value or [values]}; checked only on submit.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class SubmissionEvent(db.Model):
     """Audit trail of HQ's review: who rejected or restored a submission, when and why."""
 
