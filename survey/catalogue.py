@@ -81,9 +81,14 @@ def validate_paths(paths: list[str | Path]) -> tuple[list, list[loader.LoadError
     Checklists are checked against the standards given alongside them, or else
     against the database's catalogue.
     """
-    texts = [loader.read_file(p) for p in paths]
     parsed: list = []
     errors: list[loader.LoadError] = []
+    texts = []
+    for path in paths:
+        try:
+            texts.append(loader.read_file(path))
+        except loader.ChecklistError as exc:
+            errors.extend(exc.errors)
     standards = standards_catalogue()
     given_standards: dict[str, bool] = {}
     checklist_texts = []

@@ -63,8 +63,11 @@ def checklist_export(slug, output):
     if text is None:
         fail(f"no checklist with slug '{slug}'")
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}")
         click.echo(f"Wrote {output}")
     else:
         click.echo(text, nl=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -189,9 +189,13 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
     existing = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
     if existing is not None:
         return existing, False
-    submission = build_submission(assignment, version, filled)
-    db.session.add(submission)
     for _ in range(3):
+        if db.session.scalar(db.select(Submission.id).filter_by(idempotency_key=filled.idempotency_key)) is not None:
+            # The key is another link's (a copied or tampered form). One submission
+            # per link is kept by assignment_id, so this one can take a fresh key.
+            filled = replace(filled, idempotency_key=secrets.token_hex(16))
+        submission = build_submission(assignment, version, filled)
+        db.session.add(submission)
         try:
             db.session.commit()
             return submission, True
@@ -200,7 +204,5 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
             existing = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
             if existing is not None:
                 return existing, False
-            # A reference collision (1 in 887 million): try another code.
-            submission = build_submission(db.session.merge(assignment), version, filled)
-            db.session.add(submission)
+            # A reference collision (1 in 887 million), or a key taken meanwhile: try again.
     raise RuntimeError("could not store the submission")

@@ -344,6 +344,12 @@ def dump_yaml(content: dict[str, Any]) -> str:
 
 
 def read_file(path: str | Path) -> tuple[str, str]:
-    """Return ``(text, display name)`` for a checklist path."""
+    """Return ``(text, display name)`` for a checklist path; raise ChecklistError if it isn't UTF-8."""
     p = Path(path)
-    return p.read_text(encoding="utf-8"), p.name
+    raw = p.read_bytes()
+    try:
+        return raw.decode("utf-8"), p.name
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start]
+        raise ChecklistError([LoadError(p.name, line, "", f"not UTF-8 text (byte 0x{bad:02x}); save the file as UTF-8")]) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -14,7 +14,7 @@ from ..checklist.conditions import NA, visible_questions
 from ..checklist.schema import Checklist
 from ..scoring import earned_fraction
 from ..submissions import Filled
-from .questions import REGISTRY, TEXT_MAX
+from .questions import REGISTRY, TEXT_MAX, clean_text
 
 COMMENT_MAX = 2000
 IDEM_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -65,11 +65,14 @@ def new_idempotency_key() -> str:
 
 
 def _parse_client_time(raw: str | None) -> datetime | None:
+    """Read the browser's first-answer stamp as naive UTC, like every stored timestamp; None if unusable."""
     try:
         stamp = datetime.fromisoformat((raw or "").replace("Z", "+00:00"))
-    except ValueError:
+        # A zone-aware stamp goes to UTC, not to the server's local zone; a
+        # tampered year-1 or year-9999 stamp overflows on the way and is dropped.
+        return stamp if stamp.tzinfo is None else stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         return None
-    return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
 
 
 def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, date], today: date,
@@ -107,7 +110,7 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
             field.errors = ["Please answer this question." if q.type != "photo" else "Please add the photo."]
         if getattr(q, "comment", None):
             comment_field = form[field_name(q.key, "comment")]
-            comment = (comment_field.data or "").strip()
+            comment = clean_text(comment_field.data)
             if len(comment) > COMMENT_MAX:
                 comment_field.errors = [f"Please keep the comment under {COMMENT_MAX:,} characters (it has {len(comment):,})."]
             elif (q.comment == "on_fail" and not comment and value not in (None, NA)
@@ -116,7 +119,7 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
             comments[q.key] = comment
     visit_date = _check_visit_date(form.visit_date, window, today)
     visit_time = _check_visit_time(form.visit_time)
-    if not IDEM_RE.match(form.idem.data or ""):
+    if not IDEM_RE.fullmatch(form.idem.data or ""):
         form.idem.data = new_idempotency_key()
         form.form_errors.append("Part of this form was damaged on the way. Check your answers and send again.")
     if form.errors or form.form_errors:

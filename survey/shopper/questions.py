@@ -22,6 +22,16 @@ TEXT_MAX = 5000
 NA_VALUE = "na"
 
 
+#: C0 control characters but tab and line breaks: nobody types them, and
+#: PostgreSQL refuses to store NUL in text (a 500 instead of an answer).
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
+def clean_text(raw: str | None) -> str:
+    """Return typed text without surrounding space and without control characters."""
+    return (raw or "").translate(_CONTROL).strip()
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text.replace(",", ".").replace(" ", ""))
@@ -50,7 +60,7 @@ class QuestionType:
         return StringField(q.text, description=q.help or "")
 
     def read(self, q, field) -> tuple[Any, str | None]:
-        raw = (field.data or "").strip()
+        raw = clean_text(field.data)
         return (raw or None), None
 
 
@@ -138,7 +148,7 @@ class Text(QuestionType):
         return TextAreaField(q.text, description=q.help or "")
 
     def read(self, q, field):
-        raw = (field.data or "").strip()
+        raw = clean_text(field.data)
         if len(raw) > TEXT_MAX:
             return None, f"Please keep this under {TEXT_MAX:,} characters (it has {len(raw):,})."
         return (raw or None), None

@@ -10,6 +10,7 @@ from flask import current_app, request
 from ..extensions import db
 from ..models import Assignment, Attachment
 from .forms import field_name
+from .questions import clean_text
 
 ACCEPTED = "JPEG, PNG, WebP or HEIC"
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -68,7 +69,8 @@ def collect(form, checklist, assignment: Assignment) -> tuple[dict[str, Attachme
 
 
 def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
-    if not raw.isdigit():
+    # An id the database can hold: a tampered 40-digit number must not overflow the query.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return None
     attachment = db.session.get(Attachment, int(raw))
     if attachment is None or attachment.assignment_id != assignment.id or attachment.question_key != key:
@@ -85,7 +87,7 @@ def _store(assignment: Assignment, key: str, filename: str, kind: str, data: byt
     (folder / stored).write_bytes(data)
     attachment = Attachment(
         assignment_id=assignment.id, question_key=key, stored_name=stored,
-        original_name=Path(filename).name[:255] or "photo", content_type=kind, size=len(data),
+        original_name=clean_text(Path(filename).name)[:255] or "photo", content_type=kind, size=len(data),
     )
     db.session.add(attachment)
     db.session.flush()

@@ -1,0 +1,125 @@
+"""What the database itself guarantees: states, hashed tokens, one submission per link, full precision."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from survey.extensions import db
+from survey.models import (
+    Assignment,
+    AssignmentState,
+    ChecklistVersion,
+    Submission,
+    hash_token,
+    utcnow,
+)
+from survey.shopper.forms import field_name
+from survey.submissions import Filled, build_submission, checklist_of, new_reference, new_token, pin_version
+
+from .conftest import good_answers
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize("state, today, seen", [
+    (AssignmentState.open, TODAY, AssignmentState.open),
+    (AssignmentState.open, TODAY + timedelta(days=1), AssignmentState.expired),
+    (AssignmentState.started, TODAY + timedelta(days=1), AssignmentState.expired),
+    (AssignmentState.started, TODAY, AssignmentState.started),  # the due day itself still counts
+    (AssignmentState.submitted, TODAY + timedelta(days=30), AssignmentState.submitted),
+    (AssignmentState.cancelled, TODAY - timedelta(days=1), AssignmentState.cancelled),
+])
+def test_effective_state(state, today, seen):
+    assignment = Assignment(state=state, not_before=TODAY - timedelta(days=7), due=TODAY)
+    assert assignment.effective_state(today) == seen
+
+
+def test_tokens_are_random_and_only_their_hash_is_kept():
+    tokens = {new_token() for _ in range(200)}
+    assert len(tokens) == 200
+    token = tokens.pop()
+    assert len(token) == 32  # 24 random bytes: 192 bits
+    assert hash_token(token) == hashlib.sha256(token.encode()).hexdigest() != token
+
+
+def test_references_are_short_and_easy_to_read_out():
+    for _ in range(200):
+        reference = new_reference()
+        assert len(reference) == 7 and reference[3] == "-"
+        assert not set(reference) & set("01OIL")
+
+
+def test_utcnow_is_naive():
+    assert utcnow().tzinfo is None
+
+
+def _submission(assignment, idem: str, reference: str | None = None) -> Submission:
+    """Build (not store) a flawless submission for a link, as the shopper form would."""
+    version = pin_version(assignment)
+    checklist = checklist_of(version)
+    data = good_answers(checklist)
+    answers = {}
+    for _, q in checklist.questions():
+        value = data.get(field_name(q.key))
+        if value is not None and q.type == "scale":
+            value = int(value)
+        elif value is not None and q.type == "number":
+            value = float(value)
+        answers[q.key] = value
+    submission = build_submission(assignment, version, Filled(
+        answers=answers, visit_date=date.today(), visit_time=None, idempotency_key=idem))
+    if reference:
+        submission.reference = reference
+    return submission
+
+
+def test_the_database_refuses_a_second_submission_for_one_link(make_assignment):
+    assignment, _ = make_assignment()
+    db.session.add(_submission(assignment, "a" * 32))
+    db.session.commit()
+    db.session.add(_submission(assignment, "b" * 32))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Submission.id))) == 1
+
+
+@pytest.mark.parametrize("clash", ["idempotency_key", "reference"])
+def test_idempotency_keys_and_references_are_unique(make_assignment, clash):
+    first, _ = make_assignment()
+    second, _ = make_assignment()
+    db.session.add(_submission(first, "a" * 32, "AAA-AAA"))
+    db.session.commit()
+    db.session.add(_submission(second, "a" * 32 if clash == "idempotency_key" else "b" * 32,
+                               "AAA-AAA" if clash == "reference" else "BBB-BBB"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_version_numbers_are_unique_per_checklist(published):
+    checklist = published["store-visit"]
+    latest = checklist.latest
+    db.session.add(ChecklistVersion(checklist=checklist, number=latest.number, content=latest.content,
+                                    content_hash="0" * 64))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_scores_keep_full_precision_and_content_round_trips(make_assignment):
+    assignment, _ = make_assignment()
+    submission = _submission(assignment, "c" * 32)
+    submission.score = 1 / 3
+    db.session.add(submission)
+    db.session.commit()
+    content = dict(assignment.version.content)
+    db.session.expire_all()
+    stored = db.session.scalar(db.select(Submission))
+    assert stored.score == 1 / 3  # not rounded to single precision
+    assert stored.version.content == content
+    assert stored.assignment.state == AssignmentState.submitted
+    assert stored.rejected is False and stored.critical_fail is False
