@@ -19,6 +19,7 @@ from survey.catalogue import checklist_paths, import_paths
 from survey.extensions import db
 from survey.models import Branch, Checklist, Region, Role, User
 from survey.submissions import create_assignments, get_or_create_wave
+from werkzeug.security import generate_password_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKLISTS = ROOT / "checklists"
@@ -156,12 +157,35 @@ def make_assignment(app, published, make_branch):
 def make_user(app, make_region):
     def make(email: str = "hq@example.com", role: str = "hq", regions: tuple[str, ...] = ()) -> User:
         user = User(email=email, role=Role(role), regions=[make_region(r) for r in regions])
-        user.set_password(PASSWORD)
+        # A cheap hash: the real one (scrypt, ~0.3 s) would dominate the console tests,
+        # which log in hundreds of times; test_auth.py checks set_password itself.
+        user.password_hash = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
         db.session.add(user)
         db.session.commit()
         return user
 
     return make
+
+
+class Staff:
+    """A logged-in test client that sends the session's CSRF token with every form."""
+
+    def __init__(self, client, token: str):
+        self.client, self.token = client, token
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        return self.client.post(url, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+
+def log_in(client, email: str) -> Staff:
+    """Log in through the form, as a browser would; the CSRF token stays valid for the session."""
+    token = hidden_fields(client.get("/login").get_data(as_text=True))["csrf_token"]
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return Staff(client, token)
 
 
 HIDDEN_RE = re.compile(r'<input[^>]*type="hidden"[^>]*>')

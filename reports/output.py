@@ -1,0 +1,28 @@
+"""Turning report data into documents and naming the files people download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .periods import Period
+
+
+def render_pdf(data: dict[str, Any]) -> bytes:
+    """Render report data as a PDF."""
+    # WeasyPrint takes about a second to import: load it when a report is first asked
+    # for, not when a shopper's request starts the app.
+    from .pdf import render_report
+
+    return render_report(data)
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """Render report data as one HTML file, stylesheet inlined, that a browser shows like the PDF."""
+    from .pdf import render_standalone_html
+
+    return render_standalone_html(data)
+
+
+def report_filename(code: str, period: Period, extension: str = "pdf") -> str:
+    """Name a report file after what it covers: ``BR-014_2025-11-22_2026-11-22.pdf``."""
+    return f"{code}_{period.slug()}.{extension}"

@@ -1,0 +1,319 @@
+"""SQL aggregates for reports: SQLAlchemy selects that return plain rows, never ORM objects.
+
+Every function is one query, so a report issues a fixed number of queries
+whatever the number of branches or visits. Aggregation happens in SQL; what
+Python gets back is grouped rows (per branch, standard, section, question or
+day). Months are bucketed in Python from per-day rows, which keeps the SQL the
+same on SQLite and PostgreSQL. Rejected submissions are left out everywhere.
+Scores come back as stored, 0..1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from sqlalchemy import Row, and_, func, or_, select, true
+
+from survey.extensions import db
+from survey.models import (
+    Answer,
+    Branch,
+    Checklist,
+    ChecklistVersion,
+    Region,
+    SectionScore,
+    Standard,
+    Submission,
+)
+
+
+def _counted(start: date, end: date):
+    """Return the filter for submissions that count in a period: not rejected, visit date inside."""
+    # "IS NOT true" rather than "= false": an equality on the (almost always false) rejected
+    # flag tempts SQLite into its index on that column and a scan of the whole network,
+    # instead of the (branch_id, visit_date) index that keeps a branch's report local.
+    return and_(Submission.rejected.is_not(True), Submission.visit_date >= start, Submission.visit_date <= end)
+
+
+def _scope(branch_id: int | None = None, region_id: int | None = None, region_ids: Iterable[int] | None = None):
+    """Return the filter for one branch, one region, some regions, or (all None) the whole network."""
+    if branch_id is not None:
+        return Submission.branch_id == branch_id
+    if region_id is not None:
+        return Submission.branch_id.in_(select(Branch.id).where(Branch.region_id == region_id))
+    if region_ids is not None:
+        return Submission.branch_id.in_(select(Branch.id).where(Branch.region_id.in_(list(region_ids))))
+    return true()
+
+
+def _rows(statement) -> list[Row]:
+    return list(db.session.execute(statement).all())
+
+
+def branch_by_code(code: str) -> Row | None:
+    """Return a branch with its region: id, code, name, address, region_id, region_code, region_name."""
+    return db.session.execute(
+        select(Branch.id, Branch.code, Branch.name, Branch.address, Branch.region_id,
+               Region.code.label("region_code"), Region.name.label("region_name"))
+        .join(Region, Region.id == Branch.region_id)
+        .where(Branch.code == code)
+    ).first()
+
+
+def region_by_code(code: str) -> Row | None:
+    """Return a region: id, code, name."""
+    return db.session.execute(select(Region.id, Region.code, Region.name).where(Region.code == code)).first()
+
+
+def region_branches(region_id: int) -> list[Row]:
+    """Return the branches of a region: id, code, name, active; by code."""
+    return _rows(select(Branch.id, Branch.code, Branch.name, Branch.active)
+                 .where(Branch.region_id == region_id).order_by(Branch.code))
+
+
+def standards() -> list[Row]:
+    """Return the standards catalogue in its order: key, title, retired."""
+    return _rows(select(Standard.key, Standard.title, Standard.retired).order_by(Standard.position, Standard.key))
+
+
+def visits(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
+    """Return one row per counted visit, oldest first, with its checklist version.
+
+    Columns: id, branch_id, visit_date, score, critical_fail, reference, version_id,
+    version, slug, checklist, channel.
+    """
+    return _rows(
+        select(Submission.id, Submission.branch_id, Submission.visit_date, Submission.score,
+               Submission.critical_fail, Submission.reference, Submission.version_id,
+               ChecklistVersion.number.label("version"), Checklist.slug,
+               Checklist.title.label("checklist"), Checklist.channel)
+        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(_counted(start, end), _scope(branch_id, region_id))
+        .order_by(Submission.visit_date, Submission.visit_time, Submission.id)
+    )
+
+
+def network_mean(start: date, end: date) -> Row:
+    """Return the network's branch-weighted mean: score (mean of branch means), branches (with a score).
+
+    The only query of a branch report that reads the whole network; it returns one row.
+    """
+    per_branch = (
+        select(func.avg(Submission.score).label("score"))
+        .where(_counted(start, end), Submission.score.is_not(None))
+        .group_by(Submission.branch_id)
+        .subquery()
+    )
+    return db.session.execute(
+        select(func.avg(per_branch.c.score).label("score"), func.count().label("branches"))
+    ).one()
+
+
+def daily_branch_scores(start: date, end: date, region_id: int) -> list[Row]:
+    """Return per branch and visit day: branch_id, visit_date, total (sum of scores), n."""
+    return _rows(
+        select(Submission.branch_id, Submission.visit_date, func.sum(Submission.score).label("total"),
+               func.count(Submission.score).label("n"))
+        .where(_counted(start, end), _scope(region_id=region_id), Submission.score.is_not(None))
+        .group_by(Submission.branch_id, Submission.visit_date)
+    )
+
+
+def standard_scores(start: date, end: date, region_id: int | None = None) -> list[Row]:
+    """Return per branch and standard: branch_id, region_id, standard_key, score, n.
+
+    A visit's standard score is Σearned/Σpossible over its applicable questions of
+    that standard; the period's score is the mean over the visits where it applied.
+    """
+    per_visit = (
+        select(Submission.branch_id, Answer.submission_id, Answer.standard_key,
+               (func.sum(Answer.earned) / func.sum(Answer.possible)).label("score"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(_counted(start, end), _scope(region_id=region_id),
+               Answer.standard_key.is_not(None), Answer.possible > 0)
+        .group_by(Submission.branch_id, Answer.submission_id, Answer.standard_key)
+        .subquery()
+    )
+    return _rows(
+        select(per_visit.c.branch_id, Branch.region_id, per_visit.c.standard_key,
+               func.avg(per_visit.c.score).label("score"), func.count().label("n"))
+        .join(Branch, Branch.id == per_visit.c.branch_id)
+        .group_by(per_visit.c.branch_id, Branch.region_id, per_visit.c.standard_key)
+    )
+
+
+def network_standard_means(start: date, end: date, keys: Iterable[str]) -> list[Row]:
+    """Return the network's branch-weighted mean of some standards: standard_key, score, branches.
+
+    Reads every branch's answers, so the caller names only the standards it needs.
+    """
+    per_visit = (
+        select(Submission.branch_id, Answer.submission_id, Answer.standard_key,
+               (func.sum(Answer.earned) / func.sum(Answer.possible)).label("score"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(_counted(start, end), Answer.standard_key.in_(sorted(set(keys))), Answer.possible > 0)
+        .group_by(Submission.branch_id, Answer.submission_id, Answer.standard_key)
+        .subquery()
+    )
+    per_branch = (
+        select(per_visit.c.standard_key, func.avg(per_visit.c.score).label("score"))
+        .group_by(per_visit.c.branch_id, per_visit.c.standard_key)
+        .subquery()
+    )
+    return _rows(
+        select(per_branch.c.standard_key, func.avg(per_branch.c.score).label("score"),
+               func.count().label("branches"))
+        .group_by(per_branch.c.standard_key)
+    )
+
+
+def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
+    """Return per checklist and section: checklist_id, section_key, position, score (mean over applicable visits), n."""
+    return _rows(
+        select(ChecklistVersion.checklist_id, SectionScore.section_key,
+               func.min(SectionScore.position).label("position"),
+               func.avg(SectionScore.score).label("score"), func.count(SectionScore.score).label("n"))
+        .join(Submission, Submission.id == SectionScore.submission_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
+        .where(_counted(start, end), _scope(branch_id), SectionScore.score.is_not(None))
+        .group_by(ChecklistVersion.checklist_id, SectionScore.section_key)
+    )
+
+
+def question_scores(start: date, end: date, branch_id: int) -> list[Row]:
+    """Return per checklist and scored question: checklist_id, question_key, standard_key, score, n."""
+    return _rows(
+        select(ChecklistVersion.checklist_id, Answer.question_key, func.max(Answer.standard_key).label("standard_key"),
+               func.avg(Answer.earned / Answer.possible).label("score"), func.count().label("n"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
+        .where(_counted(start, end), _scope(branch_id), Answer.possible > 0)
+        .group_by(ChecklistVersion.checklist_id, Answer.question_key)
+    )
+
+
+def critical_answers(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
+    """Return every failed critical question: submission_id, branch_id, visit_date, reference,
+    version_id, question_key, score (as stored) and computed (the score before any override).
+    """
+    computed = (
+        select(func.sum(SectionScore.weight * SectionScore.score) / func.sum(SectionScore.weight))
+        .where(SectionScore.submission_id == Submission.id, SectionScore.score.is_not(None))
+        .correlate(Submission)
+        .scalar_subquery()
+    )
+    return _rows(
+        select(Submission.id.label("submission_id"), Submission.branch_id, Submission.visit_date,
+               Submission.reference, Submission.version_id, Answer.question_key, Submission.score,
+               computed.label("computed"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(_counted(start, end), _scope(branch_id, region_id), Answer.critical_fail.is_(True))
+        .order_by(Submission.visit_date, Submission.id, Answer.position)
+    )
+
+
+def comments(start: date, end: date, branch_id: int) -> list[Row]:
+    """Return what shoppers wrote: per-question comments, and answers to unscored questions
+    (the service keeps those of free-text questions): visit_date, version_id, question_key, comment, value.
+    """
+    return _rows(
+        select(Submission.visit_date, Submission.version_id, Answer.question_key, Answer.comment, Answer.value)
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(_counted(start, end), _scope(branch_id),
+               or_(Answer.comment.is_not(None),
+                   and_(Answer.standard_key.is_(None), Answer.status == "answered", Answer.value.is_not(None))))
+        .order_by(Submission.visit_date, Submission.id, Answer.position)
+    )
+
+
+def excluded_counts(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
+    """Return how many scored questions were left out as not applicable: status ('na' | 'hidden'), n."""
+    return _rows(
+        select(Answer.status, func.count().label("n"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(_counted(start, end), _scope(branch_id, region_id),
+               Answer.standard_key.is_not(None), Answer.status.in_(("na", "hidden")))
+        .group_by(Answer.status)
+    )
+
+
+def version_contents(version_ids: Iterable[int]) -> list[Row]:
+    """Return checklist versions: id, checklist_id, slug, title, channel, number, content, content_hash."""
+    ids = sorted(set(version_ids))
+    if not ids:
+        return []
+    return _rows(
+        select(ChecklistVersion.id, ChecklistVersion.checklist_id, Checklist.slug, Checklist.title,
+               Checklist.channel, ChecklistVersion.number, ChecklistVersion.content, ChecklistVersion.content_hash)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(ChecklistVersion.id.in_(ids))
+    )
+
+
+def branch_overview(start: date, end: date, region_ids: Iterable[int] | None = None) -> list[Row]:
+    """Return the branches a user may see with their period mean and latest visit.
+
+    Columns: id, code, name, region_code, region_name, n, score, last_date, last_score.
+    """
+    in_period = _counted(start, end)
+    means = (
+        select(Submission.branch_id, func.count(Submission.score).label("n"), func.avg(Submission.score).label("score"))
+        .where(in_period).group_by(Submission.branch_id).subquery()
+    )
+    ordered = (
+        select(Submission.branch_id, Submission.visit_date, Submission.score,
+               func.row_number().over(partition_by=Submission.branch_id,
+                                      order_by=(Submission.visit_date.desc(), Submission.id.desc())).label("nth"))
+        .where(in_period).subquery()
+    )
+    latest = select(ordered.c.branch_id, ordered.c.visit_date, ordered.c.score).where(ordered.c.nth == 1).subquery()
+    statement = (
+        select(Branch.id, Branch.code, Branch.name, Region.code.label("region_code"),
+               Region.name.label("region_name"), func.coalesce(means.c.n, 0).label("n"), means.c.score,
+               latest.c.visit_date.label("last_date"), latest.c.score.label("last_score"))
+        .join(Region, Region.id == Branch.region_id)
+        .outerjoin(means, means.c.branch_id == Branch.id)
+        .outerjoin(latest, latest.c.branch_id == Branch.id)
+        .where(or_(Branch.active.is_(True), means.c.n > 0))
+        .order_by(Region.code, Branch.code)
+    )
+    if region_ids is not None:
+        statement = statement.where(Branch.region_id.in_(list(region_ids)))
+    return _rows(statement)
+
+
+def visible_regions(region_ids: Iterable[int] | None = None) -> list[Row]:
+    """Return regions (all, or the given ids): id, code, name; by code."""
+    statement = select(Region.id, Region.code, Region.name).order_by(Region.code)
+    if region_ids is not None:
+        statement = statement.where(Region.id.in_(list(region_ids)))
+    return _rows(statement)
+
+
+def export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
+                batch: int = 1000) -> Iterator[Row]:
+    """Yield one row per answer of the counted submissions (SPEC §5 CSV), fetched in batches.
+
+    Columns: submission_id, visit_date, region_code, branch_code, checklist_slug,
+    checklist_version, channel, section_key, question_key, standard_key, answer,
+    earned, possible, score, critical_fail, comment.
+    """
+    statement = (
+        select(Submission.id.label("submission_id"), Submission.visit_date,
+               Region.code.label("region_code"), Branch.code.label("branch_code"),
+               Checklist.slug.label("checklist_slug"), ChecklistVersion.number.label("checklist_version"),
+               Checklist.channel, Answer.section_key, Answer.question_key, Answer.standard_key,
+               Answer.value.label("answer"), Answer.earned, Answer.possible, Submission.score,
+               Answer.critical_fail, Answer.comment)
+        .join(Submission, Submission.id == Answer.submission_id)
+        .join(Branch, Branch.id == Submission.branch_id)
+        .join(Region, Region.id == Branch.region_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(_counted(start, end), _scope(region_ids=region_ids))
+        .order_by(Submission.visit_date, Submission.id, Answer.position)
+        .execution_options(yield_per=batch)
+    )
+    yield from db.session.execute(statement)

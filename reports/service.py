@@ -1,0 +1,405 @@
+"""Report data (reports/CONTRACT.md): rows from ``queries`` → statistics → one plain dict per report.
+
+Nothing here writes, and nothing returned is an ORM object, so rendering can't
+touch the database. Scores go out as percent (0–100) at full precision.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask import current_app
+
+from survey.checklist.loader import load_checklist_data
+from survey.checklist.schema import Checklist as ChecklistSchema
+from survey.checklist.schema import critical_rule
+
+from . import queries, stats
+from .periods import Period, make_period, month_label
+
+#: Interval ends are clipped to what a score can be.
+BOUNDS = (0.0, 100.0)
+#: Channels in the order people think of them; sections are listed in this order.
+CHANNELS = ("visit", "call", "email", "chat")
+NO_VISITS = "No visits in this period"
+ONE_VISIT = "1 visit: not enough to compare"
+WEAKEST_QUESTIONS = 5
+#: At or above this a score is full marks (floating-point sums may land a hair below 100).
+PERFECT = 100.0 - 1e-9
+WEAKEST_STANDARDS = 3
+
+
+class UnknownCode(LookupError):
+    """No branch or region has that code."""
+
+
+def pct(value: float | None) -> float | None:
+    """Turn a stored 0..1 score into percent."""
+    return None if value is None else value * 100.0
+
+
+def _value(enum_or_str: Any) -> str:
+    return getattr(enum_or_str, "value", enum_or_str)
+
+
+_parsed: dict[str, ChecklistSchema] = {}
+
+
+class Versions:
+    """The checklist versions a report's visits were filled against, parsed once per process."""
+
+    def __init__(self, rows: Iterable[Any]):
+        self.rows = {r.id: r for r in rows}
+        self.parsed: dict[int, ChecklistSchema] = {}
+        for version_id, row in self.rows.items():
+            if row.content_hash not in _parsed:
+                _parsed[row.content_hash] = load_checklist_data(row.content)
+            self.parsed[version_id] = _parsed[row.content_hash]
+
+    def newest_first(self, checklist_id: int) -> list[int]:
+        ids = [i for i, r in self.rows.items() if r.checklist_id == checklist_id]
+        return sorted(ids, key=lambda i: self.rows[i].number, reverse=True)
+
+    def question(self, version_id: int, key: str):
+        """Return ``(section, question)`` of a version, or ``(None, None)``."""
+        for section, question in self.parsed[version_id].questions():
+            if question.key == key:
+                return section, question
+        return None, None
+
+    def latest_question(self, checklist_id: int, key: str):
+        """Return the newest wording of a question among the versions used."""
+        for version_id in self.newest_first(checklist_id):
+            section, question = self.question(version_id, key)
+            if question is not None:
+                return section, question
+        return None, None
+
+    def latest_section(self, checklist_id: int, key: str):
+        for version_id in self.newest_first(checklist_id):
+            for section in self.parsed[version_id].sections:
+                if section.key == key:
+                    return section
+        return None
+
+    def checklist_row(self, checklist_id: int):
+        ids = self.newest_first(checklist_id)
+        return self.rows[ids[0]] if ids else None
+
+
+def _frame(kind: str, period: Period) -> dict[str, Any]:
+    """Return what every report starts with: kind, brand, time, periods and target."""
+    previous = period.previous()
+    return {
+        "kind": kind,
+        "brand": current_app.config["SURVEY_BRAND"],
+        "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "period": period.as_dict(),
+        "previous_period": previous.as_dict(),
+        "target": float(current_app.config["SURVEY_TARGET_SCORE"]),
+    }
+
+
+def _standard_list(catalogue, with_data: set[str]) -> list[Any]:
+    """Return the standards to show, in catalogue order: current ones, and retired ones that have data."""
+    return [s for s in catalogue if not s.retired or s.key in with_data]
+
+
+def _monthly(rows: Iterable[Any], period: Period) -> dict[str, dict[int, list[float]]]:
+    """Bucket per-day (or per-visit) rows into month → branch → [total, n]."""
+    months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
+    for row in rows:
+        bucket = months[f"{row.visit_date:%Y-%m}"].setdefault(row.branch_id, [0.0, 0])
+        bucket[0] += row.total
+        bucket[1] += row.n
+    return months
+
+
+def _month_means(buckets: dict[int, list[float]]) -> dict[int, float]:
+    return {branch_id: pct(total / n) for branch_id, (total, n) in buckets.items() if n}
+
+
+def _versions_used(current: list[Any], versions: Versions) -> list[dict[str, Any]]:
+    counts: dict[int, int] = defaultdict(int)
+    for visit in current:
+        counts[visit.version_id] += 1
+    out = []
+    for version_id, n in counts.items():
+        row = versions.rows[version_id]
+        out.append({"checklist": row.slug, "title": row.title, "version": row.number, "visits": n})
+    return sorted(out, key=lambda v: (_channel_order(versions, v["checklist"]), v["checklist"], v["version"]))
+
+
+def _channel_order(versions: Versions, slug: str) -> int:
+    for row in versions.rows.values():
+        if row.slug == slug:
+            channel = _value(row.channel)
+            return CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS)
+    return len(CHANNELS)
+
+
+def _excluded(rows: Iterable[Any]) -> tuple[int, int]:
+    counts = {r.status: r.n for r in rows}
+    return counts.get("na", 0), counts.get("hidden", 0)
+
+
+def _critical(rows: Iterable[Any], versions: Versions):
+    """Return (critical failures, critical overrides) from failed critical answers."""
+    failures, overrides, seen = [], [], set()
+    for row in rows:
+        checklist = versions.parsed.get(row.version_id)
+        _, question = versions.question(row.version_id, row.question_key) if checklist else (None, None)
+        rule = critical_rule(question, checklist) if question is not None else None
+        text = question.text if question is not None else row.question_key
+        failures.append({
+            "date": row.visit_date.isoformat(),
+            "reference": row.reference,
+            "checklist": versions.rows[row.version_id].title if checklist else "",
+            "question": text,
+            "rule": rule or "zero",
+        })
+        if rule == "zero" and row.computed is not None and row.submission_id not in seen:
+            seen.add(row.submission_id)
+            overrides.append({"date": row.visit_date.isoformat(), "reference": row.reference,
+                              "question": text, "computed_score": pct(row.computed)})
+    return failures, overrides
+
+
+def _note(n: int) -> str | None:
+    if n == 0:
+        return NO_VISITS
+    if n == 1:
+        return ONE_VISIT
+    return None
+
+
+def branch_report(code: str, start: date | None = None, end: date | None = None,
+                  today: date | None = None) -> dict[str, Any]:
+    """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch."""
+    period = make_period(start, end, today)
+    previous = period.previous()
+    branch = queries.branch_by_code(code)
+    if branch is None:
+        raise UnknownCode(f"no branch with code '{code}'")
+    rows = queries.visits(previous.start, period.end, branch_id=branch.id)
+    current = [r for r in rows if r.visit_date >= period.start]
+    before = [r for r in rows if r.visit_date <= previous.end]
+    network = queries.network_mean(period.start, period.end)
+    standard_rows = queries.standard_scores(period.start, period.end, region_id=branch.region_id)
+    daily = queries.daily_branch_scores(period.start, period.end, region_id=branch.region_id)
+    section_rows = queries.section_scores(period.start, period.end, branch.id)
+    question_rows = queries.question_scores(period.start, period.end, branch.id)
+    critical_rows = queries.critical_answers(period.start, period.end, branch_id=branch.id)
+    comment_rows = queries.comments(period.start, period.end, branch.id)
+    na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id))
+    catalogue = queries.standards()
+    versions = Versions(queries.version_contents(r.version_id for r in current))
+    titles = {s.key: s.title for s in catalogue}
+
+    head = stats.summary((pct(r.score) for r in current), bounds=BOUNDS)
+    region_totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
+    for row in daily:
+        region_totals[row.branch_id][0] += row.total
+        region_totals[row.branch_id][1] += row.n
+    region_score = stats.branch_weighted(pct(total / n) for total, n in region_totals.values() if n)
+    network_score = pct(network.score)
+    previous_score = stats.mean(pct(r.score) for r in before)
+    score = head["score"]
+    target = float(current_app.config["SURVEY_TARGET_SCORE"])
+
+    own: dict[str, Any] = {}
+    by_standard: dict[str, list[float]] = defaultdict(list)
+    for row in standard_rows:
+        by_standard[row.standard_key].append(pct(row.score))
+        if row.branch_id == branch.id:
+            own[row.standard_key] = row
+    standards = []
+    for s in _standard_list(catalogue, set(own)):
+        mine = pct(own[s.key].score) if s.key in own else None
+        region_avg = stats.branch_weighted(by_standard.get(s.key, []))
+        standards.append({"key": s.key, "title": s.title, "score": mine, "region_score": region_avg,
+                          "diff": stats.change(mine, region_avg), "n": own[s.key].n if s.key in own else 0})
+
+    trend = []
+    for month, buckets in _monthly(daily, period).items():
+        means = _month_means(buckets)
+        trend.append({"month": month, "label": month_label(month), "score": means.get(branch.id),
+                      "n": int(buckets.get(branch.id, [0, 0])[1]), "region_score": stats.branch_weighted(means)})
+
+    sections = []
+    for row in section_rows:
+        section = versions.latest_section(row.checklist_id, row.section_key)
+        checklist = versions.checklist_row(row.checklist_id)
+        sections.append({
+            "key": row.section_key, "title": section.title if section else row.section_key,
+            "checklist": checklist.title if checklist else "", "score": pct(row.score), "n": row.n,
+            "_order": (_channel_order(versions, checklist.slug) if checklist else 9,
+                       checklist.slug if checklist else "", row.position),
+        })
+    sections.sort(key=lambda s: s.pop("_order"))
+
+    questions = []
+    for row in question_rows:
+        _, question = versions.latest_question(row.checklist_id, row.question_key)
+        questions.append({"key": row.question_key, "text": question.text if question else row.question_key,
+                          "standard": titles.get(row.standard_key, row.standard_key),
+                          "score": pct(row.score), "n": row.n})
+    # A question every visit got right needs no fixing, so it is never listed as weak.
+    weakest = sorted((q for q in questions if q["score"] < PERFECT),
+                     key=lambda q: (q["score"], -q["n"], q["key"]))[:WEAKEST_QUESTIONS]
+
+    failures, overrides = _critical(critical_rows, versions)
+
+    comments = []
+    for row in comment_rows:
+        _, question = versions.question(row.version_id, row.question_key)
+        wording = question.text if question is not None else row.question_key
+        if row.comment:
+            comments.append({"date": row.visit_date.isoformat(), "question": wording, "text": row.comment})
+        if row.value and question is not None and question.type == "text":
+            comments.append({"date": row.visit_date.isoformat(), "question": wording, "text": row.value})
+
+    report = _frame("branch", period)
+    report.update({
+        "target": target,
+        "branch": {"code": branch.code, "name": branch.name, "address": branch.address},
+        "region": {"code": branch.region_code, "name": branch.region_name},
+        "headline": {
+            "score": score, "ci_low": head["ci_low"], "ci_high": head["ci_high"], "n": head["n"], "sd": head["sd"],
+            "previous_score": previous_score, "change": stats.change(score, previous_score),
+            "region_score": region_score, "network_score": network_score,
+            "gap_target": stats.change(score, target), "gap_region": stats.change(score, region_score),
+            "gap_network": stats.change(score, network_score), "note": _note(head["n"]),
+        },
+        "standards": standards,
+        "trend": trend,
+        "sections": sections,
+        "weakest_questions": weakest,
+        "critical_failures": failures,
+        "visits": [{
+            "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
+            "version": r.version, "score": pct(r.score), "critical_fail": bool(r.critical_fail),
+            "reference": r.reference,
+        } for r in current],
+        "comments": comments,
+        "method": {
+            "versions": _versions_used(current, versions),
+            "sections": _method_sections(versions),
+            "na_excluded": na, "hidden_excluded": hidden, "critical_overrides": overrides,
+        },
+    })
+    return report
+
+
+def _method_sections(versions: Versions) -> list[dict[str, Any]]:
+    """Describe how each version used scores: its sections' weights and scored questions."""
+    out = []
+    ordered = sorted(versions.rows.values(), key=lambda r: (_channel_order(versions, r.slug), r.slug, r.number))
+    for row in ordered:
+        for section in versions.parsed[row.id].sections:
+            scored = [q for q in section.questions if q.scored]
+            if not scored:
+                continue
+            out.append({
+                "checklist": row.title, "version": row.number, "title": section.title, "weight": section.weight,
+                "questions": [{"text": q.text, "weight": q.weight, "standard": q.standard} for q in scored],
+            })
+    return out
+
+
+def region_report(code: str, start: date | None = None, end: date | None = None,
+                  today: date | None = None) -> dict[str, Any]:
+    """Return the region report's data (CONTRACT.md); raise UnknownCode for an unknown region."""
+    period = make_period(start, end, today)
+    previous = period.previous()
+    region = queries.region_by_code(code)
+    if region is None:
+        raise UnknownCode(f"no region with code '{code}'")
+    branches = queries.region_branches(region.id)
+    rows = queries.visits(previous.start, period.end, region_id=region.id)
+    network = queries.network_mean(period.start, period.end)
+    standard_rows = queries.standard_scores(period.start, period.end, region_id=region.id)
+    critical_rows = queries.critical_answers(period.start, period.end, region_id=region.id)
+    na, hidden = _excluded(queries.excluded_counts(period.start, period.end, region_id=region.id))
+    catalogue = queries.standards()
+    current = [r for r in rows if r.visit_date >= period.start]
+    before = [r for r in rows if r.visit_date <= previous.end]
+    versions = Versions(queries.version_contents(r.version_id for r in current))
+
+    now_scores: dict[int, list[float]] = defaultdict(list)
+    then_scores: dict[int, list[float]] = defaultdict(list)
+    for r in current:
+        if r.score is not None:
+            now_scores[r.branch_id].append(pct(r.score))
+    for r in before:
+        if r.score is not None:
+            then_scores[r.branch_id].append(pct(r.score))
+
+    listed = [b for b in branches if b.active or now_scores.get(b.id)]
+    ranking = []
+    for b in listed:
+        summary = stats.summary(now_scores.get(b.id, []), bounds=BOUNDS)
+        was = stats.mean(then_scores.get(b.id, []))
+        ranking.append({"rank": None, "code": b.code, "name": b.name, "score": summary["score"],
+                        "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "n": summary["n"],
+                        "change": stats.change(summary["score"], was), "sd": summary["sd"], "_id": b.id})
+    ranking.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0), r["code"]))
+    for entry, place in zip(ranking, stats.rank(r["score"] for r in ranking)):
+        entry["rank"] = place
+
+    per_branch: dict[int, dict[str, float]] = defaultdict(dict)
+    for row in standard_rows:
+        per_branch[row.branch_id][row.standard_key] = pct(row.score)
+    with_data = {key for cells in per_branch.values() for key in cells}
+    shown = _standard_list(catalogue, with_data)
+    heatmap = [{"code": r["code"], "name": r["name"],
+                "cells": [{"key": s.key, "score": per_branch.get(r["_id"], {}).get(s.key)} for s in shown]}
+               for r in ranking]
+    weakest = []
+    for s in shown:
+        mine = stats.branch_weighted(cells[s.key] for cells in per_branch.values() if s.key in cells)
+        if mine is not None and mine < PERFECT:
+            weakest.append({"key": s.key, "title": s.title, "score": mine})
+    weakest = sorted(weakest, key=lambda w: (w["score"], w["key"]))[:WEAKEST_STANDARDS]
+    # Only the weakest few are compared with the network: the one part that reads every branch.
+    network_means = {r.standard_key: pct(r.score)
+                     for r in queries.network_standard_means(period.start, period.end, (w["key"] for w in weakest))}
+    for w in weakest:
+        w["network_score"] = network_means.get(w["key"])
+        w["diff"] = stats.change(w["score"], w["network_score"])
+
+    months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
+    for r in current:
+        if r.score is not None:
+            bucket = months[f"{r.visit_date:%Y-%m}"].setdefault(r.branch_id, [0.0, 0])
+            bucket[0] += r.score
+            bucket[1] += 1
+    trend = [{"month": m, "label": month_label(m), "score": stats.branch_weighted(_month_means(b)),
+              "n": int(sum(n for _, n in b.values()))} for m, b in months.items()]
+
+    score = stats.branch_weighted(stats.mean(v) for v in now_scores.values())
+    previous_score = stats.branch_weighted(stats.mean(v) for v in then_scores.values())
+    _, overrides = _critical(critical_rows, versions)
+    for entry in ranking:
+        del entry["_id"]
+
+    report = _frame("region", period)
+    report.update({
+        "region": {"code": region.code, "name": region.name},
+        "headline": {
+            "score": score, "n_visits": sum(len(v) for v in now_scores.values()),
+            "n_branches": len(now_scores), "network_score": pct(network.score),
+            "previous_score": previous_score, "change": stats.change(score, previous_score),
+        },
+        "ranking": ranking,
+        "standards": [{"key": s.key, "title": s.title} for s in shown],
+        "heatmap": heatmap,
+        "trend": trend,
+        "weakest_standards": weakest,
+        "method": {"versions": _versions_used(current, versions), "na_excluded": na,
+                   "hidden_excluded": hidden, "critical_overrides": overrides},
+    })
+    return report
