@@ -1,3 +1,193 @@
-"""HQ console: places."""
+"""HQ console: regions and branches (list, add, edit, deactivate) and the branches CSV import."""
 
-from .blueprint import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..models import Assignment, AssignmentState, Branch, Region
+from .blueprint import bp
+from .forms import BRANCH_CSV_HEADER, BranchForm, BranchImportForm, BranchRow, RegionForm
+
+#: Default cap on an uploaded branches file; HQ_IMPORT_MAX_BYTES in the config overrides it.
+IMPORT_MAX_BYTES = 1024 * 1024
+
+
+def get_region_or_404(region_id: int) -> Region:
+    region = db.session.get(Region, region_id)
+    if region is None:
+        abort(404)
+    return region
+
+
+def get_branch_or_404(branch_id: int) -> Branch:
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        abort(404)
+    return branch
+
+
+def open_links_by_branch() -> dict[int, int]:
+    """Return, per branch id, how many of its links a shopper could still use."""
+    rows = db.session.execute(
+        db.select(Assignment.branch_id, db.func.count())
+        .where(Assignment.state.in_([AssignmentState.open, AssignmentState.started]), Assignment.due >= date.today())
+        .group_by(Assignment.branch_id)
+    ).all()
+    return dict(rows)
+
+
+# ---------------------------------------------------------------- regions
+
+
+@bp.get("/regions")
+def regions():
+    counts = dict(db.session.execute(
+        db.select(Branch.region_id, db.func.count()).where(Branch.active).group_by(Branch.region_id)).all())
+    rows = db.session.scalars(db.select(Region).order_by(Region.active.desc(), Region.code)).all()
+    return render_template("hq/regions.html", regions=rows, counts=counts)
+
+
+@bp.route("/regions/new", methods=["GET", "POST"])
+def region_new():
+    form = RegionForm()
+    if form.validate_on_submit():
+        region = Region(code=form.code.data, name=form.name.data)
+        db.session.add(region)
+        db.session.commit()
+        flash(f"Added the region {region.name} ({region.code}).")
+        return redirect(url_for("hq.regions"))
+    return render_template("hq/region_form.html", form=form, region=None), 422 if form.errors else 200
+
+
+@bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
+def region_edit(region_id: int):
+    region = get_region_or_404(region_id)
+    form = RegionForm(current=region)
+    if form.validate_on_submit():
+        region.code, region.name = form.code.data, form.name.data
+        db.session.commit()
+        flash(f"Saved the region {region.name} ({region.code}).")
+        return redirect(url_for("hq.regions"))
+    return render_template("hq/region_form.html", form=form, region=region), 422 if form.errors else 200
+
+
+@bp.post("/regions/<int:region_id>/deactivate")
+def region_deactivate(region_id: int):
+    region = get_region_or_404(region_id)
+    if region.active:
+        region.active = False
+        db.session.commit()
+        flash(f"Deactivated {region.name}. Its branches get no new links; their history stays in reports.")
+    return redirect(url_for("hq.regions"))
+
+
+@bp.post("/regions/<int:region_id>/reactivate")
+def region_reactivate(region_id: int):
+    region = get_region_or_404(region_id)
+    if not region.active:
+        region.active = True
+        db.session.commit()
+        flash(f"{region.name} is active again.")
+    return redirect(url_for("hq.regions"))
+
+
+# ---------------------------------------------------------------- branches
+
+
+@bp.get("/branches")
+def branches():
+    region = None
+    code = request.args.get("region", "")
+    if code:
+        region = db.session.scalar(db.select(Region).filter_by(code=code))
+        if region is None:
+            abort(404)
+    query = db.select(Branch).join(Region).order_by(Branch.active.desc(), Region.code, Branch.code)
+    if region is not None:
+        query = query.where(Branch.region_id == region.id)
+    return render_template(
+        "hq/branches.html", branches=db.session.scalars(query).all(), region=region,
+        regions=db.session.scalars(db.select(Region).order_by(Region.code)).all(),
+        open_links=open_links_by_branch(),
+    )
+
+
+@bp.route("/branches/new", methods=["GET", "POST"])
+def branch_new():
+    form = BranchForm()
+    if request.method == "GET" and request.args.get("region", "").isdigit():
+        form.region_id.data = int(request.args["region"])
+    if form.validate_on_submit():
+        branch = Branch(code=form.code.data, name=form.name.data, region_id=form.region_id.data,
+                        address=form.address.data or "")
+        db.session.add(branch)
+        db.session.commit()
+        flash(f"Added the branch {branch.code} {branch.name}.")
+        return redirect(url_for("hq.branches"))
+    return render_template("hq/branch_form.html", form=form, branch=None), 422 if form.errors else 200
+
+
+@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+def branch_edit(branch_id: int):
+    branch = get_branch_or_404(branch_id)
+    form = BranchForm(current=branch)
+    if form.validate_on_submit():
+        branch.code, branch.name = form.code.data, form.name.data
+        branch.region_id, branch.address = form.region_id.data, form.address.data or ""
+        db.session.commit()
+        flash(f"Saved the branch {branch.code} {branch.name}.")
+        return redirect(url_for("hq.branches"))
+    return render_template("hq/branch_form.html", form=form, branch=branch,
+                           open_links=open_links_by_branch().get(branch.id, 0)), 422 if form.errors else 200
+
+
+@bp.post("/branches/<int:branch_id>/deactivate")
+def branch_deactivate(branch_id: int):
+    branch = get_branch_or_404(branch_id)
+    if branch.active:
+        branch.active = False
+        db.session.commit()
+        flash(f"Deactivated {branch.code} {branch.name}. It gets no new links; its history stays in reports.")
+    return redirect(url_for("hq.branches"))
+
+
+@bp.post("/branches/<int:branch_id>/reactivate")
+def branch_reactivate(branch_id: int):
+    branch = get_branch_or_404(branch_id)
+    if not branch.active:
+        branch.active = True
+        db.session.commit()
+        flash(f"{branch.code} {branch.name} is active again.")
+    return redirect(url_for("hq.branches"))
+
+
+@bp.route("/branches/import", methods=["GET", "POST"])
+def branch_import():
+    form = BranchImportForm(max_bytes=current_app.config.get("HQ_IMPORT_MAX_BYTES", IMPORT_MAX_BYTES))
+    if form.validate_on_submit():
+        added, updated, unchanged = import_branches(form.rows)
+        db.session.commit()
+        flash(f"Imported {len(form.rows)} branches: {added} added, {updated} updated, {unchanged} unchanged.")
+        return redirect(url_for("hq.branches"))
+    return render_template("hq/branch_import.html", form=form, header=",".join(BRANCH_CSV_HEADER),
+                           max_kb=form.max_bytes // 1024), 422 if form.errors else 200
+
+
+def import_branches(rows: list[BranchRow]) -> tuple[int, int, int]:
+    """Add new branches and update known ones (by code); return how many were added, updated, unchanged."""
+    regions = {r.code: r for r in db.session.scalars(db.select(Region))}
+    existing = {b.code: b for b in db.session.scalars(db.select(Branch))}
+    added = updated = 0
+    for row in rows:
+        region = regions[row.region_code]
+        branch = existing.get(row.code)
+        if branch is None:
+            db.session.add(Branch(code=row.code, name=row.name, region=region, address=row.address))
+            added += 1
+        elif (branch.name, branch.region_id, branch.address) != (row.name, region.id, row.address):
+            branch.name, branch.region, branch.address = row.name, region, row.address
+            updated += 1
+    return added, updated, len(rows) - added - updated

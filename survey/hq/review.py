@@ -1,3 +1,207 @@
-"""HQ console: review."""
+"""HQ console: review submissions (filter, read one in full, reject or restore) and their photos."""
 
-from .blueprint import bp  # noqa: F401
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Attachment,
+    Branch,
+    Checklist,
+    ChecklistVersion,
+    Region,
+    Standard,
+    Submission,
+    SubmissionEvent,
+    utcnow,
+)
+from ..submissions import checklist_of
+from .blueprint import bp
+from .forms import RejectForm, RestoreForm, SubmissionFilterForm
+
+PAGE_SIZE = 50
+
+
+def get_submission_or_404(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        abort(404)
+    return submission
+
+
+def filtered(form: SubmissionFilterForm):
+    """Return the select of submissions matching the (valid) filters, newest visit first."""
+    query = (db.select(Submission, Branch, Region, Assignment, ChecklistVersion)
+             .join(Branch, Submission.branch_id == Branch.id).join(Region, Branch.region_id == Region.id)
+             .join(Assignment, Submission.assignment_id == Assignment.id)
+             .join(ChecklistVersion, Submission.version_id == ChecklistVersion.id))
+    if form.wave.data is not None:
+        query = query.where(Assignment.wave_id == form.wave.data)
+    if form.region.data is not None:
+        query = query.where(Branch.region_id == form.region.data)
+    if form.branch.data is not None:
+        query = query.where(Submission.branch_id == form.branch.data)
+    if form.checklist.data is not None:
+        query = query.where(ChecklistVersion.checklist_id == form.checklist.data)
+    if form.date_from.data:
+        query = query.where(Submission.visit_date >= form.date_from.data)
+    if form.date_to.data:
+        query = query.where(Submission.visit_date <= form.date_to.data)
+    if form.score_min.data is not None:
+        query = query.where(Submission.score >= float(form.score_min.data) / 100)
+    if form.score_max.data is not None:
+        query = query.where(Submission.score <= float(form.score_max.data) / 100)
+    if form.critical.data:
+        query = query.where(Submission.critical_fail.is_(True))
+    if form.state.data == "counted":
+        query = query.where(Submission.rejected.is_(False))
+    elif form.state.data == "rejected":
+        query = query.where(Submission.rejected.is_(True))
+    return query
+
+
+@bp.get("/submissions")
+def submissions():
+    form = SubmissionFilterForm(formdata=request.args)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    if not form.validate():
+        return render_template("hq/submissions.html", form=form, rows=[], total=0, page=1, pages=1, args={})
+    query = filtered(form)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.with_only_columns(Submission.id).subquery()))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(page, pages)
+    rows = db.session.execute(
+        query.order_by(Submission.visit_date.desc(), Submission.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    titles = {c.id: c.title for c in db.session.scalars(db.select(Checklist))}
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("hq/submissions.html", form=form, rows=rows, total=total, page=page, pages=pages,
+                           args=args, titles=titles)
+
+
+@bp.get("/submissions/<int:submission_id>")
+def submission(submission_id: int):
+    return _submission_page(get_submission_or_404(submission_id))
+
+
+@bp.post("/submissions/<int:submission_id>/reject")
+def submission_reject(submission_id: int):
+    submission = get_submission_or_404(submission_id)
+    form = RejectForm()
+    if submission.rejected:
+        flash("This submission was already rejected; nothing changed.")
+        return redirect(url_for("hq.submission", submission_id=submission.id))
+    if form.validate_on_submit():
+        now = utcnow()
+        submission.rejected, submission.rejected_reason = True, form.reason.data
+        submission.rejected_at, submission.rejected_by_id = now, current_user.id
+        db.session.add(SubmissionEvent(submission_id=submission.id, user_id=current_user.id, action="rejected",
+                                       reason=form.reason.data, at=now))
+        db.session.commit()
+        flash(f"Rejected {submission.reference}: it no longer counts in reports.")
+        return redirect(url_for("hq.submission", submission_id=submission.id))
+    return _submission_page(submission, reject=form, status=422)
+
+
+@bp.post("/submissions/<int:submission_id>/restore")
+def submission_restore(submission_id: int):
+    submission = get_submission_or_404(submission_id)
+    form = RestoreForm()
+    if not submission.rejected:
+        flash("This submission is not rejected; nothing changed.")
+        return redirect(url_for("hq.submission", submission_id=submission.id))
+    if form.validate_on_submit():
+        submission.rejected = False
+        submission.rejected_reason = submission.rejected_at = submission.rejected_by_id = None
+        db.session.add(SubmissionEvent(submission_id=submission.id, user_id=current_user.id, action="restored",
+                                       reason=form.reason.data or ""))
+        db.session.commit()
+        flash(f"Restored {submission.reference}: it counts in reports again.")
+        return redirect(url_for("hq.submission", submission_id=submission.id))
+    return _submission_page(submission, restore=form, status=422)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """Serve a submitted photo to staff only, as an image that can never run as a page."""
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.submission_id is None:
+        abort(404)
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    if not (folder / item.stored_name).is_file():
+        abort(404)
+    response = send_from_directory(folder, item.stored_name, mimetype=item.content_type, max_age=0)
+    extension = item.stored_name.rsplit(".", 1)[-1]
+    response.headers["Content-Disposition"] = f'inline; filename="photo-{item.id}.{extension}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _submission_page(submission: Submission, reject: RejectForm | None = None,
+                     restore: RestoreForm | None = None, status: int = 200):
+    return render_template("hq/submission.html", s=submission, **submission_details(submission),
+                           reject=reject or RejectForm(formdata=None), restore=restore or RestoreForm(formdata=None),
+                           today=date.today()), status
+
+
+def submission_details(submission: Submission) -> dict:
+    """Lay out one submission for reading: sections with their answers, standard scores, photos."""
+    checklist = checklist_of(submission.version)
+    questions = {q.key: (section, q) for section, q in checklist.questions()}
+    photos = {a.question_key: a for a in submission.attachments}
+    by_section: dict[str, list[dict]] = defaultdict(list)
+    standard_points: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for answer in submission.answers:
+        section, question = questions.get(answer.question_key, (None, None))
+        by_section[answer.section_key].append({
+            "key": answer.question_key,
+            "text": question.text if question else answer.question_key,
+            "value": shown_value(question, answer.value),
+            "status": answer.status, "earned": answer.earned, "possible": answer.possible,
+            "critical_fail": answer.critical_fail, "comment": answer.comment,
+            "critical": bool(getattr(question, "critical", False)), "standard": answer.standard_key,
+            "photo": photos.get(answer.question_key),
+        })
+        if answer.standard_key and answer.possible:
+            standard_points[answer.standard_key][0] += answer.earned or 0
+            standard_points[answer.standard_key][1] += answer.possible
+    titles = {s.key: s.title for s in checklist.sections}
+    standards = {s.key: s.title for s in db.session.scalars(db.select(Standard))}
+    return {
+        "checklist": checklist,
+        "sections": [{"key": s.section_key, "title": titles.get(s.section_key, s.section_key), "weight": s.weight,
+                      "earned": s.earned, "possible": s.possible, "score": s.score,
+                      "answers": by_section.get(s.section_key, [])} for s in submission.sections],
+        "standard_scores": [{"key": k, "title": standards.get(k, k), "earned": e, "possible": p, "score": e / p}
+                            for k, (e, p) in sorted(standard_points.items(),
+                                                    key=lambda kv: standards.get(kv[0], kv[0]))],
+        "unsorted_photos": [a for a in submission.attachments if a.question_key not in questions],
+    }
+
+
+def shown_value(question, value: str | None) -> str | None:
+    """Spell a stored answer the way the shopper saw it: option labels, Yes/No, units."""
+    if value is None or question is None:
+        return value
+    if question.type == "yes_no":
+        return {"yes": "Yes", "no": "No"}.get(value, value)
+    if question.type in ("choice", "multi"):
+        labels = {o.key: o.label for o in question.options}
+        return ", ".join(labels.get(v, v) for v in value.split(";"))
+    if question.type == "scale":
+        return f"{value} (of {question.min}\u2013{question.max})"
+    if question.type == "number" and getattr(question, "unit", None):
+        return f"{value} {question.unit}"
+    return value

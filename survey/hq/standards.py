@@ -1,3 +1,93 @@
-"""HQ console: standards."""
+"""HQ console: the standards catalogue (list, add, edit, retire and un-retire)."""
 
-from .blueprint import bp  # noqa: F401
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from ..extensions import db
+from ..models import Checklist, Standard
+from ..submissions import checklist_of
+from .blueprint import bp
+from .forms import NewStandardForm, StandardForm
+
+
+def get_standard_or_404(key: str) -> Standard:
+    standard = db.session.scalar(db.select(Standard).filter_by(key=key))
+    if standard is None:
+        abort(404)
+    return standard
+
+
+def measured_by() -> dict[str, list[dict]]:
+    """Return, per standard key, the questions of the latest published versions that measure it."""
+    found: dict[str, list[dict]] = defaultdict(list)
+    for checklist in db.session.scalars(db.select(Checklist).order_by(Checklist.title)):
+        version = checklist.latest
+        if version is None:
+            continue
+        for section, question in checklist_of(version).questions():
+            key = getattr(question, "standard", None)
+            if key and question.scored:
+                found[key].append({
+                    "checklist": checklist.title, "slug": checklist.slug, "version": version.number,
+                    "section": section.title, "key": question.key, "text": question.text,
+                })
+    return found
+
+
+@bp.get("/standards")
+def standards():
+    rows = db.session.scalars(db.select(Standard).order_by(Standard.retired, Standard.position, Standard.key)).all()
+    return render_template("hq/standards.html", standards=rows, measured=measured_by())
+
+
+@bp.route("/standards/new", methods=["GET", "POST"])
+def standard_new():
+    form = NewStandardForm()
+    if form.validate_on_submit():
+        last = db.session.scalar(db.select(db.func.max(Standard.position))) or 0
+        standard = Standard(key=form.key.data, title=form.title.data, description=form.description.data or "",
+                            position=last + 1)
+        db.session.add(standard)
+        db.session.commit()
+        flash(f"Added the standard \u201c{standard.title}\u201d.")
+        return redirect(url_for("hq.standards", _anchor=f"s-{standard.key}"))
+    return render_template("hq/standard_form.html", form=form, standard=None), 422 if form.errors else 200
+
+
+@bp.route("/standards/<key>/edit", methods=["GET", "POST"])
+def standard_edit(key: str):
+    standard = get_standard_or_404(key)
+    form = StandardForm(obj=standard)
+    if form.validate_on_submit():
+        standard.title = form.title.data
+        standard.description = form.description.data or ""
+        db.session.commit()
+        flash(f"Saved the standard \u201c{standard.title}\u201d.")
+        return redirect(url_for("hq.standards", _anchor=f"s-{standard.key}"))
+    return render_template("hq/standard_form.html", form=form, standard=standard,
+                           measured=measured_by().get(standard.key, [])), 422 if form.errors else 200
+
+
+@bp.post("/standards/<key>/retire")
+def standard_retire(key: str):
+    return _set_retired(get_standard_or_404(key), True)
+
+
+@bp.post("/standards/<key>/unretire")
+def standard_unretire(key: str):
+    return _set_retired(get_standard_or_404(key), False)
+
+
+def _set_retired(standard: Standard, retired: bool):
+    """Flip a standard's retirement; the CSRF check has already run for every POST."""
+    if standard.retired != retired:
+        standard.retired = retired
+        db.session.commit()
+        if retired:
+            flash(f"Retired \u201c{standard.title}\u201d. Its history stays in reports; no new question can use it.")
+        else:
+            flash(f"\u201c{standard.title}\u201d is in use again: questions may measure it.")
+    return redirect(url_for("hq.standards", _anchor=f"s-{standard.key}"))

@@ -1,3 +1,168 @@
-"""HQ console: waves."""
+"""HQ console: waves of shopper links; each link's state; cancelling and extending a link.
 
-from .blueprint import bp  # noqa: F401
+Tokens exist only while a wave is being created (only their hashes are stored), so
+the links CSV is built in the response to the creating POST and offered on that
+page as a one-time download (a ``data:`` link, no JavaScript). Nothing keeps the
+tokens afterwards: lose the file and the links must be cancelled and issued again.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ..cli import shopper_url
+from ..extensions import db
+from ..models import Assignment, AssignmentState, Branch, Checklist, Submission, Wave
+from ..submissions import create_assignments
+from .blueprint import bp
+from .forms import ExtendForm, WaveForm
+
+STATES = [s.value for s in AssignmentState]
+LINKS_CSV_HEADER = ("branch_code", "branch_name", "due", "url")
+
+
+def get_wave_or_404(wave_id: int) -> Wave:
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        abort(404)
+    return wave
+
+
+def get_assignment_or_404(assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+def state_counts(today: date, wave_id: int | None = None) -> dict[int | None, Counter]:
+    """Count links per wave and effective state (an unfinished link past its due date is expired)."""
+    past = Assignment.due < today
+    query = (db.select(Assignment.wave_id, Assignment.state, past, db.func.count())
+             .group_by(Assignment.wave_id, Assignment.state, past))
+    if wave_id is not None:
+        query = query.where(Assignment.wave_id == wave_id)
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    for wave, state, is_past, n in db.session.execute(query):
+        unfinished = state in (AssignmentState.open, AssignmentState.started)
+        counts[wave][AssignmentState.expired.value if unfinished and is_past else state.value] += n
+    return counts
+
+
+def links_csv(made: list[tuple[Assignment, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LINKS_CSV_HEADER)
+    for assignment, token in made:
+        branch = assignment.branch
+        writer.writerow([branch.code, branch.name, assignment.due.isoformat(), shopper_url(token)])
+    return out.getvalue()
+
+
+def csv_filename(wave: Wave) -> str:
+    return "links-" + (re.sub(r"[^A-Za-z0-9]+", "-", wave.name).strip("-").lower() or f"wave-{wave.id}") + ".csv"
+
+
+@bp.get("/waves")
+def waves():
+    rows = db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())).all()
+    return render_template("hq/waves.html", waves=rows, counts=state_counts(date.today()), states=STATES)
+
+
+@bp.route("/waves/new", methods=["GET", "POST"])
+def wave_new():
+    today = date.today()
+    form = WaveForm(today=today)
+    if request.method == "GET":
+        form.not_before.data = today
+        form.due.data = today + timedelta(days=30)
+    if form.validate_on_submit():
+        wave = Wave(name=form.name.data)
+        db.session.add(wave)
+        checklist = db.session.get(Checklist, form.checklist_id.data)
+        made = []
+        for branch in form.picked_branches():
+            made += create_assignments(checklist, branch, form.visits.data, due=form.due.data,
+                                       not_before=form.not_before.data, wave=wave)
+        db.session.commit()
+        data = links_csv(made)
+        response = render_template(
+            "hq/wave_created.html", wave=wave, checklist=checklist, count=len(made),
+            branches=len({a.branch_id for a, _ in made}), filename=csv_filename(wave),
+            data_url="data:text/csv;charset=utf-8;base64," + base64.b64encode(data.encode()).decode(),
+            rows=list(csv.reader(io.StringIO(data)))[1:],
+        )
+        # The page holds the only copy of the tokens: keep it out of every cache.
+        return response, 201, {"Cache-Control": "no-store"}
+    return render_template("hq/wave_form.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/waves/<int:wave_id>")
+def wave(wave_id: int):
+    wave = get_wave_or_404(wave_id)
+    today = date.today()
+    show = request.args.get("state", "")
+    if show not in STATES:
+        show = ""
+    assignments = db.session.scalars(
+        db.select(Assignment).join(Branch).where(Assignment.wave_id == wave.id).order_by(Branch.code, Assignment.id)
+    ).all()
+    rows = [(a, a.effective_state(today).value) for a in assignments]
+    submitted = dict(db.session.execute(
+        db.select(Submission.assignment_id, Submission.id).join(Assignment).where(Assignment.wave_id == wave.id)).all())
+    return render_template(
+        "hq/wave.html", wave=wave, rows=[r for r in rows if not show or r[1] == show], total=len(rows),
+        counts=Counter(state for _, state in rows), states=STATES, show=show, submitted=submitted,
+        today=today,
+    )
+
+
+@bp.get("/assignments/<int:assignment_id>")
+def assignment(assignment_id: int):
+    assignment = get_assignment_or_404(assignment_id)
+    form = ExtendForm(assignment=assignment, data={"due": assignment.due})
+    return _assignment_page(assignment, form)
+
+
+@bp.post("/assignments/<int:assignment_id>/extend")
+def assignment_extend(assignment_id: int):
+    assignment = get_assignment_or_404(assignment_id)
+    form = ExtendForm(assignment=assignment)
+    if form.validate_on_submit():
+        assignment.due = form.due.data
+        db.session.commit()
+        flash(f"The link for {assignment.branch.code} now runs until {assignment.due.isoformat()}.")
+        return redirect(_back_to(assignment))
+    return _assignment_page(assignment, form, 422)
+
+
+@bp.post("/assignments/<int:assignment_id>/cancel")
+def assignment_cancel(assignment_id: int):
+    assignment = get_assignment_or_404(assignment_id)
+    if assignment.state == AssignmentState.submitted:
+        flash(f"The link for {assignment.branch.code} was already used; nothing was cancelled.")
+    elif assignment.state != AssignmentState.cancelled:
+        assignment.state = AssignmentState.cancelled
+        db.session.commit()
+        flash(f"Cancelled the link for {assignment.branch.code}: it no longer opens the form.")
+    return redirect(_back_to(assignment))
+
+
+def _back_to(assignment: Assignment) -> str:
+    if assignment.wave_id is not None and request.form.get("from") == "wave":
+        return url_for("hq.wave", wave_id=assignment.wave_id, _anchor=f"a-{assignment.id}")
+    return url_for("hq.assignment", assignment_id=assignment.id)
+
+
+def _assignment_page(assignment: Assignment, form: ExtendForm, status: int = 200):
+    today = date.today()
+    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
+    return render_template("hq/assignment.html", assignment=assignment, form=form, submission=submission,
+                           state=assignment.effective_state(today).value, today=today), status

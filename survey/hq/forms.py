@@ -1,0 +1,427 @@
+"""Forms of the HQ console: one declarative class per purpose; database checks in ``validate_<field>``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
+
+from ..checklist.schema import KEY_RE
+from ..extensions import db
+from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Standard, Wave
+
+#: Region and branch codes go into URLs, file names and CSV cells: keep them plain.
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+CODE_HELP = "Letters, digits, '-', '_' or '.'; at most 32 characters."
+BRANCH_CSV_HEADER = ("code", "name", "region_code", "address")
+#: Column limits of the Branch model, so a long cell is refused with a message, not by the database.
+BRANCH_LIMITS = {"code": 32, "name": 200, "address": 500}
+MAX_LINKS_PER_WAVE = 5000
+
+
+def optional_int(value):
+    """Coerce a select's value to an int, with the empty choice ("any") as None.
+
+    Anything else is returned as it came, so it matches no choice and the field's
+    own message ("Choose a ... from the list") is shown instead of WTForms' one.
+    """
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Spell select choices the way WTForms 3.3 wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------- standards
+
+
+class StandardForm(FlaskForm):
+    title = StringField(
+        "Title", filters=[_strip],
+        validators=[DataRequired("Enter a title."), Length(max=200, message="Keep the title under 200 characters.")],
+        description="A short name shown in reports, e.g. \u201cSpeed of response\u201d.",
+    )
+    description = TextAreaField(
+        "Description", filters=[_strip],
+        validators=[Length(max=2000, message="Keep the description under 2,000 characters.")],
+        description="The rule in full, as staff should read it. Optional.",
+    )
+
+
+class NewStandardForm(StandardForm):
+    key = StringField(
+        "Key", filters=[_strip],
+        validators=[DataRequired("Enter a key."), Length(max=64, message="Keep the key under 64 characters."),
+                    Regexp(KEY_RE, message="Use lower_snake_case: a-z, 0-9 and _, starting with a letter.")],
+        description="lower_snake_case, e.g. speed. Checklists refer to it; it can never change.",
+    )
+
+    def validate_key(self, field) -> None:
+        if db.session.scalar(db.select(Standard.id).filter_by(key=field.data)) is not None:
+            raise ValidationError(f"A standard with the key \u201c{field.data}\u201d already exists.")
+
+
+# ---------------------------------------------------------------- regions and branches
+
+
+class _CodedForm(FlaskForm):
+    """A form for something with a unique code; ``current`` is the row being edited, if any."""
+
+    model: type = Region
+
+    def __init__(self, *args, current=None, **kwargs):
+        super().__init__(*args, obj=current, **kwargs)
+        self.current = current
+
+    def validate_code(self, field) -> None:
+        found = db.session.scalar(db.select(self.model).filter_by(code=field.data))
+        if found is not None and found is not self.current:
+            raise ValidationError(f"The code \u201c{field.data}\u201d is already used by {found.name}.")
+
+
+def code_field(what: str, example: str) -> StringField:
+    return StringField(
+        "Code", filters=[_strip],
+        validators=[DataRequired(f"Enter the {what}'s code."),
+                    Length(max=32, message="Keep the code to 32 characters."),
+                    Regexp(CODE_RE, message=f"Use only letters, digits, '-', '_' or '.' (e.g. {example}).")],
+        description=f"Short and unique, e.g. {example}. {CODE_HELP}",
+    )
+
+
+class RegionForm(_CodedForm):
+    model = Region
+    code = code_field("region", "NORTH")
+    name = StringField("Name", filters=[_strip],
+                       validators=[DataRequired("Enter the region's name."), Length(max=200)],
+                       description="As managers know it, e.g. North.")
+
+
+class BranchForm(_CodedForm):
+    model = Branch
+    code = code_field("branch", "BR-014")
+    name = StringField("Name", filters=[_strip],
+                       validators=[DataRequired("Enter the branch's name."), Length(max=200)],
+                       description="As it appears on reports, e.g. Harbour Street.")
+    region_id = SelectField("Region", coerce=optional_int,
+                            validators=[InputRequired("Choose the region this branch belongs to.")],
+                            invalid_choice_message="Choose one of the listed regions.",
+                            description="Every branch belongs to exactly one region.")
+    address = TextAreaField("Address", filters=[_strip],
+                            validators=[Length(max=500, message="Keep the address under 500 characters.")],
+                            description="Where a shopper goes. Optional.")
+
+    def __init__(self, *args, current=None, **kwargs):
+        super().__init__(*args, current=current, **kwargs)
+        regions = db.session.scalars(db.select(Region).order_by(Region.code)).all()
+        self.region_id.choices = options([("", "Choose a region")] + [
+            (r.id, f"{r.name} ({r.code})" + ("" if r.active else " \u2013 inactive"))
+            for r in regions if r.active or (current is not None and r.id == current.region_id)
+        ])
+
+    def validate_region_id(self, field) -> None:
+        if field.data is None:
+            raise ValidationError("Choose the region this branch belongs to.")
+
+
+class BranchImportForm(FlaskForm):
+    file = FileField(
+        "Branches file (CSV)",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+        description="UTF-8 CSV with the header code,name,region_code,address. Branches are matched by "
+                    "code: new codes are added, known ones updated. If any row is wrong, nothing is imported.",
+    )
+
+    def __init__(self, *args, max_bytes: int = 1024 * 1024, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.rows: list[BranchRow] = []
+
+    def validate_file(self, field) -> None:
+        data = field.data.stream.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise ValidationError(f"The file is larger than {self.max_bytes // 1024:,} KB. "
+                                  "Split it and upload each part.")
+        known = set(db.session.scalars(db.select(Region.code)))
+        rows, problems = parse_branch_csv(data, known)
+        if problems:
+            field.errors.extend(problems)
+            raise ValidationError("Nothing was imported: fix the file and upload it again.")
+        self.rows = rows
+
+
+@dataclass(frozen=True)
+class BranchRow:
+    line: int
+    code: str
+    name: str
+    region_code: str
+    address: str
+
+
+def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRow], list[str]]:
+    """Read a branches CSV; return its rows and one message per problem, each with its line number."""
+    if not data.strip():
+        return [], ["The file is empty."]
+    if b"\x00" in data:
+        return [], ["This is not a CSV file (it holds binary data). "
+                    "Save the sheet as \u201cCSV UTF-8\u201d and upload that."]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return [], [f"Line {line}: the file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d and upload it again."]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[str] = []
+    rows: list[BranchRow] = []
+    first_seen: dict[str, int] = {}
+    header_checked = False
+    line = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"Line {line}: this is not valid CSV ({exc}). Check the quotes on that line.")
+            break
+        start, line = line, reader.line_num + 1
+        if not header_checked:
+            header_checked = True
+            found = tuple(cell.strip().lower() for cell in record)
+            if found != BRANCH_CSV_HEADER:
+                semicolons = len(record) == 1 and ";" in record[0]
+                hint = " Separate the columns with commas, not semicolons." if semicolons else ""
+                return [], [f"Line {start}: the header must be exactly {','.join(BRANCH_CSV_HEADER)} "
+                            f"(found \u201c{','.join(record)[:120]}\u201d).{hint}"]
+            continue
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line, often at the end of a file saved by a spreadsheet
+        if len(record) != len(BRANCH_CSV_HEADER):
+            problems.append(f"Line {start}: expected 4 values (code, name, region_code, address), found {len(record)}.")
+            continue
+        code, name, region_code, address = (cell.strip() for cell in record)
+        row_problems = []
+        if not code:
+            row_problems.append("the code is empty")
+        elif len(code) > BRANCH_LIMITS["code"]:
+            row_problems.append(f"the code is longer than {BRANCH_LIMITS['code']} characters")
+        elif not CODE_RE.match(code):
+            row_problems.append(f"the code \u201c{code}\u201d has characters other than "
+                                "letters, digits, '-', '_' or '.'")
+        elif code in first_seen:
+            row_problems.append(f"the code {code} is already on line {first_seen[code]}")
+        if not name:
+            row_problems.append("the name is empty")
+        elif len(name) > BRANCH_LIMITS["name"]:
+            row_problems.append(f"the name is longer than {BRANCH_LIMITS['name']} characters")
+        if not region_code:
+            row_problems.append("the region_code is empty")
+        elif region_code not in region_codes:
+            row_problems.append(f"unknown region \u201c{region_code[:40]}\u201d")
+        if len(address) > BRANCH_LIMITS["address"]:
+            row_problems.append(f"the address is longer than {BRANCH_LIMITS['address']} characters")
+        if code and code not in first_seen:
+            first_seen[code] = start
+        if row_problems:
+            problems.append(f"Line {start}: " + "; ".join(row_problems) + ".")
+        else:
+            rows.append(BranchRow(start, code, name, region_code, address))
+    if not header_checked:
+        problems.append("The file is empty.")
+    elif not rows and not problems:
+        problems.append("The file has no branches below its header.")
+    return rows, problems
+
+
+# ---------------------------------------------------------------- waves and assignments
+
+
+class WaveForm(FlaskForm):
+    name = StringField("Wave name", filters=[_strip],
+                       validators=[DataRequired("Give the wave a name."), Length(max=200)],
+                       description="Unique, e.g. 2026 Q4. Reports and the submissions list filter by it.")
+    checklist_id = SelectField("Checklist", coerce=optional_int,
+                               validators=[InputRequired("Choose a checklist.")],
+                               invalid_choice_message="Choose one of the published checklists.",
+                               description="Shoppers fill its latest published version.")
+    branch_ids = SelectMultipleField("Branches", coerce=int,
+                                     invalid_choice_message="Pick branches from the list "
+                                                            "(inactive ones can't get links).",
+                                     description="Tick single branches, a whole region, or both.")
+    region_ids = SelectMultipleField("Whole regions", coerce=int,
+                                     invalid_choice_message="Pick regions from the list.",
+                                     description="Every active branch of the region.")
+    visits = IntegerField("Visits per branch", default=1,
+                          validators=[InputRequired("Enter how many visits each branch gets."),
+                                      NumberRange(1, 50, "Enter a number from 1 to 50.")],
+                          description="One link per visit.")
+    not_before = DateField("First day", validators=[InputRequired("Enter the first day of the window.")],
+                           description="Links can't be used before this day.")
+    due = DateField("Due", validators=[InputRequired("Enter the last day of the window.")],
+                    description="Links expire after this day.")
+
+    def __init__(self, *args, today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or date.today()
+        checklists = db.session.scalars(db.select(Checklist).order_by(Checklist.title)).all()
+        self.checklist_id.choices = options([("", "Choose a checklist")] + [
+            (c.id, f"{c.title} (v{c.latest.number})") for c in checklists if c.latest is not None
+        ])
+        self.branches = db.session.scalars(
+            db.select(Branch).join(Region).where(Branch.active, Region.active).order_by(Region.code, Branch.code)
+        ).all()
+        self.regions = db.session.scalars(db.select(Region).where(Region.active).order_by(Region.code)).all()
+        self.branch_ids.choices = options((b.id, f"{b.code} {b.name}") for b in self.branches)
+        self.region_ids.choices = options((r.id, r.name) for r in self.regions)
+
+    def validate_name(self, field) -> None:
+        if db.session.scalar(db.select(Wave.id).filter_by(name=field.data)) is not None:
+            raise ValidationError(f"A wave called \u201c{field.data}\u201d already exists. Choose another name.")
+
+    def validate_branch_ids(self, field) -> None:
+        if not field.data and not self.region_ids.data:
+            raise ValidationError("Pick at least one branch, or a whole region.")
+        if self.visits.data and len(self.picked_branches()) * self.visits.data > MAX_LINKS_PER_WAVE:
+            raise ValidationError(f"That makes more than {MAX_LINKS_PER_WAVE:,} links; split the wave.")
+
+    def validate_due(self, field) -> None:
+        if field.data is None:
+            return
+        if self.not_before.data is not None and field.data < self.not_before.data:
+            raise ValidationError(f"The window ends before it starts: choose a day on or after "
+                                  f"{self.not_before.data.isoformat()}.")
+        if field.data < self.today:
+            raise ValidationError("That day has passed; the links would be expired already.")
+
+    def picked_branches(self) -> list[Branch]:
+        """Return the branches picked singly or by region, each once, in region and code order."""
+        ids = set(self.branch_ids.data or [])
+        regions = set(self.region_ids.data or [])
+        return [b for b in self.branches if b.id in ids or b.region_id in regions]
+
+
+class ExtendForm(FlaskForm):
+    due = DateField("New due date", validators=[InputRequired("Enter the new last day.")],
+                    description="The link stays usable until the end of this day.")
+
+    def __init__(self, *args, assignment: Assignment, today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assignment = assignment
+        self.today = today or date.today()
+
+    def validate_due(self, field) -> None:
+        if field.data is None:  # not a date: the field already says so
+            return
+        if self.assignment.state in (AssignmentState.submitted, AssignmentState.cancelled):
+            raise ValidationError(f"This link is {self.assignment.state.value}; it can't be extended.")
+        if field.data < self.assignment.not_before:
+            raise ValidationError(f"The window would end before it starts ({self.assignment.not_before.isoformat()}).")
+        if field.data < self.today:
+            raise ValidationError("That day has passed; choose today or a later day.")
+
+
+# ---------------------------------------------------------------- submissions review
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Reason for rejecting", filters=[_strip],
+                           validators=[DataRequired("Give a reason: it is kept for the audit trail."),
+                                       Length(max=2000, message="Keep the reason under 2,000 characters.")],
+                           description="Why this visit must not count, "
+                                       "e.g. \u201cshopper visited the wrong branch\u201d.")
+
+
+class RestoreForm(FlaskForm):
+    reason = TextAreaField("Reason for restoring", filters=[_strip],
+                           validators=[Optional(), Length(max=2000, message="Keep the reason under 2,000 characters.")],
+                           description="Optional; kept with the audit trail.")
+
+
+def percent(form, field) -> None:
+    """Accept a number from 0 to 100, with one message whatever is wrong with it."""
+    if field.data is None or not 0 <= field.data <= 100:
+        field.errors[:] = []
+        raise StopValidation("Enter a percentage from 0 to 100, e.g. 75.")
+
+
+STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("rejected", "Rejected")])
+
+
+class SubmissionFilterForm(FlaskForm):
+    """The filters of the submissions list; read from the query string, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    wave = SelectField("Wave", coerce=optional_int, validators=[Optional()],
+                       invalid_choice_message="Choose a wave from the list.", description="")
+    region = SelectField("Region", coerce=optional_int, validators=[Optional()],
+                         invalid_choice_message="Choose a region from the list.", description="")
+    branch = SelectField("Branch", coerce=optional_int, validators=[Optional()],
+                         invalid_choice_message="Choose a branch from the list.", description="")
+    checklist = SelectField("Checklist", coerce=optional_int, validators=[Optional()],
+                            invalid_choice_message="Choose a checklist from the list.", description="")
+    date_from = DateField("Visited from", validators=[Optional()], description="")
+    date_to = DateField("Visited to", validators=[Optional()], description="")
+    score_min = DecimalField("Score at least (%)", places=None, validators=[Optional(), percent], description="")
+    score_max = DecimalField("Score at most (%)", places=None, validators=[Optional(), percent], description="")
+    critical = BooleanField("Critical failures only", description="")
+    state = SelectField("State", choices=STATE_CHOICES, default="", validators=[Optional()],
+                        invalid_choice_message="Choose counted, rejected or all.", description="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wave.choices = options([("", "All waves")] + [
+            (w.id, w.name)
+            for w in db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))])
+        self.region.choices = options([("", "All regions")] + [
+            (r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))])
+        self.branch.choices = options([("", "All branches")] + [
+            (b.id, f"{b.code} {b.name}") for b in db.session.scalars(db.select(Branch).order_by(Branch.code))])
+        self.checklist.choices = options([("", "All checklists")] + [
+            (c.id, c.title) for c in db.session.scalars(db.select(Checklist).order_by(Checklist.title))])
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("This day is before \u201cVisited from\u201d.")
+
+    def validate_score_max(self, field) -> None:
+        if field.data is not None and self.score_min.data is not None and field.data < self.score_min.data:
+            raise ValidationError("This is below \u201cScore at least\u201d.")
