@@ -1,0 +1,608 @@
+"""Forms of the HQ checklist editor, and their translation to and from the checklist file format.
+
+Each form turns what was typed into a piece of checklist content *without
+judging it*: a weight of ``abc`` goes into the content as the text ``abc``, so
+that the one set of rules (``loader.validate_content``, the YAML import's)
+decides, and its message lands beside the field that was typed in. Numbers
+that parse become numbers; empty fields are left out (the format's defaults).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from ..checklist.schema import QUESTION_TYPES, answer_text
+from ..extensions import db
+from ..models import Checklist, ChecklistDraft
+
+CHANNELS = [("visit", "Visit to a branch"), ("call", "Phone call"), ("email", "E-mail"), ("chat", "Chat")]
+TYPE_LABELS = {
+    "yes_no": "Yes / no", "scale": "Scale (min to max)", "choice": "Choice (one option)",
+    "multi": "Multi (several options)", "number": "Number", "text": "Text", "date": "Date",
+    "time": "Time", "photo": "Photo",
+}
+TYPES = [(t, TYPE_LABELS[t]) for t in QUESTION_TYPES]
+#: Types that can earn points and so take weight, standard, critical, comment, N/A.
+SCOREABLE = ("yes_no", "scale", "choice", "multi", "number")
+#: Blank rows offered under the filled ones, so an option or band can be added without JavaScript.
+SPARE_ROWS = 2
+MAX_ROWS = 40
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Spell select choices the way WTForms 3.3 wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def number_or_text(raw: str | None) -> int | float | str | None:
+    """Read a typed number; keep anything else as typed so the validator can name the problem."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
+def shown(value: Any) -> str:
+    """Write a content value back into a text box: ``2.0`` as ``2``, nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return answer_text(value)
+    return str(value)
+
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def _add_error(field, message: str) -> None:
+    field.errors = list(field.errors or []) + [message]
+
+
+class EditForm(FlaskForm):
+    """Base of every form that changes a draft: it carries the draft revision it was opened at."""
+
+    revision = HiddenField()
+
+    def posted_revision(self) -> str | None:
+        return (self.revision.data or "").strip() or None
+
+
+# ------------------------------------------------------------------ show_if
+
+
+class ShowIfForm(Form):
+    question = SelectField(
+        "Only if the answer to", choices=options([("", "— always shown —")]), validate_choice=False,
+        description="An earlier question. Leave at “always shown” for no condition.",
+    )
+    op = SelectField(
+        "is", choices=options([("equals", "equal to"), ("in", "one of"), ("above", "above"), ("below", "below")]),
+        validate_choice=False, description="“above” and “below” are strict and need a scale or number question.",
+    )
+    value = StringField(
+        "Value", description="An answer: yes, no, an option key or a scale point; for “one of”, several "
+                             "separated by commas; for above/below, a number.",
+    )
+
+    def fill(self, rule: Any) -> None:
+        if not isinstance(rule, dict):
+            return
+        self.question.data = shown(rule.get("question"))
+        for op in ("equals", "in", "above", "below"):
+            if op in rule:
+                self.op.data = op
+                value = rule[op]
+                self.value.data = ", ".join(shown(v) for v in value) if isinstance(value, list) else shown(value)
+                break
+
+    def to_rule(self) -> dict[str, Any] | None:
+        question = _clean(self.question.data)
+        if question is None:
+            return None
+        rule: dict[str, Any] = {"question": question}
+        op = self.op.data if self.op.data in ("equals", "in", "above", "below") else "equals"
+        raw = (self.value.data or "").strip()
+        if raw:
+            if op == "in":
+                rule["in"] = [_answer(v) for v in raw.split(",") if v.strip()]
+            elif op == "equals":
+                rule["equals"] = _answer(raw)
+            else:
+                rule[op] = number_or_text(raw)
+        return rule
+
+    def place(self, rest: tuple, message: str) -> bool:
+        if rest[:1] == ("question",):
+            _add_error(self.question, message)
+        elif not rest and "above/below" in message:
+            _add_error(self.op, message)
+        else:
+            _add_error(self.value, message)
+        return True
+
+    def offer(self, earlier: list[tuple[str, str]]) -> None:
+        """Offer the earlier questions; keep a typed key that isn't one, so its message makes sense."""
+        choices = [("", "— always shown —")] + earlier
+        if self.question.data and self.question.data not in {k for k, _ in choices}:
+            choices.append((self.question.data, f"{self.question.data} (not an earlier question)"))
+        self.question.choices = options(choices)
+
+
+def _answer(raw: str) -> str | int | float:
+    """An answer value as the file would hold it: scale points as numbers, anything else as text."""
+    value = number_or_text(raw.strip())
+    return value if isinstance(value, (int, float)) else raw.strip()
+
+
+# ------------------------------------------------------------------ rows
+
+
+class OptionRowForm(Form):
+    key = StringField("Key", description="lower_snake_case; stored with each answer, so keep it once published.")
+    label = StringField("Label", description="What the shopper reads.")
+    score = StringField("Score", description="0 to 1. Give every option a score, or none (unscored).")
+
+
+class BandRowForm(Form):
+    max = StringField("Up to", description="The band's highest value, inclusive. Empty on the last band.")
+    score = StringField("Score", description="0 to 1.")
+
+
+class LabelRowForm(Form):
+    point = StringField("Point", description="A whole number between min and max.")
+    text = StringField("Label", description="What that point means, e.g. “Rude”.")
+
+
+def _rows_blank(row: Form) -> bool:
+    return all(not (f.data or "").strip() for f in row)
+
+
+def pad(field_list: FieldList, spare: int = SPARE_ROWS, at_least: int = 0) -> None:
+    """Offer blank rows after the last filled one."""
+    filled = [e for e in field_list.entries if not _rows_blank(e.form)]
+    blanks = len(field_list.entries) - len(filled)
+    while (blanks < spare or len(field_list.entries) < at_least) and len(field_list.entries) < MAX_ROWS:
+        field_list.append_entry()
+        blanks += 1
+
+
+# ------------------------------------------------------------------ checklist
+
+
+class NewChecklistForm(FlaskForm):
+    slug = StringField(
+        "Slug", validators=[InputRequired(message="Give the checklist a slug."), Length(max=64)],
+        description="Its short name in links and files, e.g. store-visit: lower-case letters, digits, "
+                    "hyphens. It can't be changed later.",
+    )
+    title = StringField("Title", validators=[InputRequired(message="Give the checklist a title.")],
+                        description="What shoppers and reports call it, e.g. “Store visit”.")
+    channel = SelectField("Channel", choices=options(CHANNELS), validate_choice=False,
+                          description="How the shopper contacts the branch.")
+
+    def validate_slug(self, field) -> None:
+        slug = (field.data or "").strip()
+        taken = db.session.scalar(db.select(Checklist.id).filter_by(slug=slug)) or db.session.scalar(
+            db.select(ChecklistDraft.id).filter_by(slug=slug))
+        if taken:
+            raise ValidationError(f"There is already a checklist “{slug}”. Pick another slug, or edit that one.")
+
+    def to_content(self) -> dict[str, Any]:
+        return {"slug": (self.slug.data or "").strip(), "title": (self.title.data or "").strip(),
+                "channel": self.channel.data, "sections": []}
+
+    def place(self, path: tuple, message: str) -> bool:
+        field = getattr(self, str(path[0]), None) if path else None
+        if field is None or path[0] not in ("slug", "title", "channel"):
+            return False
+        _add_error(field, message)
+        return True
+
+
+class SettingsForm(EditForm):
+    title = StringField("Title", description="What shoppers and reports call this checklist.")
+    channel = SelectField("Channel", choices=options(CHANNELS), validate_choice=False,
+                          description="How the shopper contacts the branch.")
+    language = StringField("Language", description="A language code such as en or de-CH.")
+    on_critical_fail = SelectField(
+        "On a critical failure", validate_choice=False,
+        choices=options([("zero", "Score the visit 0 (zero)"), ("flag", "Keep the score, flag the visit (flag)")]),
+        description="What a failed critical question marked “true” does; a question can say zero or flag itself.",
+    )
+    help = TextAreaField("Guidance for shoppers",
+                         description="Shown under the title, e.g. “Fill this in right after you leave.”")
+
+    FIELDS = ("title", "channel", "language", "on_critical_fail", "help")
+
+    def fill(self, content: dict[str, Any]) -> None:
+        for name in self.FIELDS:
+            getattr(self, name).data = shown(content.get(name))
+        self.language.data = self.language.data or "en"
+        self.on_critical_fail.data = self.on_critical_fail.data or "zero"
+
+    def apply(self, content: dict[str, Any]) -> dict[str, Any]:
+        out = dict(content)
+        for name in self.FIELDS:
+            out.pop(name, None)
+            value = _clean(getattr(self, name).data)
+            if value is not None and not (name == "on_critical_fail" and value == "zero"):
+                out[name] = value
+        out.setdefault("title", "")
+        return out
+
+    def place(self, path: tuple, message: str) -> bool:
+        if path and path[0] in self.FIELDS:
+            _add_error(getattr(self, path[0]), message)
+            return True
+        return False
+
+
+# ------------------------------------------------------------------ sections
+
+
+class SectionForm(EditForm):
+    key = StringField("Key", description="lower_snake_case, unique in the checklist; reports use it.")
+    title = StringField("Title", description="The section's heading, e.g. “Arrival and greeting”.")
+    help = TextAreaField("Guidance for shoppers", description="Shown under the heading. Optional.")
+    weight = StringField("Weight", description="Relative weight of this section in the overall score; default 1.")
+    show_if = FormField(ShowIfForm, label="Show this section only if…")
+
+    def fill(self, section: dict[str, Any]) -> None:
+        for name in ("key", "title", "help", "weight"):
+            getattr(self, name).data = shown(section.get(name))
+        self.show_if.form.fill(section.get("show_if"))
+
+    def apply(self, section: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": (self.key.data or "").strip(), "title": (self.title.data or "").strip()}
+        if _clean(self.help.data):
+            out["help"] = _clean(self.help.data)
+        weight = number_or_text(self.weight.data)
+        if weight is not None:
+            out["weight"] = weight
+        rule = self.show_if.form.to_rule()
+        if rule:
+            out["show_if"] = rule
+        out["questions"] = section.get("questions", [])
+        return out
+
+    def place(self, rest: tuple, message: str) -> bool:
+        """Put a message about this section (path below ``sections[i]``) beside its field."""
+        if rest[:1] == ("show_if",):
+            return self.show_if.form.place(rest[1:], message)
+        if rest[:1] and rest[0] in ("key", "title", "help", "weight"):
+            _add_error(getattr(self, rest[0]), message)
+            return True
+        return False
+
+
+class AddSectionForm(EditForm):
+    title = StringField("Title", description="The new section's heading.")
+    key = StringField("Key", description="Optional: made from the title when left empty.")
+    weight = StringField("Weight", description="Optional; default 1.")
+
+    def to_section(self, key: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": key, "title": (self.title.data or "").strip()}
+        weight = number_or_text(self.weight.data)
+        if weight is not None:
+            out["weight"] = weight
+        out["questions"] = []
+        return out
+
+    def place(self, rest: tuple, message: str) -> bool:
+        if rest[:1] and rest[0] in ("key", "title", "weight"):
+            _add_error(getattr(self, rest[0]), message)
+            return True
+        return False
+
+
+# ------------------------------------------------------------------ questions
+
+
+class AddQuestionForm(EditForm):
+    text = StringField("Question", description="As the shopper reads it, e.g. “Were you greeted within 30 seconds?”")
+    type = SelectField("Type", choices=options(TYPES), validate_choice=False,
+                       description="What kind of answer it takes.")
+    key = StringField("Key", description="Optional: made from the question when left empty.")
+
+    def to_question(self, key: str) -> dict[str, Any]:
+        return {"key": key, "text": (self.text.data or "").strip(), "type": self.type.data or "yes_no"}
+
+    def place(self, rest: tuple, message: str) -> bool:
+        if rest[:1] and rest[0] in ("key", "text", "type"):
+            _add_error(getattr(self, rest[0]), message)
+            return True
+        return False
+
+
+class QuestionForm(EditForm):
+    """One question with every key of SPEC §3; the fields that don't fit its type are ignored on save."""
+
+    key = StringField("Key", description="lower_snake_case, unique in the checklist. Reports follow a question "
+                                         "across versions by its key: keep it once published.")
+    text = TextAreaField("Question", description="As the shopper reads it.")
+    type = SelectField("Type", choices=options(TYPES), validate_choice=False,
+                       description="Changing it shows that type's fields (press Save without JavaScript).")
+    help = TextAreaField("Guidance for shoppers",
+                         description="Shown under the question, e.g. “Count from stepping inside.”")
+    required = SelectField(
+        "Answer needed", validate_choice=False,
+        choices=options([("", "Default"), ("true", "Required"), ("false", "Optional")]),
+        description="Default: required, except text and photo. An optional scored question left blank counts as N/A.",
+    )
+    # scoring
+    standard = SelectField("Standard", choices=options([("", "— none —")]), validate_choice=False,
+                           description="The standard this question measures. Every scored question names one.")
+    weight = StringField("Weight", description="Relative weight inside its section; default 1.")
+    unscored = BooleanField("Not scored (a screener that only decides what is asked next)",
+                            description="Sets scored: false; such a question names no standard.")
+    critical = SelectField(
+        "Critical", validate_choice=False,
+        choices=options([("", "No"), ("true", "Yes, as the checklist says"), ("zero", "Yes: the visit scores 0"),
+                         ("flag", "Yes: keep the score, flag the visit")]),
+        description="A critical question answered with 0 points is a critical failure.",
+    )
+    comment = SelectField(
+        "Comment box", validate_choice=False,
+        choices=options([("", "None"), ("optional", "Optional comment"),
+                         ("on_fail", "Required when it falls short (on_fail)")]),
+        description="A comment that travels with the answer into reports and the CSV.",
+    )
+    allow_na = BooleanField("Offer “N/A”",
+                            description="The shopper may answer not applicable; it then counts for nothing.")
+    pass_on = SelectField("Points for", choices=options([("yes", "Yes"), ("no", "No (a negatively phrased question)")]),
+                          validate_choice=False, description="Which answer earns the points.")
+    # scale
+    scale_min = StringField("From", description="Lowest point, a whole number (e.g. 1).")
+    scale_max = StringField("To", description="Highest point, a whole number; at most 20 above the lowest.")
+    labels = FieldList(FormField(LabelRowForm), label="Point labels", max_entries=MAX_ROWS)
+    # choice / multi
+    options = FieldList(FormField(OptionRowForm), label="Options", max_entries=MAX_ROWS)
+    # number
+    unit = StringField("Unit", description="Shown after the box, e.g. seconds.")
+    number_min = StringField("Lowest allowed", description="Optional.")
+    number_max = StringField("Highest allowed", description="Optional.")
+    bands = FieldList(FormField(BandRowForm), label="Score bands", max_entries=MAX_ROWS)
+    show_if = FormField(ShowIfForm, label="Ask this question only if…")
+
+    #: Content keys shown in a single field of this form.
+    SIMPLE = ("key", "text", "type", "help", "standard", "weight", "critical", "comment", "pass_on", "unit")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Which form row each content row came from, so a message on options[1] finds its row.
+        self.rows: dict[str, list[int]] = {"options": [], "bands": [], "labels": []}
+        #: Messages about a whole list (options, bands, labels), shown above its rows.
+        self.group_errors: dict[str, list[str]] = {"options": [], "bands": [], "labels": []}
+
+    # content → form
+    def fill(self, q: dict[str, Any]) -> None:
+        for name in self.SIMPLE:
+            getattr(self, name).data = shown(q.get(name))
+        self.type.data = self.type.data or "yes_no"
+        self.pass_on.data = self.pass_on.data or "yes"
+        self.required.data = "" if q.get("required") is None else shown(q.get("required"))
+        critical = q.get("critical")
+        self.critical.data = "" if critical in (None, False) else shown(critical)
+        self.allow_na.data = q.get("allow_na") is True
+        self.unscored.data = q.get("scored") is False
+        kind = q.get("type")
+        self.scale_min.data = shown(q.get("min")) if kind == "scale" else ""
+        self.scale_max.data = shown(q.get("max")) if kind == "scale" else ""
+        self.number_min.data = shown(q.get("min")) if kind == "number" else ""
+        self.number_max.data = shown(q.get("max")) if kind == "number" else ""
+        labels = q.get("labels") if isinstance(q.get("labels"), dict) else {}
+        _fill_rows(self.labels, [{"point": shown(k), "text": shown(v)} for k, v in labels.items()])
+        options = q.get("options") if isinstance(q.get("options"), list) else []
+        _fill_rows(self.options, [{n: shown(o.get(n)) for n in ("key", "label", "score")}
+                                  for o in options if isinstance(o, dict)])
+        bands = q.get("bands") if isinstance(q.get("bands"), list) else []
+        _fill_rows(self.bands, [{n: shown(b.get(n)) for n in ("max", "score")} for b in bands if isinstance(b, dict)])
+        self.show_if.form.fill(q.get("show_if"))
+
+    def pad_rows(self) -> None:
+        pad(self.options, at_least=3)
+        pad(self.bands, at_least=3)
+        pad(self.labels, at_least=2)
+
+    # form → content
+    def to_question(self) -> dict[str, Any]:
+        kind = self.type.data if self.type.data in QUESTION_TYPES else (self.type.data or "yes_no")
+        q: dict[str, Any] = {"key": (self.key.data or "").strip(), "text": (self.text.data or "").strip(), "type": kind}
+        if _clean(self.help.data):
+            q["help"] = _clean(self.help.data)
+        if self.required.data in ("true", "false"):
+            q["required"] = self.required.data == "true"
+        if kind == "scale":
+            q["min"] = number_or_text(self.scale_min.data)
+            q["max"] = number_or_text(self.scale_max.data)
+            labels: dict[Any, str] = {}
+            self.rows["labels"] = []
+            for i, entry in enumerate(self.labels.entries):
+                row = entry.form
+                if _rows_blank(row):
+                    continue
+                point = number_or_text(row.point.data)
+                point = point if point is not None else ""
+                if point in labels:
+                    _add_error(row.point, f"Point {shown(point)} already has a label above.")
+                labels[point] = (row.text.data or "").strip()
+                self.rows["labels"].append(i)
+            if labels:
+                q["labels"] = labels
+        if kind in ("choice", "multi"):
+            q["options"] = []
+            self.rows["options"] = []
+            for i, entry in enumerate(self.options.entries):
+                row = entry.form
+                if _rows_blank(row):
+                    continue
+                option: dict[str, Any] = {"key": (row.key.data or "").strip(), "label": (row.label.data or "").strip()}
+                score = number_or_text(row.score.data)
+                if score is not None:
+                    option["score"] = score
+                q["options"].append(option)
+                self.rows["options"].append(i)
+        if kind == "number":
+            if _clean(self.unit.data):
+                q["unit"] = _clean(self.unit.data)
+            for name, field in (("min", self.number_min), ("max", self.number_max)):
+                value = number_or_text(field.data)
+                if value is not None:
+                    q[name] = value
+            bands = []
+            self.rows["bands"] = []
+            for i, entry in enumerate(self.bands.entries):
+                row = entry.form
+                if _rows_blank(row):
+                    continue
+                band: dict[str, Any] = {}
+                top = number_or_text(row.max.data)
+                if top is not None:
+                    band["max"] = top
+                band["score"] = number_or_text(row.score.data)
+                bands.append(band)
+                self.rows["bands"].append(i)
+            if bands:
+                q["bands"] = bands
+        if kind in SCOREABLE:
+            if kind == "yes_no" and self.pass_on.data == "no":
+                q["pass_on"] = "no"
+            if self.unscored.data:
+                q["scored"] = False
+            if _clean(self.standard.data):
+                q["standard"] = _clean(self.standard.data)
+            weight = number_or_text(self.weight.data)
+            if weight is not None:
+                q["weight"] = weight
+            if self.critical.data in ("true", "zero", "flag"):
+                q["critical"] = True if self.critical.data == "true" else self.critical.data
+            if self.allow_na.data:
+                q["allow_na"] = True
+            if self.comment.data in ("optional", "on_fail"):
+                q["comment"] = self.comment.data
+        rule = self.show_if.form.to_rule()
+        if rule:
+            q["show_if"] = rule
+        return q
+
+    # messages → fields
+    def place(self, rest: tuple, message: str) -> bool:
+        """Put a message about this question (its path below ``...questions[j]``) beside its field."""
+        kind = self.type.data
+        if not rest:
+            return self._place_whole(kind, message)
+        head = rest[0]
+        if head in ("options", "bands", "labels"):
+            return self._place_row(head, rest[1:], message)
+        if head == "show_if":
+            return self.show_if.form.place(rest[1:], message)
+        if head in ("min", "max"):
+            prefix = "scale" if kind == "scale" else "number"
+            _add_error(getattr(self, f"{prefix}_{head}"), message)
+            return True
+        if head == "scored":
+            _add_error(self.unscored, message)
+            return True
+        if head in self.SIMPLE or head in ("required", "allow_na"):
+            _add_error(getattr(self, head), message)
+            return True
+        return False
+
+    def _place_whole(self, kind: str | None, message: str) -> bool:
+        """Place a rule about the question as a whole (pydantic's model checks) by what it is about."""
+        lower = message.lower()
+        if "option" in lower:
+            self.group_errors["options"].append(message)
+        elif "band" in lower:
+            self.group_errors["bands"].append(message)
+        elif "label" in lower:
+            self.group_errors["labels"].append(message)
+        elif "min" in lower or "max" in lower or "scale" in lower:
+            _add_error(self.scale_min if kind == "scale" else self.number_min, message)
+        else:
+            return False
+        return True
+
+    def _place_row(self, name: str, rest: tuple, message: str) -> bool:
+        rows = self.rows.get(name, [])
+        if name == "labels":
+            # labels are a mapping: the path names the point, not a row
+            self.group_errors["labels"].append(f"{rest[0]}: {message}" if rest else message)
+            return True
+        if rest and isinstance(rest[0], int) and rest[0] < len(rows):
+            row = getattr(self, name).entries[rows[rest[0]]].form
+            column = rest[1] if len(rest) > 1 else None
+            if column in row._fields:
+                _add_error(row[column], message)
+                return True
+            self.group_errors[name].append(f"Row {rest[0] + 1}: {message}")
+            return True
+        self.group_errors[name].append(message)
+        return True
+
+    def offer(self, standards: list[tuple[str, str, bool]], earlier: list[tuple[str, str]]) -> None:
+        """Fill the choices: live standards (plus the current one, even if retired) and earlier questions."""
+        choices = [("", "— none —")] + [(key, title) for key, title, retired in standards if not retired]
+        current = self.standard.data
+        if current and current not in {k for k, _ in choices}:
+            retired = {key for key, _, r in standards if r}
+            choices.append((current, f"{current} ({'retired' if current in retired else 'unknown'})"))
+        self.standard.choices = options(choices)
+        self.show_if.form.offer(earlier)
+
+    def all_errors(self) -> bool:
+        return bool(self.errors) or any(self.group_errors.values()) or bool(self.form_errors)
+
+
+def _fill_rows(field_list: FieldList, rows: list[dict[str, str]]) -> None:
+    while field_list.entries:
+        field_list.pop_entry()
+    for row in rows:
+        field_list.append_entry(row)
+
+
+# ------------------------------------------------------------------ actions
+
+
+class ActionForm(EditForm):
+    """A button that changes the draft (publish, discard, delete): only the revision is sent."""
+
+
+class MoveForm(EditForm):
+    direction = HiddenField(description="up or down")
+    #: Set by drag and drop instead of a direction: the section and the position to move to.
+    to_section = HiddenField()
+    to_index = HiddenField()
+
+
+class ImportForm(FlaskForm):
+    file = FileField("YAML file", description="A checklist file as `flask checklist import` takes it.")
+    text = TextAreaField("…or paste the YAML", validators=[Optional(), Length(max=500_000)],
+                         description="Used when no file is chosen.")
+    then = RadioField(
+        "Then", default="draft", validate_choice=False,
+        choices=options([("draft", "Put it in the draft, to review and publish from the editor"),
+                         ("publish", "Publish it as a new version now")]),
+        description="If the file has any error, nothing changes either way.",
+    )
