@@ -22,17 +22,26 @@ system-deps-run:
 system-deps-test:
 	@bash .ci/system-deps.sh test
 
+# axe-core for the accessibility tests (a dev tool; nothing from npm is served).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "Note: npm not found; the accessibility tests will be skipped (failed with CI=true)."; fi
+
 run: install system-deps-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install system-deps-test
+test: install system-deps-test node_modules/.installed
 	@bash tests/run.sh
 
+# Figures, not pass/fail tests: each script prints ratios against a baseline of the same run.
 bench: install
 	$(BIN)/python bench/shopper_page.py
+	$(BIN)/python bench/report_data.py
+	$(BIN)/python bench/report_pdf.py
+	$(BIN)/python bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

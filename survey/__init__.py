@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .i18n import init_babel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
+    init_babel(app)
 
     from .models import User
 
@@ -71,14 +73,13 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(shopper_bp)
     app.register_blueprint(shopper_bp)
     app.register_blueprint(health_bp)
-    for optional in ("survey.auth.views", "reports.views", "survey.hq.views"):
-        try:
-            module = __import__(optional, fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name != optional:
-                raise
-            continue
-        app.register_blueprint(module.bp)
+    from reports.views import bp as reports_bp
+
+    from .auth.views import bp as auth_bp
+    from .hq.views import bp as hq_bp
+
+    for bp in (auth_bp, reports_bp, hq_bp):
+        app.register_blueprint(bp)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -94,16 +95,12 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from reports.cli import register as register_reports
+
     from .cli import register
 
     register(app)
-    try:
-        from reports.cli import register as register_reports
-    except ModuleNotFoundError as exc:
-        if exc.name != "reports.cli":
-            raise
-    else:
-        register_reports(app)
+    register_reports(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -90,10 +90,22 @@ def get_or_create_wave(name: str | None) -> Wave | None:
     return wave
 
 
+def latest_version(checklist_id: int) -> ChecklistVersion | None:
+    """Return the newest version without loading every older one's content."""
+    return db.session.scalar(
+        db.select(ChecklistVersion).filter_by(checklist_id=checklist_id)
+        .order_by(ChecklistVersion.number.desc()).limit(1)
+    )
+
+
+def needs_pinning(assignment: Assignment) -> bool:
+    return assignment.version_id is None or assignment.state == AssignmentState.open
+
+
 def pin_version(assignment: Assignment) -> ChecklistVersion:
     """Fix the version a shopper fills on first opening, and mark the link started."""
-    if assignment.version is None:
-        assignment.version = assignment.checklist.latest
+    if assignment.version_id is None:
+        assignment.version = latest_version(assignment.checklist_id)
     if assignment.state == AssignmentState.open:
         assignment.state = AssignmentState.started
         assignment.opened_at = utcnow()

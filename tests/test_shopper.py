@@ -513,6 +513,25 @@ def test_a_good_photo_is_kept_across_a_reshown_form_and_stored_with_the_submissi
     assert "my receipt" not in attachment.stored_name  # never the shopper's file name on disk
 
 
+def test_a_photo_is_stored_without_its_location_or_device(client, app, visit):
+    """A receipt photo can give away the shopper's home address: the server drops EXIF before storing."""
+    from .test_images import jpeg
+
+    token, checklist, data = visit
+    photo = photo_question(checklist)
+    original = jpeg()
+    assert b"PhoneMaker" in original and b"1 High St" in original
+    data[field_name(photo.key)] = (io.BytesIO(original), "IMG_0002.jpg")
+
+    assert post(client, f"/s/{token}", data).status_code == 303
+
+    attachment = db.session.scalar(db.select(Attachment))
+    stored = (Path(app.config["UPLOAD_DIR"]) / attachment.stored_name).read_bytes()
+    assert stored.startswith(b"\xff\xd8\xff") and attachment.size == len(stored)
+    for secret in (b"PhoneMaker", b"Phone 12", b"1 High St", b"GPSLatitude", b"Exif\x00\x00"):
+        assert secret not in stored
+
+
 @pytest.mark.parametrize("content, kind", [(JPEG, "image/jpeg"), (PNG, "image/png"),
                                            (WEBP, "image/webp"), (HEIC, "image/heic")])
 def test_photos_are_recognised_by_their_content(client, visit, content, kind):

@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from flask_babel import format_decimal, gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
@@ -14,6 +15,7 @@ from ..checklist.conditions import NA, visible_questions
 from ..checklist.schema import Checklist
 from ..scoring import earned_fraction
 from ..submissions import Filled
+from ..i18n import long_date
 from .questions import REGISTRY, TEXT_MAX, clean_text
 
 COMMENT_MAX = 2000
@@ -27,8 +29,8 @@ def field_name(key: str, suffix: str = "") -> str:
 class ChecklistBaseForm(FlaskForm):
     """The fixed part of every checklist: the visit's date and time, and bookkeeping."""
 
-    visit_date = StringField("Date of your visit", description="The day you visited, called or wrote.")
-    visit_time = StringField("Time of your visit", description="About when it started.")
+    visit_date = StringField(_l("Date of your visit"), description=_l("The day you visited, called or wrote."))
+    visit_time = StringField(_l("Time of your visit"), description=_l("About when it started."))
     #: One per rendered form; a replay or double tap carries the same key.
     idem = HiddenField()
     first_answer_at = HiddenField()
@@ -51,10 +53,10 @@ def _build_class(checklist: Checklist) -> type[ChecklistBaseForm]:
         attrs[field_name(q.key)] = REGISTRY[q.type].field(q)
         if getattr(q, "comment", None):
             attrs[field_name(q.key, "comment")] = TextAreaField(
-                "Comment", description="What happened, in a few words."
+                _l("Comment"), description=_l("What happened, in a few words.")
             )
         if q.type == "number" and getattr(q, "allow_na", False):
-            attrs[field_name(q.key, "na")] = BooleanField("N/A")
+            attrs[field_name(q.key, "na")] = BooleanField(_l("N/A"))
         if q.type == "photo":
             attrs[field_name(q.key, "upload")] = HiddenField()
     return type("ChecklistForm", (ChecklistBaseForm,), attrs)
@@ -107,21 +109,22 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
         if q.key in problems:
             field.errors = [problems[q.key]]
         elif value is None and q.is_required:
-            field.errors = ["Please answer this question." if q.type != "photo" else "Please add the photo."]
+            field.errors = [gettext("Please answer this question.") if q.type != "photo" else gettext("Please add the photo.")]
         if getattr(q, "comment", None):
             comment_field = form[field_name(q.key, "comment")]
             comment = clean_text(comment_field.data)
             if len(comment) > COMMENT_MAX:
-                comment_field.errors = [f"Please keep the comment under {COMMENT_MAX:,} characters (it has {len(comment):,})."]
+                comment_field.errors = [gettext("Please keep the comment under %(max)s characters (it has %(count)s).",
+                                                  max=format_decimal(COMMENT_MAX), count=format_decimal(len(comment)))]
             elif (q.comment == "on_fail" and not comment and value not in (None, NA)
                   and q.key not in problems and earned_fraction(q, value) < 1):
-                comment_field.errors = ["Please say briefly what happened."]
+                comment_field.errors = [gettext("Please say briefly what happened.")]
             comments[q.key] = comment
     visit_date = _check_visit_date(form.visit_date, window, today)
     visit_time = _check_visit_time(form.visit_time)
     if not IDEM_RE.fullmatch(form.idem.data or ""):
         form.idem.data = new_idempotency_key()
-        form.form_errors.append("Part of this form was damaged on the way. Check your answers and send again.")
+        form.form_errors.append(gettext("Part of this form was damaged on the way. Check your answers and send again."))
     if form.errors or form.form_errors:
         return None
     return Filled(
@@ -138,32 +141,32 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
 def _check_visit_date(field, window: tuple[date, date], today: date) -> date | None:
     raw = (field.data or "").strip()
     if not raw:
-        field.errors = ["Please enter the date of your visit."]
+        field.errors = [gettext("Please enter the date of your visit.")]
         return None
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        field.errors = ["Enter a date, for example 2026-11-02."]
+        field.errors = [gettext("Enter a date, for example 2026-11-02.")]
         return None
     not_before, due = window
     if value > today:
-        field.errors = ["The visit date can't be in the future."]
+        field.errors = [gettext("The visit date can't be in the future.")]
     elif value < not_before:
-        field.errors = [f"This visit had to take place on or after {not_before:%-d %B %Y}."]
+        field.errors = [gettext("This visit had to take place on or after %(date)s.", date=long_date(not_before))]
     elif value > due:
-        field.errors = [f"This visit had to take place by {due:%-d %B %Y}."]
+        field.errors = [gettext("This visit had to take place by %(date)s.", date=long_date(due))]
     return value
 
 
 def _check_visit_time(field) -> time | None:
     raw = (field.data or "").strip()
     if not raw:
-        field.errors = ["Please enter the time of your visit."]
+        field.errors = [gettext("Please enter the time of your visit.")]
         return None
     try:
         return time.fromisoformat(raw).replace(second=0, microsecond=0)
     except ValueError:
-        field.errors = ["Enter a time, for example 14:30."]
+        field.errors = [gettext("Enter a time, for example 14:30.")]
         return None
 
 
@@ -193,7 +196,7 @@ def condition_hints(checklist: Checklist) -> dict[str, str]:
     labels: dict[str, dict[str, str]] = {}
     for _, q in checklist.questions():
         if q.type == "yes_no":
-            labels[q.key] = {"yes": "Yes", "no": "No"}
+            labels[q.key] = {"yes": gettext("Yes"), "no": gettext("No")}
         elif q.type in ("choice", "multi"):
             labels[q.key] = {o.key: o.label for o in q.options}
     hints = {}
@@ -203,12 +206,12 @@ def condition_hints(checklist: Checklist) -> dict[str, str]:
             continue
         parent = f"“{texts.get(rule.question, rule.question)}”"
         if rule.above is not None:
-            hints[key] = f"Only if your answer to {parent} was above {rule.above:g}."
+            hints[key] = gettext("Only if your answer to %(question)s was above %(value)s.", question=parent, value=format_decimal(rule.above))
         elif rule.below is not None:
-            hints[key] = f"Only if your answer to {parent} was below {rule.below:g}."
+            hints[key] = gettext("Only if your answer to %(question)s was below %(value)s.", question=parent, value=format_decimal(rule.below))
         else:
             names = [labels.get(rule.question, {}).get(v, v) for v in rule.values()]
-            hints[key] = f"Only if you answered {' or '.join(names)} to {parent}."
+            hints[key] = gettext("Only if you answered %(answers)s to %(question)s.", answers=gettext(" or ").join(names), question=parent)
     return hints
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
+from flask_babel import format_decimal, gettext
 from wtforms import FileField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..checklist.conditions import NA
-from ..checklist.schema import answer_text
 
 TEXT_MAX = 5000
 NA_VALUE = "na"
@@ -78,7 +78,7 @@ class OptionsType(QuestionType):
         if raw == NA_VALUE and getattr(q, "allow_na", False):
             return NA, None
         if raw not in {k for k, _ in self.choices(q)}:
-            return None, "Choose one of the answers shown."
+            return None, gettext("Choose one of the answers shown.")
         return self.convert(q, raw), None
 
     def convert(self, q, raw: str) -> Any:
@@ -117,11 +117,11 @@ class Multi(QuestionType):
             return None, None
         if NA_VALUE in picked and q.allow_na:
             if len(picked) > 1:
-                return None, "Tick N/A on its own, or untick it."
+                return None, gettext("Tick N/A on its own, or untick it.")
             return NA, None
         allowed = [k for k, _ in self.choices(q)]
         if any(p not in allowed for p in picked):
-            return None, "Choose among the answers shown."
+            return None, gettext("Choose among the answers shown.")
         return [k for k in allowed if k in picked], None
 
 
@@ -135,11 +135,11 @@ class Number(QuestionType):
             return None, None
         value = _number(raw)
         if value is None:
-            return None, "Enter a number, for example 45."
+            return None, gettext("Enter a number, for example 45.")
         if q.min is not None and value < q.min:
-            return None, f"Enter a number of at least {answer_text(q.min)}."
+            return None, gettext("Enter a number of at least %(min)s.", min=format_decimal(q.min))
         if q.max is not None and value > q.max:
-            return None, f"Enter a number no larger than {answer_text(q.max)}."
+            return None, gettext("Enter a number no larger than %(max)s.", max=format_decimal(q.max))
         return value, None
 
 
@@ -150,7 +150,8 @@ class Text(QuestionType):
     def read(self, q, field):
         raw = clean_text(field.data)
         if len(raw) > TEXT_MAX:
-            return None, f"Please keep this under {TEXT_MAX:,} characters (it has {len(raw):,})."
+            return None, gettext("Please keep this under %(max)s characters (it has %(count)s).",
+                                 max=format_decimal(TEXT_MAX), count=format_decimal(len(raw)))
         return (raw or None), None
 
 
@@ -162,7 +163,7 @@ class Date(QuestionType):
         try:
             return date.fromisoformat(raw), None
         except ValueError:
-            return None, "Enter a date, for example 2026-11-02."
+            return None, gettext("Enter a date, for example 2026-11-02.")
 
 
 class Time(QuestionType):
@@ -173,7 +174,7 @@ class Time(QuestionType):
         try:
             return time.fromisoformat(raw).replace(second=0, microsecond=0), None
         except ValueError:
-            return None, "Enter a time, for example 14:30."
+            return None, gettext("Enter a time, for example 14:30.")
 
 
 class Photo(QuestionType):

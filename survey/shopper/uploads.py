@@ -6,13 +6,14 @@ import secrets
 from pathlib import Path
 
 from flask import current_app, request
+from flask_babel import format_decimal, gettext
 
 from ..extensions import db
 from ..models import Assignment, Attachment
 from .forms import field_name
+from .images import strip_exif
 from .questions import clean_text
 
-ACCEPTED = "JPEG, PNG, WebP or HEIC"
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
@@ -47,20 +48,21 @@ def collect(form, checklist, assignment: Assignment) -> tuple[dict[str, Attachme
         if upload is not None and upload.filename:
             data = upload.stream.read(limit + 1)
             if len(data) > limit:
-                problems[q.key] = (f"This photo is larger than {current_app.config['SURVEY_UPLOAD_MAX_MB']:g} MB. Choose a smaller one.")
+                problems[q.key] = gettext("This photo is larger than %(mb)s MB. Choose a smaller one.",
+                                          mb=format_decimal(current_app.config["SURVEY_UPLOAD_MAX_MB"]))
                 continue
             kind = sniff(data[:16])
             if kind is None:
-                problems[q.key] = f"This file is not a photo. Choose a {ACCEPTED} image."
+                problems[q.key] = gettext("This file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.")
                 continue
-            attachment = _store(assignment, q.key, upload.filename, kind, data)
+            attachment = _store(assignment, q.key, upload.filename, kind, strip_exif(data, kind))
             kept.data = str(attachment.id)
             found[q.key] = attachment
         elif kept.data:
             attachment = _kept(assignment, q.key, kept.data)
             if attachment is None:
                 kept.data = ""
-                problems[q.key] = "That photo could not be found. Please choose it again."
+                problems[q.key] = gettext("That photo could not be found. Please choose it again.")
             else:
                 found[q.key] = attachment
     if found:

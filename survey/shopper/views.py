@@ -8,8 +8,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Submission
-from ..submissions import checklist_of, find_assignment, pin_version, record_submission
-from . import forms, uploads
+from ..submissions import checklist_of, find_assignment, needs_pinning, pin_version, record_submission
+from . import drafts, forms, uploads
 
 bp = Blueprint("shopper", __name__)
 
@@ -43,12 +43,22 @@ def fill(token: str):
     page = closed_page(assignment, today)
     if page is not None:
         return page
-    version = pin_version(assignment)
-    db.session.commit()
+    if needs_pinning(assignment):  # only the first opening writes
+        pin_version(assignment)
+        db.session.commit()
+    version = assignment.version
     checklist = checklist_of(version)
-    form = forms.form_class(version.id, version.content_hash, checklist)()
+    form_cls = forms.form_class(version.id, version.content_hash, checklist)
+    draft = drafts.draft_formdata(assignment) if request.method == "GET" else None
+    form = form_cls(formdata=draft) if draft is not None else form_cls()
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("action") == "save":
+        # "Save and finish later" without JavaScript: keep what is typed, check nothing yet.
+        if drafts.save_draft(assignment, form):
+            flash("saved")
+            return redirect(url_for("shopper.fill", token=token), code=303)
+        status = 422
+    elif request.method == "POST":
         attachments, upload_problems = uploads.collect(form, checklist, assignment)
         window = (assignment.not_before, assignment.due)
         filled = forms.check(form, checklist, window, today, attachments, upload_problems)

@@ -1,0 +1,117 @@
+"""Server drafts of a shopper's answers (SPEC §7): kept while filling, shown again when the link reopens.
+
+The fill view calls ``draft_formdata`` on GET and ``save_draft`` for "Save and finish later";
+the JSON endpoint the page's script saves through is in ``offline.py``. A draft holds the
+raw form fields, checked only when the answers are sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import g, request
+from flask_babel import gettext
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+from wtforms import FileField
+
+from ..extensions import db
+from ..models import Assignment, AssignmentState, ShopperDraft, utcnow
+from ..submissions import checklist_of
+from . import forms
+
+#: Never part of a draft: the page gives a fresh token and key each time it is shown.
+NOT_DRAFTED = {"csrf_token", "idem"}
+#: Far above any honest answer (text is capped at 5,000 characters on submit);
+#: only stops a draft from becoming a place to park megabytes.
+VALUE_MAX = 20_000
+VALUES_MAX = 50
+
+_draftable: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def draftable_names(version) -> frozenset[str]:
+    """Return the names of the form fields a draft keeps for a version (not files, tokens or keys)."""
+    key = (version.id, version.content_hash)
+    if key not in _draftable:
+        form = forms.form_class(version.id, version.content_hash, checklist_of(version))(
+            formdata=None, meta={"csrf": False})
+        _draftable[key] = frozenset(f.name for f in form if f.name not in NOT_DRAFTED and not isinstance(f, FileField))
+    return _draftable[key]
+
+
+def draft_answers(formdata: MultiDict, version) -> dict[str, str | list[str]]:
+    """Keep the known, non-empty fields of a posted form: ``{name: value or [values]}``."""
+    answers: dict[str, str | list[str]] = {}
+    for name in draftable_names(version):
+        values = [v[:VALUE_MAX] for v in formdata.getlist(name)[:VALUES_MAX] if isinstance(v, str) and v != ""]
+        if values:
+            answers[name] = values[0] if len(values) == 1 else values
+    return answers
+
+
+def store_draft(assignment: Assignment, answers: dict[str, Any]) -> ShopperDraft:
+    """Create or replace the one draft of an assignment and commit; a racing first save updates instead."""
+    for _ in range(2):
+        draft = db.session.scalar(db.select(ShopperDraft).filter_by(assignment_id=assignment.id))
+        if draft is None:
+            draft = ShopperDraft(assignment_id=assignment.id)
+            db.session.add(draft)
+        draft.version_id = assignment.version_id
+        draft.answers = answers
+        draft.updated_at = utcnow()
+        try:
+            db.session.commit()
+            return draft
+        except IntegrityError:
+            # Another request (a second tab) created the row first: update that one.
+            db.session.rollback()
+    raise RuntimeError("could not store the draft")
+
+
+def stamp(draft: ShopperDraft) -> str:
+    """Name a draft's state for the page: it tells a phone whether another device saved since."""
+    return draft.updated_at.isoformat(timespec="microseconds")
+
+
+def draft_formdata(assignment: Assignment) -> MultiDict | None:
+    """Return the saved draft as form data for the form's GET, or None when there is none.
+
+    Call it on GET only: a POST shows what was posted. The draft's stamp is handed to the
+    page (``draft_saved``), so a phone holding older answers of its own defers to it.
+    """
+    if assignment.version_id is None:
+        return None
+    draft = db.session.scalar(db.select(ShopperDraft).filter_by(assignment_id=assignment.id))
+    if draft is None or draft.version_id != assignment.version_id:
+        return None
+    g.shopper_draft_saved = stamp(draft)
+    return MultiDict([(name, value) for name, given in draft.answers.items()
+                      for value in (given if isinstance(given, list) else [given])])
+
+
+def save_draft(assignment: Assignment, form) -> bool:
+    """Store the posted form as the draft ("Save and finish later"); False if its CSRF token is stale.
+
+    Only the CSRF token is checked (``form.validate()`` checks nothing else on this form):
+    a half-filled form is what a draft is. On False the form carries the CSRF message.
+    """
+    if not form.validate():
+        return False
+    store_draft(assignment, draft_answers(request.form, assignment.version))
+    return True
+
+
+def refusal(assignment: Assignment, today: date) -> tuple[str, str, int] | None:
+    """Say why a link takes no draft: ``(state, message, status)``, or None when it does."""
+    state = assignment.effective_state(today)
+    if state == AssignmentState.submitted:
+        return "submitted", gettext("These answers were already received, so there is nothing left to save."), 409
+    if state == AssignmentState.expired:
+        return "expired", gettext("This link has expired, so answers can no longer be saved."), 410
+    if state == AssignmentState.cancelled:
+        return "cancelled", gettext("This visit was cancelled, so answers can no longer be saved."), 410
+    if today < assignment.not_before:
+        return "not_open", gettext("This link is not open yet, so answers can't be saved."), 409
+    return None
