@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 
 from .extensions import db
 from .models import Assignment, hash_token
-from .submissions import find_assignment, latest_version
+from .submissions import checklist_of, find_assignment, latest_version
 
 babel = Babel()
 
@@ -45,9 +45,9 @@ def shopper_language() -> str | None:
     if token:
         assignment = _loaded_assignment(token) or find_assignment(token)
     if assignment is not None:
-        version = assignment.version if assignment.version_id else latest_version(assignment.checklist_id)
-        # Canonical content leaves defaults out: no ``language`` means English.
-        language = (version.content.get("language") if version is not None else None) or "en"
+        # A version just pinned in this request has no version_id until the flush: ask the relation.
+        version = assignment.version or latest_version(assignment.checklist_id)
+        language = checklist_of(version).language if version is not None else "en"
     g.shopper_language = language
     return language
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flask import render_template
 from flask.testing import EnvironBuilder
 from survey.extensions import db
 from survey.models import Answer, AssignmentState, Attachment, SectionScore, Submission
+from survey.shopper import forms as shopper_forms
 from survey.shopper.forms import field_name
 from survey.submissions import checklist_of
 
@@ -824,3 +826,28 @@ def test_a_reference_collision_is_retried_with_another_code(client, visit, make_
 
     assert sorted(db.session.scalars(db.select(Submission.reference))) == ["AAA-AAA", "BBB-BBB"]
     assert "BBB-BBB" in text_of(client.get(f"/s/{other}"))
+
+
+def test_a_fresh_link_is_blank_after_another_shopper_typed_and_matches_a_full_render(
+        client, app, visit, markers, make_assignment):
+    """The blank questions are rendered once and reused: no one's answers may leak into them,
+    and the reused copy is the same markup the form itself renders."""
+    token, checklist, data = visit
+    yes_no, scale, _ = markers
+    data["visit_date"] = "not a date"  # refused, so the first shopper's answers are shown again
+    refused(post(client, f"/s/{token}", data), markers, data)
+
+    assignment, other = make_assignment()
+    fresh = text_of(client.get(f"/s/{other}"))
+    assert 'id="summary"' not in fresh
+    assert not is_checked(fresh, field_name(yes_no.key), data[field_name(yes_no.key)])
+    assert not is_checked(fresh, field_name(scale.key), data[field_name(scale.key)])
+    assert " checked" not in fresh and 'value="17"' not in fresh
+
+    version = assignment.version
+    with app.test_request_context(f"/s/{other}"):
+        form = shopper_forms.form_class(version.id, version.content_hash, checklist)(formdata=None, meta={"csrf": False})
+        full = render_template("shopper/_sections.html", form=form, checklist=checklist,
+                               field_name=field_name, hints=shopper_forms.condition_hints(checklist))
+    start = fresh.index("<section id=\"s-")
+    assert htmllib.unescape(full.strip()) in fresh[start - 1:]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Submission
@@ -34,6 +36,28 @@ def closed_page(assignment: Assignment, today: date):
     return None
 
 
+#: Rendered questions of a blank form, by (version, content hash, locale); see blank_sections.
+_blank: dict[tuple[int, str, str], Markup] = {}
+
+
+def blank_sections(version, checklist) -> Markup:
+    """Return the questions of an unfilled form, rendered once per version and language.
+
+    Every shopper opening a link meets the same blank questions; rendering them (a macro and
+    a dozen WTForms fields per question) is most of a GET's time, so the HTML is kept.
+    Nothing in it is per shopper: the CSRF token, idempotency key and link are outside it,
+    in fill.html, which then needs only the form's fixed fields.
+    """
+    key = (version.id, version.content_hash, str(get_locale()))
+    if key not in _blank:
+        if len(_blank) >= 64:  # versions are few; stay bounded all the same
+            _blank.clear()
+        form = forms.form_class(version.id, version.content_hash, checklist)(formdata=None, meta={"csrf": False})
+        _blank[key] = Markup(render_template("shopper/_sections.html", form=form, checklist=checklist,
+                                             field_name=forms.field_name, hints=forms.condition_hints(checklist)))
+    return _blank[key]
+
+
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def fill(token: str):
     assignment = get_assignment_or_404(token)
@@ -43,22 +67,20 @@ def fill(token: str):
     page = closed_page(assignment, today)
     if page is not None:
         return page
-    if needs_pinning(assignment):  # only the first opening writes
+    if request.method == "GET":
+        return _show(assignment, today)
+    if needs_pinning(assignment):  # a send from a page opened before the link was (an old copy)
         pin_version(assignment)
         db.session.commit()
     version = assignment.version
     checklist = checklist_of(version)
-    form_cls = forms.form_class(version.id, version.content_hash, checklist)
-    draft = drafts.draft_formdata(assignment) if request.method == "GET" else None
-    form = form_cls(formdata=draft) if draft is not None else form_cls()
-    status = 200
-    if request.method == "POST" and request.form.get("action") == "save":
+    form = forms.form_class(version.id, version.content_hash, checklist)()
+    if request.form.get("action") == "save":
         # "Save and finish later" without JavaScript: keep what is typed, check nothing yet.
         if drafts.save_draft(assignment, form):
             flash("saved")
             return redirect(url_for("shopper.fill", token=token), code=303)
-        status = 422
-    elif request.method == "POST":
+    else:
         attachments, upload_problems = uploads.collect(form, checklist, assignment)
         window = (assignment.not_before, assignment.due)
         filled = forms.check(form, checklist, window, today, attachments, upload_problems)
@@ -67,20 +89,50 @@ def fill(token: str):
             if created:
                 flash("received")
             return redirect(url_for("shopper.fill", token=token), code=303)
-        status = 422
+    return _page(assignment, checklist, form, today, sections_html=None), 422
+
+
+def _show(assignment: Assignment, today: date):
+    """The form as a link opens: blank (its questions from the cache), or the saved draft.
+
+    The first opening pins the checklist version and marks the link started; that write is
+    committed after the page is rendered, so the objects it changed need no reloading.
+    """
+    first_opening = needs_pinning(assignment)
+    if first_opening:
+        pin_version(assignment)
+    version = assignment.version
+    checklist = checklist_of(version)
+    # A draft is saved through a pinned link only, so a link opening for the first time has none.
+    draft = None if first_opening else drafts.draft_formdata(assignment)
+    if draft is None:
+        form = forms.ChecklistBaseForm()
+        sections_html = blank_sections(version, checklist)
     else:
-        form.idem.data = forms.new_idempotency_key()
+        form = forms.form_class(version.id, version.content_hash, checklist)(formdata=draft)
+        sections_html = None
+    form.idem.data = forms.new_idempotency_key()
+    response = _page(assignment, checklist, form, today, sections_html)
+    if first_opening:
+        db.session.commit()
+    return response
+
+
+def _page(assignment: Assignment, checklist, form, today: date, sections_html: Markup | None) -> str:
+    """Render the form; ``sections_html`` stands in for the questions of a blank one."""
+    blank = sections_html is not None
     return render_template(
         "shopper/fill.html",
         form=form,
         checklist=checklist,
         assignment=assignment,
         field_name=forms.field_name,
-        answered=forms.answered_count(form, checklist),
+        answered=0 if blank else forms.answered_count(form, checklist),
         total=sum(len(s.questions) for s in checklist.sections),
-        summary=forms.error_summary(form, checklist),
-        hints=forms.condition_hints(checklist),
+        summary=[] if blank else forms.error_summary(form, checklist),
+        sections_html=sections_html,
+        hints=None if blank else forms.condition_hints(checklist),
         csrf_failed=forms.csrf_failed(form),
         upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"],
         today=today,
-    ), status
+    )
