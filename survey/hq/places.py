@@ -15,18 +15,6 @@ from .forms import BRANCH_CSV_HEADER, BranchForm, BranchImportForm, BranchRow, R
 IMPORT_MAX_BYTES = 1024 * 1024
 
 
-def get_region_or_404(region_id: int) -> Region:
-    region = db.session.get(Region, region_id)
-    if region is None:
-        abort(404)
-    return region
-
-
-def get_branch_or_404(branch_id: int) -> Branch:
-    branch = db.session.get(Branch, branch_id)
-    if branch is None:
-        abort(404)
-    return branch
 
 
 def open_links_by_branch() -> dict[int, int]:
@@ -64,7 +52,7 @@ def region_new():
 
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
 def region_edit(region_id: int):
-    region = get_region_or_404(region_id)
+    region = db.get_or_404(Region, region_id)
     form = RegionForm(current=region)
     if form.validate_on_submit():
         region.code, region.name = form.code.data, form.name.data
@@ -76,22 +64,24 @@ def region_edit(region_id: int):
 
 @bp.post("/regions/<int:region_id>/deactivate")
 def region_deactivate(region_id: int):
-    region = get_region_or_404(region_id)
-    if region.active:
-        region.active = False
-        db.session.commit()
-        flash(f"Deactivated {region.name}. Its branches get no new links; their history stays in reports.")
-    return redirect(url_for("hq.regions"))
+    region = db.get_or_404(Region, region_id)
+    return _set_active(region, False, "hq.regions",
+                       f"Deactivated {region.name}. Its branches get no new links; their history stays in reports.")
 
 
 @bp.post("/regions/<int:region_id>/reactivate")
 def region_reactivate(region_id: int):
-    region = get_region_or_404(region_id)
-    if not region.active:
-        region.active = True
+    region = db.get_or_404(Region, region_id)
+    return _set_active(region, True, "hq.regions", f"{region.name} is active again.")
+
+
+def _set_active(thing: Region | Branch, active: bool, back_to: str, message: str):
+    """Switch a region or branch on or off (nothing is deleted: history stays in the reports)."""
+    if thing.active != active:
+        thing.active = active
         db.session.commit()
-        flash(f"{region.name} is active again.")
-    return redirect(url_for("hq.regions"))
+        flash(message)
+    return redirect(url_for(back_to))
 
 
 # ---------------------------------------------------------------- branches
@@ -132,7 +122,7 @@ def branch_new():
 
 @bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
 def branch_edit(branch_id: int):
-    branch = get_branch_or_404(branch_id)
+    branch = db.get_or_404(Branch, branch_id)
     form = BranchForm(current=branch)
     if form.validate_on_submit():
         branch.code, branch.name = form.code.data, form.name.data
@@ -146,22 +136,15 @@ def branch_edit(branch_id: int):
 
 @bp.post("/branches/<int:branch_id>/deactivate")
 def branch_deactivate(branch_id: int):
-    branch = get_branch_or_404(branch_id)
-    if branch.active:
-        branch.active = False
-        db.session.commit()
-        flash(f"Deactivated {branch.code} {branch.name}. It gets no new links; its history stays in reports.")
-    return redirect(url_for("hq.branches"))
+    branch = db.get_or_404(Branch, branch_id)
+    return _set_active(branch, False, "hq.branches",
+                       f"Deactivated {branch.code} {branch.name}. It gets no new links; its history stays in reports.")
 
 
 @bp.post("/branches/<int:branch_id>/reactivate")
 def branch_reactivate(branch_id: int):
-    branch = get_branch_or_404(branch_id)
-    if not branch.active:
-        branch.active = True
-        db.session.commit()
-        flash(f"{branch.code} {branch.name} is active again.")
-    return redirect(url_for("hq.branches"))
+    branch = db.get_or_404(Branch, branch_id)
+    return _set_active(branch, True, "hq.branches", f"{branch.code} {branch.name} is active again.")
 
 
 @bp.route("/branches/import", methods=["GET", "POST"])

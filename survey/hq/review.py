@@ -30,12 +30,6 @@ from .forms import RejectForm, RestoreForm, SubmissionFilterForm
 PAGE_SIZE = 50
 
 
-def get_submission_or_404(submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
-    if submission is None:
-        abort(404)
-    return submission
-
 
 def filtered(form: SubmissionFilterForm):
     """Return the select of submissions matching the (valid) filters, newest visit first."""
@@ -91,12 +85,12 @@ def submissions():
 
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int):
-    return _submission_page(get_submission_or_404(submission_id))
+    return _submission_page(db.get_or_404(Submission, submission_id))
 
 
 @bp.post("/submissions/<int:submission_id>/reject")
 def submission_reject(submission_id: int):
-    submission = get_submission_or_404(submission_id)
+    submission = db.get_or_404(Submission, submission_id)
     form = RejectForm()
     if submission.rejected:
         flash("This submission was already rejected; nothing changed.")
@@ -115,7 +109,7 @@ def submission_reject(submission_id: int):
 
 @bp.post("/submissions/<int:submission_id>/restore")
 def submission_restore(submission_id: int):
-    submission = get_submission_or_404(submission_id)
+    submission = db.get_or_404(Submission, submission_id)
     form = RestoreForm()
     if not submission.rejected:
         flash("This submission is not rejected; nothing changed.")

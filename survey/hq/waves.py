@@ -15,7 +15,7 @@ import re
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from ..cli import shopper_url
 from ..extensions import db
@@ -28,18 +28,6 @@ STATES = [s.value for s in AssignmentState]
 LINKS_CSV_HEADER = ("branch_code", "branch_name", "due", "url")
 
 
-def get_wave_or_404(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        abort(404)
-    return wave
-
-
-def get_assignment_or_404(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404)
-    return assignment
 
 
 def state_counts(today: date, wave_id: int | None = None) -> dict[int | None, Counter]:
@@ -106,7 +94,7 @@ def wave_new():
 
 @bp.get("/waves/<int:wave_id>")
 def wave(wave_id: int):
-    wave = get_wave_or_404(wave_id)
+    wave = db.get_or_404(Wave, wave_id)
     today = date.today()
     show = request.args.get("state", "")
     if show not in STATES:
@@ -126,14 +114,14 @@ def wave(wave_id: int):
 
 @bp.get("/assignments/<int:assignment_id>")
 def assignment(assignment_id: int):
-    assignment = get_assignment_or_404(assignment_id)
+    assignment = db.get_or_404(Assignment, assignment_id)
     form = ExtendForm(assignment=assignment, data={"due": assignment.due})
     return _assignment_page(assignment, form)
 
 
 @bp.post("/assignments/<int:assignment_id>/extend")
 def assignment_extend(assignment_id: int):
-    assignment = get_assignment_or_404(assignment_id)
+    assignment = db.get_or_404(Assignment, assignment_id)
     form = ExtendForm(assignment=assignment)
     if form.validate_on_submit():
         assignment.due = form.due.data
@@ -145,7 +133,7 @@ def assignment_extend(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/cancel")
 def assignment_cancel(assignment_id: int):
-    assignment = get_assignment_or_404(assignment_id)
+    assignment = db.get_or_404(Assignment, assignment_id)
     if assignment.state == AssignmentState.submitted:
         flash(f"The link for {assignment.branch.code} was already used; nothing was cancelled.")
     elif assignment.state != AssignmentState.cancelled:
