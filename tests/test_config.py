@@ -1,0 +1,42 @@
+"""Settings come from the environment (README, Configuration); production refuses the development key."""
+
+from __future__ import annotations
+
+import pytest
+from survey import create_app
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for key in ("SECRET_KEY", "SURVEY_ENV", "DATABASE_URL", "SURVEY_BASE_URL", "SURVEY_UPLOAD_MAX_MB",
+                "SURVEY_BRAND", "SURVEY_TARGET_SCORE", "RATELIMIT_STORAGE_URI", "UPLOAD_DIR", "FLASK_DEBUG"):
+        monkeypatch.delenv(key, raising=False)
+    return monkeypatch
+
+
+def test_the_environment_sets_what_the_readme_lists(clean_env, tmp_path):
+    clean_env.setenv("SURVEY_BASE_URL", "https://shop.example.com/")
+    clean_env.setenv("SURVEY_UPLOAD_MAX_MB", "2.5")
+    clean_env.setenv("SURVEY_BRAND", "Acme Stores")
+    clean_env.setenv("SURVEY_TARGET_SCORE", "90")
+    clean_env.setenv("UPLOAD_DIR", str(tmp_path / "photos"))
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+
+    app = create_app()
+
+    assert app.config["SURVEY_BASE_URL"] == "https://shop.example.com"
+    assert app.config["UPLOAD_MAX_BYTES"] == int(2.5 * 1024 * 1024)
+    assert app.config["SURVEY_BRAND"] == "Acme Stores"
+    assert app.config["SURVEY_TARGET_SCORE"] == 90.0
+    assert app.config["UPLOAD_DIR"] == str(tmp_path / "photos")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("x.db")
+
+
+def test_production_needs_a_secret_key_and_secure_cookies(clean_env, tmp_path):
+    clean_env.setenv("SURVEY_ENV", "production")
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+    clean_env.setenv("SECRET_KEY", "a" * 64)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
