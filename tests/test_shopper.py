@@ -851,3 +851,41 @@ def test_a_fresh_link_is_blank_after_another_shopper_typed_and_matches_a_full_re
                                field_name=field_name, hints=shopper_forms.condition_hints(checklist))
     start = fresh.index("<section id=\"s-")
     assert htmllib.unescape(full.strip()) in fresh[start - 1:]
+
+
+@pytest.mark.parametrize("slug, heading, date_label, received", [
+    ("store-visit", "Your visit", "Date of your visit", "visit on"),
+    ("phone-call", "Your call", "Date of your call", "call on"),
+    ("email-inquiry", "Your e-mail", "Date you sent the e-mail", "e-mail sent on"),
+])
+def test_the_form_names_the_contact_by_its_channel(client, make_assignment, open_form, slug, heading, date_label,
+                                                   received):
+    """A shopper who phoned or wrote is not asked about their "visit"."""
+    assignment, token = make_assignment(slug)
+    page, hidden = open_form(token)
+    html = text_of(page)
+    assert f"<h2>{heading}</h2>" in html and f'<label for="visit_date">{date_label}</label>' in html
+    checklist = checklist_of(assignment.version)
+    data = {**hidden, **good_answers(checklist)}
+    del data["visit_date"]
+    refused_page = text_of(post(client, f"/s/{token}", data))
+    assert f'<a href="#visit_date">{date_label}</a>' in refused_page  # the summary names it the same way
+    data["visit_date"] = date.today().isoformat()
+    assert post(client, f"/s/{token}", data).status_code == 303
+    assert f"{received} {date.today():%-d %B %Y}" in text_of(client.get(f"/s/{token}"))
+
+
+def test_a_date_answer_in_the_future_is_refused_beside_it(client, make_assignment, open_form):
+    assignment, token = make_assignment("email-inquiry")
+    _, hidden = open_form(token)
+    checklist = checklist_of(assignment.version)
+    data = {**hidden, **good_answers(checklist)}
+    data[field_name("reply_date")] = (date.today() + timedelta(days=3)).isoformat()
+
+    response = post(client, f"/s/{token}", data)
+
+    html = text_of(response)
+    assert response.status_code == 422
+    assert "This date can't be in the future." in block(html, "reply_date")
+    assert f'value="{data[field_name("reply_date")]}"' in block(html, "reply_date")  # kept to correct
+    assert count(Submission) == 0

@@ -29,11 +29,33 @@ def field_name(key: str, suffix: str = "") -> str:
 class ChecklistBaseForm(FlaskForm):
     """The fixed part of every checklist: the visit's date and time, and bookkeeping."""
 
-    visit_date = StringField(_l("Date of your visit"), description=_l("The day you visited, called or wrote."))
+    visit_date = StringField(_l("Date of your visit"), description=_l("The day you visited."))
     visit_time = StringField(_l("Time of your visit"), description=_l("About when it started."))
     #: One per rendered form; a replay or double tap carries the same key.
     idem = HiddenField()
     first_answer_at = HiddenField()
+
+
+#: How the form names the contact it asks about, per channel: heading, date label and hint,
+#: time label and hint. A shopper who phoned is not asked about their "visit".
+CONTACT_WORDS = {
+    "visit": (_l("Your visit"), _l("Date of your visit"), _l("The day you visited."),
+              _l("Time of your visit"), _l("About when it started.")),
+    "call": (_l("Your call"), _l("Date of your call"), _l("The day you called."),
+             _l("Time of your call"), _l("About when you called.")),
+    "email": (_l("Your e-mail"), _l("Date you sent the e-mail"), _l("The day you wrote."),
+              _l("Time you sent the e-mail"), _l("About when you sent it.")),
+    "chat": (_l("Your chat"), _l("Date of the chat"), _l("The day you chatted."),
+             _l("Time the chat started"), _l("About when it started.")),
+}
+
+
+def name_the_contact(form: ChecklistBaseForm, channel: str) -> str:
+    """Word the date and time fields for the checklist's channel; return the section's heading."""
+    heading, date_label, date_hint, time_label, time_hint = CONTACT_WORDS.get(channel, CONTACT_WORDS["visit"])
+    form.visit_date.label.text, form.visit_date.description = date_label, date_hint
+    form.visit_time.label.text, form.visit_time.description = time_label, time_hint
+    return heading
 
 
 _classes: dict[tuple[int, str], type[ChecklistBaseForm]] = {}
@@ -94,6 +116,9 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
             value, problem = NA, None
         if q.type == "photo":
             value, problem = attachments.get(q.key), upload_problems.get(q.key)
+        if q.type == "date" and isinstance(value, date) and value > today:
+            # Every date a shopper is asked (a reply, a delivery) has happened by the time they report it.
+            value, problem = None, gettext("This date can't be in the future.")
         values[q.key] = value
         if problem:
             problems[q.key] = problem

@@ -28,7 +28,8 @@ def closed_page(assignment: Assignment, today: date):
     state = assignment.effective_state(today)
     if state == AssignmentState.submitted:
         submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
-        return render_template("shopper/received.html", submission=submission, assignment=assignment)
+        return render_template("shopper/received.html", submission=submission, assignment=assignment,
+                               channel=assignment.checklist.channel.value)
     if state in (AssignmentState.expired, AssignmentState.cancelled):
         return render_template("shopper/closed.html", assignment=assignment, state=state), 410
     if today < assignment.not_before:
@@ -121,6 +122,7 @@ def _show(assignment: Assignment, today: date):
 def _page(assignment: Assignment, checklist, form, today: date, sections_html: Markup | None) -> str:
     """Render the form; ``sections_html`` stands in for the questions of a blank one."""
     blank = sections_html is not None
+    contact = forms.name_the_contact(form, checklist.channel)
     return render_template(
         "shopper/fill.html",
         form=form,
@@ -135,4 +137,5 @@ def _page(assignment: Assignment, checklist, form, today: date, sections_html: M
         csrf_failed=forms.csrf_failed(form),
         upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"],
         today=today,
+        contact=contact,
     )
