@@ -8,7 +8,7 @@ shopper typed can neither reach the network nor read the server's disk.
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -162,6 +162,16 @@ def arrow(points: float | None, up: str = "", down: str = "", same: str = "no ch
     return f"{mark} {abs(rounded):.1f} {word} {suffix}".strip()
 
 
+def arrow_points(points: float | None) -> str:
+    """Show a difference as an arrow and its size, for a table whose legend names the unit: ``▲ 4.3``."""
+    if points is None:
+        return "–"
+    rounded = round(points, 1)
+    if rounded == 0:
+        return "● 0.0"
+    return f"{'▲' if rounded > 0 else '▼'} {abs(rounded):.1f}"
+
+
 def trend_class(points: float | None) -> str:
     """Name the CSS class for a difference: ``up``, ``down`` or ``flat``."""
     if points is None or round(points, 1) == 0:
@@ -182,9 +192,42 @@ def nice_date(value) -> str:
 
 
 def visits(n: int | None) -> str:
-    """Say how many visits: ``1 visit``, ``24 visits``."""
+    """Say how many visits: ``1 visit``, ``24 visits``, ``1,200 visits``."""
     n = n or 0
-    return f"{n} visit" if n == 1 else f"{n} visits"
+    return f"{n} visit" if n == 1 else f"{n:,} visits"
+
+
+def count(n: int | None) -> str:
+    """Print a count with thousands separated: ``2,059``."""
+    return f"{n or 0:,}"
+
+
+def partial_months(period: dict | None, trend: list[dict] | None) -> str | None:
+    """Say which months of a trend lie only partly in the period, so a thin first or last month isn't misread.
+
+    The default period (12 months back from today) touches 13 calendar months, the first of them
+    often for a day or two: ``Partly in the period: Nov 2025 (30 Nov only), Nov 2026 (1–23 Nov).``
+    """
+    if not period or not trend:
+        return None
+    try:
+        start, end = date.fromisoformat(str(period["from"])[:10]), date.fromisoformat(str(period["to"])[:10])
+    except (KeyError, ValueError):
+        return None
+    months = [str(p.get("month") or "") for p in trend]
+    notes = []
+    for month in dict.fromkeys((months[0], months[-1])):
+        try:
+            first = date(int(month[:4]), int(month[5:7]), 1)
+        except ValueError:
+            continue
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        low, high = max(first, start), min(last, end)
+        if (low, high) == (first, last) or low > high:
+            continue
+        days = f"{low.day} {low:%b} only" if low == high else f"{low.day}–{high.day} {low:%b}"
+        notes.append(f"{first:%b %Y} ({days})")
+    return f"Partly in the period: {', '.join(notes)}." if notes else None
 
 
 def note_for(n: int | None, note: str | None = None) -> str | None:
@@ -209,7 +252,7 @@ def titles(standards: list[dict] | None) -> dict[str, str]:
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
+    return f"{n} {word}" if n == 1 else f"{n:,} {plural or word + 's'}"
 
 
 def key_points(r: dict) -> list[str]:
@@ -239,9 +282,9 @@ def _branch_points(r: dict) -> list[str]:
             )
     weak = r.get("weakest_questions") or []
     if weak:
-        points.append(
-            f"First thing to fix: “{weak[0]['text']}” scores {pct(weak[0].get('score'))}."
-        )
+        first = weak[0]
+        seen = f" over {visits(first['n'])}" if first.get("n") else ""
+        points.append(f"First thing to fix: “{first['text']}” scores {pct(first.get('score'))}{seen}.")
     failures = r.get("critical_failures") or []
     if failures:
         zeroed = sum(1 for f in failures if f.get("rule") == "zero")
@@ -265,7 +308,7 @@ def _region_points(r: dict) -> list[str]:
         reached = sum(1 for b in ranked if b["score"] >= r["target"])
         points.append(
             f"{reached} of {_plural(len(ranked), 'branch', 'branches')} with visits "
-            f"reach the {pct(r['target'])} target."
+            f"{'reaches' if reached == 1 else 'reach'} the {pct(r['target'])} target."
         )
     weakest = [s for s in r.get("weakest_standards") or [] if s.get("score") is not None]
     if weakest:
@@ -289,9 +332,12 @@ HELPERS = {
     "delta": delta,
     "signed": signed,
     "arrow": arrow,
+    "arrow_points": arrow_points,
     "trend_class": trend_class,
     "nice_date": nice_date,
     "visits": visits,
+    "count": count,
+    "partial_months": partial_months,
     "note_for": note_for,
     "sd_text": sd_text,
     "titles": titles,

@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from reports import charts
+from reports import charts, pdf
 from reports.pdf import key_points, render_html, render_report
 from tests import report_samples as samples
 
@@ -211,3 +211,56 @@ def test_heat_bins_get_darker_as_scores_fall():
     assert levels == [0, 1, 2, 3, 4, 5]
     assert charts.heat(None)["bg"] is None
     assert [b["label"] for b in charts.heat_legend()][0] == "≥ 90 %"
+
+
+# --- wording and small helpers ----------------------------------------------------------
+
+
+def test_region_ranking_does_not_compare_a_single_visit_with_the_previous_period(pages):
+    text = " ".join(pages("region"))
+    ranking = samples.REGION["ranking"]
+    at = next(i for i, b in enumerate(ranking) if b["n"] == 1)
+    single, after = ranking[at], ranking[at + 1]
+    assert single["change"] is not None  # the sample has a previous score for it ...
+    row = text[text.index(f"{single['name']} {single['code']}"):text.index(f"{after['name']} {after['code']}")]
+    assert "1 visit: not enough to compare" in row
+    assert "▲" not in row and "▼" not in row  # ... but one visit is not compared
+
+
+def test_region_key_points_agree_in_number():
+    data = samples.region_sample(4, 40, empty_branches=0, single_visit_branches=0)
+    for entry, score in zip(data["ranking"], (90.0, 80.0, 70.0, 60.0)):
+        entry["score"] = score
+    assert "1 of 4 branches with visits reaches the 85.0 % target." in key_points(data)
+    data["ranking"][1]["score"] = 86.0
+    assert "2 of 4 branches with visits reach the 85.0 % target." in key_points(data)
+
+
+def test_first_thing_to_fix_says_how_many_visits_it_rests_on():
+    points = key_points(samples.BRANCH)
+    first = samples.BRANCH["weakest_questions"][0]
+    assert f"First thing to fix: “{first['text']}” scores {first['score']:.1f} % over {first['n']} visits." in points
+
+
+def test_counts_are_printed_with_thousands_separated():
+    assert pdf.visits(1) == "1 visit"
+    assert pdf.visits(1200) == "1,200 visits"
+    assert pdf.count(2059) == "2,059"
+    assert pdf.arrow_points(16.94) == "▲ 16.9"
+    assert pdf.arrow_points(-0.04) == "● 0.0"
+    assert pdf.arrow_points(None) == "–"
+
+
+def test_partly_covered_months_are_named_under_the_trend():
+    period = {"from": "2025-11-30", "to": "2026-11-23"}
+    trend = [{"month": m} for m in ("2025-11", "2025-12", "2026-10", "2026-11")]
+    assert pdf.partial_months(period, trend) == "Partly in the period: Nov 2025 (30 Nov only), Nov 2026 (1–23 Nov)."
+    whole = {"from": "2026-01-01", "to": "2026-06-30"}
+    assert pdf.partial_months(whole, [{"month": "2026-01"}, {"month": "2026-06"}]) is None
+    one_month = {"from": "2026-02-03", "to": "2026-02-10"}
+    assert pdf.partial_months(one_month, [{"month": "2026-02"}]) == "Partly in the period: Feb 2026 (3–10 Feb)."
+
+
+def test_trend_caption_appears_in_the_branch_pdf(pages):
+    text = " ".join(pages("branch"))
+    assert "Partly in the period: Nov 2026 (1–23 Nov)." in text
