@@ -247,9 +247,11 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         questions.append({"key": row.question_key, "text": question.text if question else row.question_key,
                           "standard": titles.get(row.standard_key, row.standard_key),
                           "score": pct(row.score), "n": row.n})
-    # A question every visit got right needs no fixing, so it is never listed as weak.
+    # A question every visit got right needs no fixing, so it is never listed as weak. One
+    # answered in a single visit (the one call of a quarter) may be chance: it comes after
+    # every question with at least two visits behind it, so "fix first" rests on a pattern.
     weakest = sorted((q for q in questions if q["score"] < PERFECT),
-                     key=lambda q: (q["score"], -q["n"], q["key"]))[:WEAKEST_QUESTIONS]
+                     key=lambda q: (q["n"] < 2, q["score"], -q["n"], q["key"]))[:WEAKEST_QUESTIONS]
 
     failures, overrides = _critical(critical_rows, versions)
 

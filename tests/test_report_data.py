@@ -22,7 +22,7 @@ from reports import service
 from reports.service import NO_VISITS, ONE_VISIT, UnknownCode
 
 from .reports_fixtures import *  # noqa: F401,F403
-from .reports_fixtures import PERIOD_END, PERIOD_START
+from .reports_fixtures import NA, PERIOD_END, PERIOD_START
 
 T3 = 3.182446305284263  # t(0.975, 3)
 SD_A = sqrt(625 / 3)    # 75, 75, 50, 50 around 62.5
@@ -363,3 +363,18 @@ def test_cli_report_needs_an_output_and_a_writable_path(runner, known, fake_pdf,
     assert missing.exit_code == 2 and "-o" in missing.output
     nowhere = runner.invoke(args=["report", "branch", "BR-A", "-o", str(tmp_path / "no" / "such" / "x.pdf")])
     assert nowhere.exit_code == 2 and "can't write" in nowhere.output
+
+
+def test_a_question_from_a_single_visit_comes_after_the_ones_with_a_pattern(make_branch, make_visit):
+    """'Fix first' must rest on more than one visit: a 0 % from the one visit that answered it
+    ranks below a weak question seen across three visits, though its average is lower."""
+    branch = make_branch("BR-W", "NORTH")
+    make_visit(branch, date(2026, 2, 1), greet="no", clean="no")
+    make_visit(branch, date(2026, 3, 1), greet="no", clean=NA)
+    make_visit(branch, date(2026, 4, 1), greet="yes", clean=NA)
+
+    report = service.branch_report("BR-W", PERIOD_START, PERIOD_END)
+
+    assert [(q["key"], q["score"], q["n"]) for q in report["weakest_questions"]] == [
+        ("greet", approx(100 / 3), 3), ("clean", approx(0.0), 1),
+    ]
