@@ -255,7 +255,8 @@ def version_contents(version_ids: Iterable[int]) -> list[Row]:
 def branch_overview(start: date, end: date, region_ids: Iterable[int] | None = None) -> list[Row]:
     """Return the branches a user may see with their period mean and latest visit.
 
-    Columns: id, code, name, region_code, region_name, n, score, last_date, last_score.
+    Columns: id, code, name, active, region_code, region_name, n, score, last_date, last_score.
+    An inactive branch is listed only for the visits it had in the period.
     """
     in_period = _counted(start, end)
     means = (
@@ -270,7 +271,7 @@ def branch_overview(start: date, end: date, region_ids: Iterable[int] | None = N
     )
     latest = select(ordered.c.branch_id, ordered.c.visit_date, ordered.c.score).where(ordered.c.nth == 1).subquery()
     statement = (
-        select(Branch.id, Branch.code, Branch.name, Region.code.label("region_code"),
+        select(Branch.id, Branch.code, Branch.name, Branch.active, Region.code.label("region_code"),
                Region.name.label("region_name"), func.coalesce(means.c.n, 0).label("n"), means.c.score,
                latest.c.visit_date.label("last_date"), latest.c.score.label("last_score"))
         .join(Region, Region.id == Branch.region_id)

@@ -93,6 +93,8 @@ def export_csv():
     period = period_or_400()
     ids = [region.id] if region is not None else visible_region_ids(current_user)
     response = Response(stream_with_context(export.export_lines(period, ids)), mimetype="text/csv")
+    if not code and ids is not None:  # a manager's "everything" is their own regions: say which
+        code = "+".join(sorted(r.code for r in current_user.regions)) or None
     set_attachment(response, export.filename(period, code or None))
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from survey.extensions import db
 
 from .reports_fixtures import *  # noqa: F401,F403
 
@@ -86,12 +87,21 @@ def test_landing_shows_scores_visits_and_links_for_the_period(client, as_user):
     page = client.get(f"{LANDING}?{PERIOD}").get_data(as_text=True)
     assert "1 Jan 2026 – 30 Jun 2026" in page
     assert "62.5 %" in page                      # Alpha's mean
-    assert "2026-06-30: 50.0 %" in page          # Alpha's latest visit
+    assert "30 Jun 2026: 50.0 %" in page         # Alpha's latest visit, dated as the rest of the app
+    assert "inactive" not in page
     assert "/reports/branches/BR-A.pdf?from=2026-01-01&amp;to=2026-06-30" in page
     assert "/reports/regions/NORTH.pdf?from=2026-01-01&amp;to=2026-06-30" in page
     assert "/reports/export.csv?region=NORTH&amp;from=2026-01-01&amp;to=2026-06-30" in page
     assert 'name="from"' in page and 'value="2026-01-01"' in page
     assert 'name="viewport"' in page
+
+
+def test_landing_marks_an_inactive_branch_that_had_visits(client, as_user, known):
+    known.a.active = False
+    db.session.commit()
+    as_user("manager_north")
+    page = client.get(f"{LANDING}?{PERIOD}").get_data(as_text=True)
+    assert '<span class="code">BR-A</span> <span class="tag inactive">inactive</span>' in page
 
 
 def test_landing_default_period_fills_the_form(client, as_user):
@@ -188,7 +198,7 @@ def test_csv_over_http_streams_the_users_regions(client, as_user):
     assert response.status_code == 200
     assert response.is_streamed
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == "attachment; filename=export_all_2026-01-01_2026-06-30.csv"
+    assert response.headers["Content-Disposition"] == "attachment; filename=export_SOUTH_2026-01-01_2026-06-30.csv"  # their region, not "all"
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("submission_id,visit_date,region_code,branch_code,")
     assert len(lines) == 1 + 2 * 5                               # C's two visits, five questions each
