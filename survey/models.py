@@ -133,6 +133,9 @@ class Assignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The token's first characters: HQ matches a row of the links file to a link on the wave
+    #: page by them (168 of the token's 192 random bits stay secret).
+    token_hint: Mapped[str | None] = mapped_column(String(8))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
     checklist_id: Mapped[int] = mapped_column(ForeignKey("checklist.id"), index=True)
     #: Pinned when the shopper first opens the link, so a publish mid-fill can't

@@ -33,6 +33,8 @@ from .models import (
 
 #: 32 URL-safe characters: 192 random bits.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+#: How much of a token HQ sees again (Assignment.token_hint).
+TOKEN_HINT = 4
 #: No 0/O, 1/I/L: a shopper may read the reference out on the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -68,6 +70,7 @@ def create_assignments(
         token = new_token()
         assignment = Assignment(
             token_hash=hash_token(token),
+            token_hint=token[:TOKEN_HINT],
             branch=branch,
             checklist=checklist,
             wave=wave,

@@ -45,6 +45,17 @@ def test_tokens_are_random_and_only_their_hash_is_kept():
     assert hash_token(token) == hashlib.sha256(token.encode()).hexdigest() != token
 
 
+def test_a_link_keeps_only_a_short_hint_of_its_token(make_assignment):
+    """HQ matches a links-file row to a link by its first characters; the rest stays secret."""
+    assignment, token = make_assignment()
+    db.session.expire_all()
+    stored = db.session.get(Assignment, assignment.id)
+    assert stored.token_hint == token[:4] and len(stored.token_hint) == 4
+    assert stored.token_hash == hash_token(token)
+    row = db.session.execute(db.text("SELECT * FROM assignment WHERE id = :id"), {"id": assignment.id}).one()
+    assert not any(isinstance(v, str) and token in v for v in row)
+
+
 def test_references_are_short_and_easy_to_read_out():
     for _ in range(200):
         reference = new_reference()
