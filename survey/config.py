@@ -22,6 +22,9 @@ class Config:
     #: A shopper may fill the form an hour after opening it; the CSRF token is tied
     #: to the session anyway, so a short expiry would only lose answers.
     WTF_CSRF_TIME_LIMIT = 7 * 24 * 3600
+    #: Every message a shopper sees is our own, translated by our catalogue; with this on,
+    #: Flask-WTF would parse WTForms' catalogue from disk on every request for nothing.
+    WTF_I18N_ENABLED = False
     #: Text answers are capped by the form (5,000 characters) with a message beside
     #: the field; the request limit only has to stop abuse, not normal typing.
     MAX_FORM_MEMORY_SIZE = 8 * 1024 * 1024
