@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 
 from . import scoring
@@ -52,7 +53,9 @@ def find_assignment(token: str) -> Assignment | None:
     """Return the assignment for a token, or None for unknown or malformed tokens."""
     if not TOKEN_RE.match(token or ""):
         return None
-    return db.session.scalar(db.select(Assignment).filter_by(token_hash=hash_token(token)))
+    # Every page of a link names its branch: fetch it in the same query.
+    return db.session.scalar(db.select(Assignment).filter_by(token_hash=hash_token(token))
+                             .options(orm.joinedload(Assignment.branch)))
 
 
 def create_assignments(
