@@ -565,8 +565,8 @@ def test_renaming_a_question_renames_the_show_if_rules_that_name_it(hq, edit):
 
 
 @pytest.mark.parametrize("typed,message", [
-    ("0", "Must be > 0."),
-    ("-1", "Must be > 0."),
+    ("0", "Must be more than 0."),
+    ("-1", "Must be more than 0."),
     ("heavy", "Must be a number, such as 2 or 0.5."),
 ])
 def test_a_bad_question_weight_is_refused_beside_the_field(hq, edit, typed, message):
@@ -595,7 +595,7 @@ def test_an_option_score_out_of_range_is_shown_in_its_row(hq, edit):
     assert response.status_code == 422
     page = text_of(response)
     cell = page[page.index('id="options-1-score"'):]
-    assert "Must be <= 1." in cell[:400] and 'value="2"' in page[page.index('id="options-1-score"') - 200:][:400]
+    assert "A score is between 0 and 1, such as 0.5." in cell[:400] and 'value="2"' in page[page.index('id="options-1-score"') - 200:][:400]
     assert draft_of() is None
 
 
@@ -897,3 +897,127 @@ def test_a_broken_draft_still_opens_and_lists_its_problems(hq, broken_draft, edi
     assert edit(f"{BASE}/questions/greeted", weight="2").status_code == 302
     assert question(draft_of().content, "greeted")["weight"] == 2
     assert "1 problem to fix before publishing" in text_of(hq.get(BASE))
+
+
+# ---------------------------------------------------------------- what the editor says (QA walk-through)
+
+
+def flash_of(response) -> str:
+    html = text_of(response)
+    return html[html.index('<div class="flash"'):html.index("</div>", html.index('<div class="flash"'))]
+
+
+def test_the_preview_says_beside_the_send_button_that_sending_is_switched_off(hq):
+    html = hq.get(f"{BASE}/preview").get_data(as_text=True)
+
+    note = re.search(r'<p class="saved" id="preview-off" role="note">([^<]+)</p>\s*<p class="send">'
+                     r'<button type="submit" aria-describedby="preview-off">Send my answers</button>', html)
+    assert note, "no note above the send button"
+    assert note.group(1).startswith("Preview: sending is switched off.")
+    editor = text_of(hq.get(BASE))
+    assert "Sending is switched off in the preview" in editor
+    assert re.search(r'<iframe [^>]*aria-describedby="preview-hint"', editor)
+
+
+def publish_button(html: str) -> str:
+    form = html[html.index(f'action="{BASE}/publish"'):]
+    return form[form.index("<button"):form.index("</button>")]
+
+
+def test_publish_is_switched_off_while_the_draft_has_no_changes(hq, edit, button):
+    page = text_of(hq.get(BASE))
+    assert "disabled" in publish_button(page) and 'aria-describedby="publish-nothing"' in publish_button(page)
+    assert 'id="publish-nothing">No changes: publishing now would publish nothing.' in page
+
+    edit(f"{BASE}/questions/greeted", text="Temporary")
+    assert "disabled" not in publish_button(text_of(hq.get(BASE)))
+
+    edit(f"{BASE}/questions/greeted", text="Were you greeted?")  # back as published: a draft, but no change
+    assert "disabled" in publish_button(text_of(hq.get(BASE)))
+    response = button(f"{BASE}/publish")  # pressed anyway (an old page): refused gracefully
+    assert response.status_code == 302 and versions_of() == [1]
+    assert "Nothing changed since version 1: no new version was published." in flash_of(hq.get(BASE))
+
+
+def test_a_never_published_checklist_can_always_be_published(hq, edit):
+    response = edit("/hq/checklists/new", slug="brand-new", title="Brand new")
+    assert response.status_code == 302
+    page = text_of(hq.get("/hq/checklists/brand-new"))
+    assert "disabled" not in page[page.index('action="/hq/checklists/brand-new/publish"'):][:600].split("</form>")[0]
+
+
+def test_importing_an_unchanged_file_into_the_draft_says_there_are_no_changes(hq, edit):
+    response = edit("/hq/checklists/import", text=SMALL, then="draft")
+
+    assert response.status_code == 302 and response.location == BASE
+    message = flash_of(hq.get(BASE))
+    assert "No changes from the published version (version 1)" in message and "Review the changes" not in message
+    assert draft_of() is None  # nothing to hold
+
+    edit(f"{BASE}/questions/greeted", text="Changed in the draft")
+    edit("/hq/checklists/import", text=SMALL, then="draft")
+    message = flash_of(hq.get(BASE))
+    assert "Imported into the draft. No changes from the published version" in message
+    assert question(draft_of().content, "greeted")["text"] == "Were you greeted?"
+
+    edit("/hq/checklists/import", text=SMALL.replace("Were you greeted?", "Greeted?"), then="draft")
+    assert "Review the changes below, then publish." in flash_of(hq.get(BASE))
+
+
+def test_the_import_page_shows_the_command_as_code(hq, edit):
+    page = text_of(hq.get("/hq/checklists/import"))
+    assert "<code>flask checklist import</code> takes it." in page and "`" not in page
+
+    response = edit("/hq/checklists/import", text="standards:\n  - {key: x, title: X}\n")
+    assert response.status_code == 422
+    assert "`" not in text_of(response) and "import it on the command line" in text_of(response)
+
+
+def test_moves_are_reported_by_question_text_and_section_title(hq, button):
+    said = []
+    button(f"{BASE}/questions/warmth/move", direction="up")
+    said.append(flash_of(hq.get(BASE)))
+    assert "Question “How warm was the greeting?” moved up in “First impressions”." in said[-1]
+
+    button(f"{BASE}/questions/screener/move", direction="down")
+    said.append(flash_of(hq.get(BASE)))
+    assert "Question “Did you raise a complaint?” moved down into “Advice”." in said[-1]
+
+    button(f"{BASE}/questions/notes/move", to_section="first", to_index="0")
+    said.append(flash_of(hq.get(BASE)))
+    assert "Question “Anything else?” moved to place 1 of “First impressions”." in said[-1]
+
+    response = button(f"{BASE}/questions/notes/move", direction="up")
+    assert response.status_code == 422
+    said.append(text_of(response)[text_of(response).index('id="notice"'):][:400])
+    assert "Question “Anything else?” can't move there: it is already the first question." in said[-1]
+
+    response = button(f"{BASE}/sections/first/move", direction="up")
+    assert response.status_code == 422
+    said.append(text_of(response)[text_of(response).index('id="notice"'):][:400])
+    assert "Section “First impressions” is already first." in said[-1]
+    for message in said:  # no internal keys
+        assert not re.search(r"“(warmth|screener|notes|first|second)”", message), message
+
+
+def test_a_retired_standard_is_named_by_its_title(hq, edit, button):
+    from survey.models import Standard
+
+    db.session.scalar(db.select(Standard).filter_by(key="greeting")).retired = True
+    db.session.commit()
+    said = "The standard “Greeting and first contact” is retired; pick another."
+
+    assert said in text_of(hq.get(BASE))  # the list of problems
+    assert said in field_block(text_of(hq.get(f"{BASE}/questions/greeted")), "standard")
+    edit(f"{BASE}/questions/notes", text="Anything else to add?")
+    response = button(f"{BASE}/publish")
+    assert response.status_code == 422 and versions_of() == [1]
+    page = text_of(response)
+    assert "Not published" in page and said in page and "'greeting'" not in page
+
+
+def test_a_bad_band_score_reads_as_a_range(hq, edit):
+    response = edit(f"{BASE}/questions/wait", **{"bands-0-score": "-0.5"})
+    assert response.status_code == 422
+    cell = text_of(response)[text_of(response).index('id="bands-0-score"'):][:400]
+    assert "A score is between 0 and 1, such as 0.5." in cell

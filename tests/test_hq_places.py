@@ -324,3 +324,113 @@ def test_the_reader_trims_spaces_and_matches_the_header_loosely():
 
     assert problems == []
     assert (rows[0].code, rows[0].name, rows[0].address, rows[0].line) == ("BR-1", "Mill", "x", 2)
+
+
+# ---------------------------------------------------------------- codes in capitals, names once, inactive shown
+
+
+def confirm_of(html: str, action: str) -> str:
+    """Return the question a POST button asks (data-confirm) before it posts to ``action``."""
+    form = html[html.index(f'action="{action}"'):]
+    button = form[:form.index("</button>")]
+    assert 'data-confirm="' in button, f"the button posting to {action} asks nothing first"
+    return button[button.index('data-confirm="') + 14:].split('"', 1)[0]
+
+
+def test_a_region_code_is_stored_in_capitals(hq, regions):
+    response = hq.post("/hq/regions/new", {"code": " east ", "name": "East"})
+
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Region).filter_by(name="East")).code == "EAST"
+    assert "Added the region East (EAST)." in text_of(hq.get("/hq/regions"))
+
+
+@pytest.mark.parametrize("code, name, field, message", [
+    ("north", "Northern hills", "code", "The code \u201cNORTH\u201d is already used by North."),
+    ("EAST", "north", "name", "There is already a region called \u201cNorth\u201d (NORTH)."),
+    ("EAST", "  SOUTH ", "name", "There is already a region called \u201cSouth\u201d (SOUTH)."),
+])
+def test_a_region_code_or_name_is_used_once_whatever_the_case(hq, regions, code, name, field, message):
+    response = hq.post("/hq/regions/new", {"code": code, "name": name})
+
+    html = text_of(response)
+    assert response.status_code == 422
+    assert message in field_block(html, field)
+    assert f'value="{code.upper()}"' in field_block(html, "code")
+    assert f'value="{name.strip()}"' in field_block(html, "name")
+    assert db.session.scalar(db.select(db.func.count(Region.id))) == 2
+
+
+def test_an_older_lower_case_code_still_counts_as_taken(hq, regions):
+    db.session.add(Region(code="west", name="West"))
+    db.session.commit()
+
+    response = hq.post("/hq/regions/new", {"code": "West", "name": "Far west"})
+
+    assert response.status_code == 422
+    assert "already used by West (west)." in field_block(text_of(response), "code")
+
+
+def test_a_region_may_keep_its_name_in_another_case(hq, regions):
+    north = regions["NORTH"]
+
+    response = hq.post(f"/hq/regions/{north.id}/edit", {"code": "north", "name": "NORTH"})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Region, north.id).code, db.session.get(Region, north.id).name) == ("NORTH", "NORTH")
+
+
+def test_a_branches_file_may_name_its_region_in_any_case(hq, regions):
+    response = upload(hq, (HEADER + "BR-001,Harbour Street,north,1 Quay\n").encode())
+
+    assert response.status_code == 302
+    assert branches()["BR-001"][1] == "NORTH"
+
+
+def test_deactivating_asks_first_and_says_what_happens(hq, published, make_branch, make_assignment):
+    branch = make_branch("BR-001", "NORTH", name="Harbour Street")
+    make_branch("BR-002", "NORTH")
+    make_assignment(branch=branch)
+    north = db.session.scalar(db.select(Region).filter_by(code="NORTH"))
+
+    regions_page = text_of(hq.get("/hq/regions"))
+    branches_page = text_of(hq.get("/hq/branches"))
+
+    assert confirm_of(regions_page, f"/hq/regions/{north.id}/deactivate") == (
+        "Deactivate the region North (NORTH)? Its 2 active branches will get no new links until you reactivate it. "
+        "Links already sent keep working; its history stays in reports.")
+    assert confirm_of(branches_page, f"/hq/branches/{branch.id}/deactivate") == (
+        "Deactivate BR-001 Harbour Street? It will get no new links until you reactivate it. "
+        "Its 1 open link keeps working; its history stays in reports.")
+    for page in (regions_page, branches_page):
+        assert '<script src="/static/editor.js" defer></script>' in page
+    # reactivating undoes it, so it needs no question
+    hq.post(f"/hq/regions/{north.id}/deactivate")
+    assert "data-confirm" not in text_of(hq.get("/hq/regions")).split(f"/hq/regions/{north.id}/reactivate")[1][:300]
+
+
+def test_an_inactive_region_is_marked_and_counts_no_active_branches(hq, make_branch):
+    make_branch("BR-001", "NORTH")
+    make_branch("BR-002", "NORTH")
+    make_branch("BR-003", "SOUTH").active = False
+    make_branch("BR-004", "SOUTH")
+    db.session.commit()
+    north = db.session.scalar(db.select(Region).filter_by(code="NORTH"))
+    hq.post(f"/hq/regions/{north.id}/deactivate")
+
+    html = main_of(hq.get("/hq/regions"))
+
+    row = html[html.index('id="r-NORTH"'):html.index("</tr>", html.index('id="r-NORTH"'))]
+    assert 'class="off"' in row and '<span class="tag inactive">Inactive</span>' in row
+    assert 'href="/hq/branches?region=NORTH">0</a>' in row and "+ 2 inactive with the region" in row
+    south = html[html.index('id="r-SOUTH"'):html.index("</tr>", html.index('id="r-SOUTH"'))]
+    assert 'href="/hq/branches?region=SOUTH">1</a>' in south and "+ 1 inactive" in south
+    assert "Inactive" not in south.replace("+ 1 inactive", "")
+
+    branch_list = main_of(hq.get("/hq/branches"))
+    row = branch_list[branch_list.index('id="b-BR-001"'):branch_list.index("</tr>", branch_list.index('id="b-BR-001"'))]
+    assert 'class="off"' in row and '<span class="tag inactive">Region inactive</span>' in row
+    assert "North (NORTH) – inactive</option>" in branch_list
+    # the dashboard counts the branches that can get links, as the regions page does
+    assert "1 active branch." in text_of(hq.get("/hq/"))

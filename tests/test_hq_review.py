@@ -140,7 +140,7 @@ def test_filters_combine_and_stay_filled_in(hq, published, spread):
 
 @pytest.mark.parametrize("query, field, message", [
     ({"date_from": "2026-05-01", "date_to": "2026-01-01"}, "date_to", "This day is before \u201cVisited from\u201d."),
-    ({"date_from": "yesterday"}, "date_from", "Not a valid date value."),
+    ({"date_from": "yesterday"}, "date_from", "Enter a date, for example 2026-12-31."),
     ({"score_min": "abc"}, "score_min", "Enter a percentage from 0 to 100, e.g. 75."),
     ({"score_max": "101"}, "score_max", "Enter a percentage from 0 to 100, e.g. 75."),
     ({"score_min": "80", "score_max": "20"}, "score_max", "This is below \u201cScore at least\u201d."),

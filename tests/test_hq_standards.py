@@ -177,3 +177,79 @@ def test_retiring_twice_changes_nothing(hq, published):
 def test_an_unknown_standard_is_a_404(hq, published):
     assert hq.get("/hq/standards/nope/edit").status_code == 404
     assert hq.post("/hq/standards/nope/retire").status_code == 404
+
+
+# ---------------------------------------------------------------- titles once; retiring asks first
+
+
+@pytest.mark.parametrize("title", ["speed of response", "  SPEED OF RESPONSE ", "Speed of Response"])
+def test_a_new_standard_may_not_take_a_title_in_use_whatever_the_case(hq, published, title):
+    before = db.session.scalar(db.select(db.func.count(Standard.id)))
+
+    response = hq.post("/hq/standards/new", {"key": "quickness", "title": title, "description": "Be quick."})
+
+    html = text_of(response)
+    assert response.status_code == 422
+    block = field_block(html, "title")
+    assert "There is already a standard called \u201cSpeed of response\u201d (speed)." in block
+    assert 'aria-invalid="true"' in block and f'value="{title.strip()}"' in block
+    assert 'value="quickness"' in field_block(html, "key")
+    assert "Be quick.</textarea>" in field_block(html, "description")
+    assert db.session.scalar(db.select(db.func.count(Standard.id))) == before
+
+
+def test_an_edit_may_not_take_another_standards_title_but_may_recase_its_own(hq, published):
+    response = hq.post("/hq/standards/speed/edit", {"title": "greeting and FIRST contact", "description": "Typed."})
+
+    assert response.status_code == 422
+    assert "There is already a standard called \u201cGreeting and first contact\u201d (greeting)." in field_block(
+        text_of(response), "title")
+    assert standard("speed").title == "Speed of response"
+
+    response = hq.post("/hq/standards/speed/edit", {"title": "Speed Of Response", "description": ""})
+
+    assert response.status_code == 302
+    assert standard("speed").title == "Speed Of Response"
+
+
+def test_a_retired_standards_title_is_taken_too(hq, published):
+    hq.post("/hq/standards/speed/retire")
+
+    response = hq.post("/hq/standards/new", {"key": "quickness", "title": "Speed of response"})
+
+    assert response.status_code == 422
+    assert "(speed, retired)" in field_block(text_of(response), "title")
+
+
+def retire_question(html: str, key: str) -> str:
+    form = html[html.index(f'action="/hq/standards/{key}/retire"'):]
+    button = form[:form.index("</button>")]
+    assert 'data-confirm="' in button, "Retire posts without asking"
+    return button[button.index('data-confirm="') + 14:].split('"', 1)[0]
+
+
+def test_retiring_asks_first_and_says_which_checklists_it_blocks(hq, published):
+    from survey.hq.standards import measured_by
+
+    questions = measured_by()["speed"]
+    checklists = sorted({q["checklist"] for q in questions})
+    html = text_of(hq.get("/hq/standards"))
+
+    question = retire_question(html, "speed")
+
+    assert question.startswith(f"Retire \u201cSpeed of response\u201d? {len(questions)} published questions "
+                               "measure it (in ")
+    for title in checklists:
+        assert title in question
+    assert "can't be published again until those questions pick another standard." in question
+    assert "you can un-retire it later" in question
+    assert '<script src="/static/editor.js" defer></script>' in html
+
+
+def test_retiring_a_standard_nothing_measures_says_so(hq, published):
+    db.session.add(Standard(key="loyalty", title="Loyalty programme", description="", position=99))
+    db.session.commit()
+
+    question = retire_question(text_of(hq.get("/hq/standards")), "loyalty")
+
+    assert question.startswith("Retire \u201cLoyalty programme\u201d? No published question measures it.")

@@ -117,7 +117,7 @@ def test_the_links_are_never_shown_again(hq, published, network):
      f"The window ends before it starts: choose a day on or after {TODAY.isoformat()}."),
     ({"not_before": (TODAY - timedelta(days=10)).isoformat(), "due": (TODAY - timedelta(days=2)).isoformat()}, "due",
      "That day has passed; the links would be expired already."),
-    ({"due": "31/12/2026"}, "due", "Not a valid date value."),
+    ({"due": "31/12/2026"}, "due", "Enter a date, for example 2026-12-31."),
     ({"not_before": ""}, "not_before", "Enter the first day of the window."),
     ({"name": ""}, "name", "Give the wave a name."),
     ({"checklist_id": ""}, "checklist_id", "Choose a checklist."),
@@ -255,7 +255,7 @@ def test_extending_an_expired_link_opens_it_again(hq, client, wave_of_every_stat
 @pytest.mark.parametrize("which, typed, message", [
     ("open", (TODAY - timedelta(days=30)).isoformat(), "The window would end before it starts"),
     ("expired", (TODAY - timedelta(days=1)).isoformat(), "That day has passed; choose today or a later day."),
-    ("open", "next week", "Not a valid date value."),
+    ("open", "next week", "Enter a date, for example 2026-12-31."),
     ("open", "", "Enter the new last day."),
     ("cancelled", (TODAY + timedelta(days=9)).isoformat(), "This link is cancelled; it can't be extended."),
     ("submitted", (TODAY + timedelta(days=9)).isoformat(), "This link is submitted; it can't be extended."),
@@ -271,3 +271,75 @@ def test_a_bad_extension_is_refused_beside_the_field_and_changes_nothing(hq, wav
     assert message in field_block(html, "due")
     assert f'value="{typed}"' in field_block(html, "due")
     assert state_of(assignment_id) == before
+
+
+# ---------------------------------------------------------------- asking before cancelling; extending only forwards
+
+
+def confirm_of(html: str, action: str) -> str:
+    """Return the question a POST button asks (data-confirm) before it posts to ``action``."""
+    form = html[html.index(f'action="{action}"'):]
+    button = form[:form.index("</button>")]
+    match = re.search(r'data-confirm="([^"]*)"', button)
+    assert match, f"the button posting to {action} asks nothing first"
+    return match.group(1)
+
+
+def test_cancelling_a_link_asks_first_and_says_what_happens(hq, wave_of_every_state):
+    wave = db.session.scalar(db.select(Wave).filter_by(name="Mixed"))
+    started = wave_of_every_state["started"]
+
+    for page in (f"/hq/waves/{wave.id}", f"/hq/assignments/{started}"):
+        html = main_of(hq.get(page))
+        question = confirm_of(html, f"/hq/assignments/{started}/cancel")
+        assert question.startswith("Cancel the link for BR-001 ")
+        assert "The shopper will be told the visit was cancelled" in question
+        assert "answers they started" in question  # this one was opened already
+        assert question.endswith("This can't be undone.")
+        # the question is asked by the console's script (without JavaScript the button just posts)
+        assert '<script src="/static/editor.js" defer></script>' in text_of(hq.get(page))
+    open_question = confirm_of(main_of(hq.get(f"/hq/waves/{wave.id}")),
+                               f"/hq/assignments/{wave_of_every_state['open']}/cancel")
+    assert "answers they started" not in open_question
+
+
+@pytest.mark.parametrize("days, message", [
+    (0, "That is already the due date"),
+    (-3, "That is before the current due date"),
+])
+def test_extending_never_shortens_a_link(hq, published, network, make_assignment, days, message):
+    assignment, _ = make_assignment(branch=network["BR-001"], wave="W", due=TODAY + timedelta(days=20))
+    typed = (TODAY + timedelta(days=20 + days)).isoformat()
+
+    response = hq.post(f"/hq/assignments/{assignment.id}/extend", {"due": typed, "from": "wave"})
+
+    assert response.status_code == 422
+    html = text_of(response)
+    block = field_block(html, "due")
+    assert message in block and f"({(TODAY + timedelta(days=20)).isoformat()})" in block
+    assert f'value="{typed}"' in block and 'aria-invalid="true"' in block
+    assert "now runs until" not in html
+    assert state_of(assignment.id) == (AssignmentState.open, TODAY + timedelta(days=20))
+
+
+def test_extending_to_a_day_already_past_is_refused_even_after_an_expired_due_date(hq, wave_of_every_state):
+    expired = wave_of_every_state["expired"]  # due yesterday
+    before = state_of(expired)
+
+    response = hq.post(f"/hq/assignments/{expired}/extend", {"due": (TODAY - timedelta(days=1)).isoformat()})
+
+    assert response.status_code == 422
+    assert "That day has passed" in field_block(text_of(response), "due")
+    assert state_of(expired) == before
+
+
+def test_the_date_boxes_offer_only_later_days(hq, published, network, make_assignment):
+    assignment, _ = make_assignment(branch=network["BR-001"], wave="W", due=TODAY + timedelta(days=20))
+    first_day = (TODAY + timedelta(days=21)).isoformat()
+
+    assert f'min="{first_day}"' in field_block(main_of(hq.get(f"/hq/assignments/{assignment.id}")), "due")
+    wave_page = main_of(hq.get(f"/hq/waves/{assignment.wave_id}"))
+    assert re.search(rf'id="due-{assignment.id}"[^>]*min="{first_day}"', wave_page)
+    response = hq.post(f"/hq/assignments/{assignment.id}/extend", {"due": first_day, "from": "wave"})
+    assert response.status_code == 302
+    assert state_of(assignment.id)[1] == TODAY + timedelta(days=21)

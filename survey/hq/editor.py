@@ -158,9 +158,28 @@ def parse_path(text: str) -> tuple:
     return tuple(int(index) if index else name for index, name in PATH_PART.findall(text))
 
 
-def humanize(path: tuple, message: str) -> str:
-    """Say a validator message the way a person reads it beside a field."""
-    if "at least 1 item" in message and path[-1:] == ("questions",):
+#: The file validator's wording (checklist/rules.py, loader.py), which the YAML tests pin, and its editor words.
+RETIRED_STANDARD = re.compile(r"^standard '(.+)' is retired; pick another$")
+UNKNOWN_STANDARD = re.compile(r"^unknown standard '(.+)'$")
+COMPARISON = re.compile(r"^must be (>=|<=|>|<) (\S+)$")
+COMPARISON_WORDS = {">": "more than {}", ">=": "{} or more", "<": "less than {}", "<=": "{} or less"}
+
+
+def humanize(path: tuple, message: str, titles: dict[str, str] | None = None) -> str:
+    """Say a validator message the way a person reads it beside a field (``titles``: standard key → title)."""
+    titles = titles or {}
+    retired, unknown, comparison = (RETIRED_STANDARD.match(message), UNKNOWN_STANDARD.match(message),
+                                    COMPARISON.match(message))
+    if retired:
+        message = f"the standard “{titles.get(retired.group(1), retired.group(1))}” is retired; pick another"
+    elif unknown:
+        message = f"there is no standard “{unknown.group(1)}”; pick one from the list"
+    elif comparison and path[-1:] == ("score",):
+        message = "a score is between 0 and 1, such as 0.5"
+    elif comparison:
+        sign, limit = comparison.groups()
+        message = "must be " + COMPARISON_WORDS[sign].format(limit)
+    elif "at least 1 item" in message and path[-1:] == ("questions",):
         message = "this section has no questions yet: add one, or delete the section"
     elif "at least 1 item" in message and path == ("sections",):
         message = "the checklist has no sections yet: add one"
@@ -177,7 +196,10 @@ def humanize(path: tuple, message: str) -> str:
 def check(content: dict[str, Any]) -> list[Problem]:
     """Return every problem of the content, by the YAML import's rules."""
     _, errors = loader.validate_content(content, catalogue.standards_catalogue())
-    return [Problem(parse_path(e.path), humanize(parse_path(e.path), e.message)) for e in errors]
+    if not errors:
+        return []
+    titles = dict(db.session.execute(db.select(Standard.key, Standard.title)).all())
+    return [Problem(parse_path(e.path), humanize(parse_path(e.path), e.message, titles)) for e in errors]
 
 
 def identity(content: dict[str, Any], problem: Problem) -> tuple:
@@ -456,7 +478,7 @@ def checklist_new():
         content = form.to_content()
         _, errors = loader.validate_content(content, catalogue.standards_catalogue())
         for e in errors:
-            form.place(parse_path(e.path), humanize(parse_path(e.path), e.message))
+            form.place(parse_path(e.path), humanize(parse_path(e.path), e.message))  # no standards yet
         if content["slug"] in RESERVED_SLUGS:
             form.slug.errors.append(f"“{content['slug']}” is the name of an editor page; pick another slug.")
         if not form.errors:
@@ -511,7 +533,8 @@ def _load_import(text: str, name: str) -> ChecklistSchema:
     data, builder = loader.parse_yaml(text, name)
     if loader.kind_of(data) == "standards":
         raise loader.ChecklistError([loader.LoadError(
-            name, 1, "", "this is a standards catalogue; import it with `flask checklist import`")])
+            name, 1, "", "this is a standards catalogue, not a checklist; import it on the command line "
+                         "with flask checklist import")])
     parsed = loader.load_checklist_text(text, name, catalogue.standards_catalogue())
     if parsed.slug in RESERVED_SLUGS:
         raise loader.ChecklistError([loader.LoadError(
@@ -535,6 +558,10 @@ def _apply_import(parsed: ChecklistSchema, then: str):
         return redirect(url_for("hq.checklist_version", slug=slug, number=version.number))
     draft = db.session.scalar(db.select(ChecklistDraft).filter_by(slug=slug))
     latest = checklist.latest.number if checklist and checklist.latest else None
+    unchanged = latest is not None and loader.content_hash(parsed.canonical()) == checklist.latest.content_hash
+    if unchanged and draft is None:
+        flash(f"No changes from the published version (version {latest}): there is nothing to review or publish.")
+        return redirect(url_for("hq.checklist_edit", slug=slug))
     if draft is None:
         db.session.add(ChecklistDraft(slug=slug, content=parsed.canonical(), base_version=latest, revision=1,
                                       updated_by_id=current_user.id))
@@ -543,7 +570,11 @@ def _apply_import(parsed: ChecklistSchema, then: str):
         draft.revision += 1
         draft.updated_by_id, draft.updated_at = current_user.id, utcnow()
     db.session.commit()
-    flash("Imported into the draft. Review the changes below, then publish.")
+    if unchanged:
+        flash(f"Imported into the draft. No changes from the published version (version {latest}): "
+              "there is nothing to publish.")
+    else:
+        flash("Imported into the draft. Review the changes below, then publish.")
     return redirect(url_for("hq.checklist_edit", slug=slug))
 
 
@@ -587,11 +618,15 @@ def render_draft(working: Working, status: int = 200, notice: str | None = None,
         shares = {"questions": question_shares(shown), "sections": section_shares(shown),
                   "standards": sorted(standard_shares(shown).items(), key=lambda kv: -kv[1])}
     changes = diff(latest.content if latest else None, parsed.canonical() if parsed else content)
+    # Nothing to publish: the draft is the latest version (by content, as publishing judges it).
+    unchanged = (latest is not None and parsed is not None
+                 and loader.content_hash(parsed.canonical()) == latest.content_hash)
     return render_template(
         "hq/checklists/edit.html",
         working=working, content=content, sections=_sections(content), questions_of=_questions,
         problems=[(p, describe(content, p.path), edit_url(working.slug, content, p.path)) for p in problems],
-        by_place=by_place, shares=shares, titles=titles, changes=changes, type_labels=TYPE_LABELS,
+        by_place=by_place, shares=shares, titles=titles, changes=changes, unchanged=unchanged,
+        type_labels=TYPE_LABELS,
         scoreable=SCOREABLE, scored_keys={q.key for _, q in shown.questions() if q.scored} if shown else None,
         notice=notice, notice_items=list(notice_items), notice_at=notice_at,
         fmt=loader.format_path, num=number,
@@ -741,9 +776,11 @@ def checklist_section_move(slug: str, key: str):
     if _stale(working, form) or s is None:
         return _refuse(working, form, STALE, status=409, at=f"s-{key}")
     candidate = copy.deepcopy(working.content)
+    title = _title_of(working.content["sections"][s])
     if not move_section(candidate, s, form.direction.data):
-        return _refuse(working, form, f"Section “{key}” is already at the edge.", at=f"s-{key}")
-    return _store_structural(working, candidate, form, f"Section “{key}” moved {form.direction.data}.", f"s-{key}",
+        edge = {"up": " is already first", "down": " is already last"}.get(form.direction.data, " can't move there")
+        return _refuse(working, form, f"Section “{title}”{edge}.", at=f"s-{key}")
+    return _store_structural(working, candidate, form, f"Section “{title}” moved {form.direction.data}.", f"s-{key}",
                              at=f"s-{key}")
 
 
@@ -863,19 +900,45 @@ def checklist_question_move(slug: str, key: str):
     if _stale(working, form) or found is None:
         return _refuse(working, form, STALE, status=409, at=f"q-{key}")
     candidate = copy.deepcopy(working.content)
+    s, q = found
+    label = _short(working.content["sections"][s]["questions"][q].get("text") or key, 60)
+    direction = form.direction.data
     if form.to_section.data:
         try:
             index = int(form.to_index.data)
         except (TypeError, ValueError):
             index = -1
-        moved = index >= 0 and move_question_to(candidate, *found, form.to_section.data, index)
-        done = f"Question “{key}” moved."
+        moved = index >= 0 and move_question_to(candidate, s, q, form.to_section.data, index)
     else:
-        moved = move_question(candidate, *found, form.direction.data)
-        done = f"Question “{key}” moved {form.direction.data}."
+        moved = move_question(candidate, s, q, direction)
     if not moved:
-        return _refuse(working, form, f"Question “{key}” can't move there.", at=f"q-{key}")
-    return _store_structural(working, candidate, form, done, f"q-{key}", at=f"q-{key}")
+        edge = {"up": "it is already the first question", "down": "it is already the last question"}
+        why = edge.get(direction, "") if not form.to_section.data else ""
+        return _refuse(working, form, f"Question “{label}” can't move there{': ' + why if why else ''}.",
+                       at=f"q-{key}")
+    return _store_structural(working, candidate, form, _moved_message(candidate, key, s, label, direction,
+                                                                      bool(form.to_section.data)),
+                             f"q-{key}", at=f"q-{key}")
+
+
+def _title_of(section: Any) -> str:
+    """A section as the page names it: its title (its key while it has none)."""
+    if not isinstance(section, dict):
+        return "(no title)"
+    return _short(section.get("title") or section.get("key") or "(no title)", 60)
+
+
+def _moved_message(candidate: dict[str, Any], key: str, old_section: int, label: str, direction: str,
+                   dragged: bool) -> str:
+    """Say where a question went, in the page's words: its text, its section's title and its place."""
+    s, q = find_question(candidate, key)
+    section = candidate["sections"][s]
+    title = _title_of(section)
+    if dragged:
+        return f"Question “{label}” moved to place {q + 1} of “{title}”."
+    if s != old_section:
+        return f"Question “{label}” moved {direction} into “{title}”."
+    return f"Question “{label}” moved {direction} in “{title}”."
 
 
 @bp.post("/checklists/<slug>/questions/<key>/delete")
@@ -973,16 +1036,34 @@ def checklist_preview(slug: str):
     today = date.today()
     stand_in = SimpleNamespace(branch=SimpleNamespace(name="Preview branch", address=""),
                                not_before=today - timedelta(days=14), due=today + timedelta(days=14))
-    response = Response(render_template(
+    response = Response(with_preview_note(render_template(
         "shopper/fill.html", form=form, checklist=checklist, assignment=stand_in, field_name=shopper_forms.field_name,
         answered=0, total=sum(len(s.questions) for s in checklist.sections), summary=[],
         hints=shopper_forms.condition_hints(checklist), csrf_failed=False,
         upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"], today=today,
-    ))
+    )))
     response.headers["Cache-Control"] = "no-store"
     # Belt and braces with the iframe's sandbox: the preview's form can't be sent anywhere.
     response.headers["Content-Security-Policy"] = "form-action 'none'"
     return response
+
+
+#: Said in the preview beside the shopper's "Send my answers" button, which (form-action 'none') does nothing there.
+PREVIEW_NOTE = ('<p class="saved" id="preview-off" role="note">Preview: sending is switched off. '
+                'Nothing typed here is stored or sent.</p>')
+SEND_BUTTON = re.compile(r'<p class="send">(\s*)<button type="submit"')
+
+
+def with_preview_note(html: str) -> str:
+    """Put the preview's note above the shopper form's send button (the shopper's template stays as it is).
+
+    The button is tied to the note (aria-describedby), so a screen reader says it with the button. Should the
+    shopper's markup change, the note goes at the top of the page instead: it is never left out.
+    """
+    html, found = SEND_BUTTON.subn(
+        lambda m: f'{PREVIEW_NOTE}\n<p class="send">{m.group(1)}<button type="submit" aria-describedby="preview-off"',
+        html, count=1)
+    return html if found else html.replace('<main id="main">', '<main id="main">\n' + PREVIEW_NOTE, 1)
 
 
 @bp.get("/checklists/<slug>/export.yaml")

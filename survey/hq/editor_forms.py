@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField,
@@ -597,7 +598,8 @@ class MoveForm(EditForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("YAML file", description="A checklist file as `flask checklist import` takes it.")
+    file = FileField("YAML file",
+                     description=Markup("A checklist file as <code>flask checklist import</code> takes it."))
     text = TextAreaField("…or paste the YAML", validators=[Optional(), Length(max=500_000)],
                          description="Used when no file is chosen.")
     then = RadioField(

@@ -43,6 +43,8 @@ BRANCH_CSV_HEADER = ("code", "name", "region_code", "address")
 #: Column limits of the Branch model, so a long cell is refused with a message, not by the database.
 BRANCH_LIMITS = {"code": 32, "name": 200, "address": 500}
 MAX_LINKS_PER_WAVE = 5000
+#: What a date box says when what was typed is not a date (instead of WTForms' "Not a valid date value.").
+DATE_MESSAGE = "Enter a date, for example 2026-12-31."
 
 
 def optional_int(value):
@@ -68,10 +70,26 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _folded(text: str | None) -> str:
+    """Compare names and codes the way people do: case and surrounding spaces don't matter."""
+    return (text or "").strip().casefold()
+
+
+def date_field(label: str, validators=(), **kwargs) -> DateField:
+    """A date box whose message for something that is not a date is the app's own."""
+    return DateField(label, validators=list(validators), invalid_value_message=DATE_MESSAGE, **kwargs)
+
+
 # ---------------------------------------------------------------- standards
 
 
 class StandardForm(FlaskForm):
+    """A standard's title and description; ``current`` is the standard being edited, if any."""
+
     title = StringField(
         "Title", filters=[_strip],
         validators=[DataRequired("Enter a title."), Length(max=200, message="Keep the title under 200 characters.")],
@@ -82,6 +100,19 @@ class StandardForm(FlaskForm):
         validators=[Length(max=2000, message="Keep the description under 2,000 characters.")],
         description="The rule in full, as staff should read it. Optional.",
     )
+
+    def __init__(self, *args, current: Standard | None = None, **kwargs):
+        super().__init__(*args, obj=current, **kwargs)
+        self.current = current
+
+    def validate_title(self, field) -> None:
+        """Two standards with one title would be told apart nowhere (reports print titles)."""
+        wanted = _folded(field.data)
+        for other in db.session.scalars(db.select(Standard)):
+            if other is not self.current and _folded(other.title) == wanted:
+                retired = ", retired" if other.retired else ""
+                raise ValidationError(f"There is already a standard called \u201c{other.title}\u201d "
+                                      f"({other.key}{retired}). Give this one another title.")
 
 
 class NewStandardForm(StandardForm):
@@ -110,27 +141,48 @@ class _CodedForm(FlaskForm):
         self.current = current
 
     def validate_code(self, field) -> None:
-        found = db.session.scalar(db.select(self.model).filter_by(code=field.data))
-        if found is not None and found is not self.current:
-            raise ValidationError(f"The code \u201c{field.data}\u201d is already used by {found.name}.")
+        found = self.same_code(field.data)
+        if found is not None:
+            raise ValidationError(f"The code \u201c{field.data}\u201d is already used by {found.name}"
+                                  + (f" ({found.code})." if found.code != field.data else "."))
+
+    def same_code(self, code: str):
+        """Return another row with this code (exactly; regions: whatever the case), or None."""
+        found = db.session.scalar(db.select(self.model).filter_by(code=code))
+        return found if found is not None and found is not self.current else None
 
 
-def code_field(what: str, example: str) -> StringField:
+def code_field(what: str, example: str, upper: bool = False) -> StringField:
     return StringField(
-        "Code", filters=[_strip],
+        "Code", filters=[_upper if upper else _strip],
         validators=[DataRequired(f"Enter the {what}'s code."),
                     Length(max=32, message="Keep the code to 32 characters."),
                     Regexp(CODE_RE, message=f"Use only letters, digits, '-', '_' or '.' (e.g. {example}).")],
-        description=f"Short and unique, e.g. {example}. {CODE_HELP}",
+        description=f"Short and unique, e.g. {example}. {CODE_HELP}" + (" Stored in capitals." if upper else ""),
     )
 
 
 class RegionForm(_CodedForm):
     model = Region
-    code = code_field("region", "NORTH")
+    code = code_field("region", "NORTH", upper=True)
     name = StringField("Name", filters=[_strip],
-                       validators=[DataRequired("Enter the region's name."), Length(max=200)],
+                       validators=[DataRequired("Enter the region's name."),
+                                   Length(max=200, message="Keep the name under 200 characters.")],
                        description="As managers know it, e.g. North.")
+
+    def same_code(self, code: str):
+        """Region codes are capitals (``east`` is stored as ``EAST``); older ones may not be: compare folded."""
+        wanted = _folded(code)
+        return next((r for r in db.session.scalars(db.select(Region))
+                     if r is not self.current and _folded(r.code) == wanted), None)
+
+    def validate_name(self, field) -> None:
+        wanted = _folded(field.data)
+        found = next((r for r in db.session.scalars(db.select(Region))
+                      if r is not self.current and _folded(r.name) == wanted), None)
+        if found is not None:
+            raise ValidationError(f"There is already a region called \u201c{found.name}\u201d ({found.code}). "
+                                  "Give this one another name.")
 
 
 class BranchForm(_CodedForm):
@@ -207,6 +259,7 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         return [], [f"Line {line}: the file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d and upload it again."]
+    known_regions = {_folded(c): c for c in region_codes}
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[str] = []
     rows: list[BranchRow] = []
@@ -253,8 +306,10 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
             row_problems.append(f"the name is longer than {BRANCH_LIMITS['name']} characters")
         if not region_code:
             row_problems.append("the region_code is empty")
-        elif region_code not in region_codes:
+        elif _folded(region_code) not in known_regions:
             row_problems.append(f"unknown region \u201c{region_code[:40]}\u201d")
+        else:
+            region_code = known_regions[_folded(region_code)]  # "north" names the region NORTH
         if len(address) > BRANCH_LIMITS["address"]:
             row_problems.append(f"the address is longer than {BRANCH_LIMITS['address']} characters")
         if code and code not in first_seen:
@@ -292,10 +347,10 @@ class WaveForm(FlaskForm):
                           validators=[InputRequired("Enter how many visits each branch gets."),
                                       NumberRange(1, 50, "Enter a number from 1 to 50.")],
                           description="One link per visit.")
-    not_before = DateField("First day", validators=[InputRequired("Enter the first day of the window.")],
-                           description="Links can't be used before this day.")
-    due = DateField("Due", validators=[InputRequired("Enter the last day of the window.")],
-                    description="Links expire after this day.")
+    not_before = date_field("First day", validators=[InputRequired("Enter the first day of the window.")],
+                            description="Links can't be used before this day.")
+    due = date_field("Due", validators=[InputRequired("Enter the last day of the window.")],
+                     description="Links expire after this day.")
 
     def __init__(self, *args, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -338,8 +393,8 @@ class WaveForm(FlaskForm):
 
 
 class ExtendForm(FlaskForm):
-    due = DateField("New due date", validators=[InputRequired("Enter the new last day.")],
-                    description="The link stays usable until the end of this day.")
+    due = date_field("New due date", validators=[InputRequired("Enter the new last day.")],
+                     description="A day after the current due date; the link stays usable until the end of it.")
 
     def __init__(self, *args, assignment: Assignment, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -355,6 +410,10 @@ class ExtendForm(FlaskForm):
             raise ValidationError(f"The window would end before it starts ({self.assignment.not_before.isoformat()}).")
         if field.data < self.today:
             raise ValidationError("That day has passed; choose today or a later day.")
+        if field.data <= self.assignment.due:
+            same = "already the due date" if field.data == self.assignment.due else "before the current due date"
+            raise ValidationError(f"That is {same} ({self.assignment.due.isoformat()}): extending means a later "
+                                  "day. To end the link early, cancel it.")
 
 
 # ---------------------------------------------------------------- submissions review
@@ -398,8 +457,8 @@ class SubmissionFilterForm(FlaskForm):
                          invalid_choice_message="Choose a branch from the list.", description="")
     checklist = SelectField("Checklist", coerce=optional_int, validators=[Optional()],
                             invalid_choice_message="Choose a checklist from the list.", description="")
-    date_from = DateField("Visited from", validators=[Optional()], description="")
-    date_to = DateField("Visited to", validators=[Optional()], description="")
+    date_from = date_field("Visited from", validators=[Optional()], description="")
+    date_to = date_field("Visited to", validators=[Optional()], description="")
     score_min = DecimalField("Score at least (%)", places=None, validators=[Optional(), percent], description="")
     score_max = DecimalField("Score at most (%)", places=None, validators=[Optional(), percent], description="")
     critical = BooleanField("Critical failures only", description="")

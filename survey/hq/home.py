@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app, render_template, request, url_for
 
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Standard, Submission, Wave
+from ..models import Assignment, AssignmentState, Branch, Region, Standard, Submission, Wave
 from .blueprint import bp
 from .standards import measured_by
 
@@ -62,7 +62,8 @@ def index():
         "rejected": count(db.select(Submission.id).where(Submission.rejected.is_(True))),
         "standards": len(active_standards),
         "unmeasured": sum(1 for key in active_standards if not measured.get(key)),
-        "branches": count(db.select(Branch.id).where(Branch.active)),
+        # Branches that can get links: an active branch of an inactive region gets none (as on /hq/regions).
+        "branches": count(db.select(Branch.id).join(Region).where(Branch.active, Region.active)),
         "waves": count(db.select(Wave.id)),
     }
     return render_template("hq/index.html", counts=counts, month=today.strftime("%B %Y"),

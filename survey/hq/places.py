@@ -32,10 +32,33 @@ def open_links_by_branch() -> dict[int, int]:
 
 @bp.get("/regions")
 def regions():
-    counts = dict(db.session.execute(
-        db.select(Branch.region_id, db.func.count()).where(Branch.active).group_by(Branch.region_id)).all())
+    """List regions with how many branches can get links: a region's inactive branches, or all the branches of
+    an inactive region, are counted apart."""
+    totals: dict[int, dict[bool, int]] = {}
+    for region_id, active, n in db.session.execute(
+            db.select(Branch.region_id, Branch.active, db.func.count()).group_by(Branch.region_id, Branch.active)):
+        totals.setdefault(region_id, {True: 0, False: 0})[bool(active)] += n
     rows = db.session.scalars(db.select(Region).order_by(Region.active.desc(), Region.code)).all()
-    return render_template("hq/regions.html", regions=rows, counts=counts)
+    counts = {}
+    for r in rows:
+        on, off = totals.get(r.id, {}).get(True, 0), totals.get(r.id, {}).get(False, 0)
+        counts[r.id] = {"active": on if r.active else 0, "off": off if r.active else on + off}
+    return render_template("hq/regions.html", regions=rows, counts=counts,
+                           deactivate_question=deactivate_region_question)
+
+
+def deactivate_region_question(region: Region, active_branches: int) -> str:
+    n = active_branches
+    return (f"Deactivate the region {region.name} ({region.code})? Its {n} active branch{'es' if n != 1 else ''} "
+            "will get no new links until you reactivate it. Links already sent keep working; "
+            "its history stays in reports.")
+
+
+def deactivate_branch_question(branch: Branch, open_links: int) -> str:
+    n = open_links
+    kept = f"Its {n} open link{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} working; its" if n else "Its"
+    return (f"Deactivate {branch.code} {branch.name}? It will get no new links until you reactivate it. "
+            f"{kept} history stays in reports.")
 
 
 @bp.route("/regions/new", methods=["GET", "POST"])
@@ -101,7 +124,7 @@ def branches():
     return render_template(
         "hq/branches.html", branches=db.session.scalars(query).all(), region=region,
         regions=db.session.scalars(db.select(Region).order_by(Region.code)).all(),
-        open_links=open_links_by_branch(),
+        open_links=open_links_by_branch(), deactivate_question=deactivate_branch_question,
     )
 
 

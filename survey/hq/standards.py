@@ -37,10 +37,27 @@ def measured_by() -> dict[str, list[dict]]:
     return found
 
 
+def retire_question(standard: Standard, questions: list[dict]) -> str:
+    """The confirmation asked before a standard is retired: which published checklists it blocks."""
+    if not questions:
+        return (f"Retire \u201c{standard.title}\u201d? No published question measures it. No new question can "
+                "use it; its history stays in reports. You can un-retire it later.")
+    checklists = list(dict.fromkeys(q["checklist"] for q in questions))
+    named = checklists[0] if len(checklists) == 1 else f"{', '.join(checklists[:-1])} and {checklists[-1]}"
+    n = len(questions)
+    return (f"Retire \u201c{standard.title}\u201d? {n} published question{'s' if n != 1 else ''} "
+            f"measure{'s' if n == 1 else ''} it (in {named}). "
+            f"{'That checklist' if len(checklists) == 1 else 'Those checklists'} can't be published again until "
+            f"{'that question picks' if n == 1 else 'those questions pick'} another standard. "
+            "Its history stays in reports; you can un-retire it later.")
+
+
 @bp.get("/standards")
 def standards():
     rows = db.session.scalars(db.select(Standard).order_by(Standard.retired, Standard.position, Standard.key)).all()
-    return render_template("hq/standards.html", standards=rows, measured=measured_by())
+    measured = measured_by()
+    return render_template("hq/standards.html", standards=rows, measured=measured,
+                           retire_questions={s.key: retire_question(s, measured.get(s.key, [])) for s in rows})
 
 
 @bp.route("/standards/new", methods=["GET", "POST"])
@@ -60,7 +77,7 @@ def standard_new():
 @bp.route("/standards/<key>/edit", methods=["GET", "POST"])
 def standard_edit(key: str):
     standard = get_standard_or_404(key)
-    form = StandardForm(obj=standard)
+    form = StandardForm(current=standard)
     if form.validate_on_submit():
         standard.title = form.title.data
         standard.description = form.description.data or ""

@@ -54,6 +54,19 @@ def links_csv(made: list[tuple[Assignment, str]]) -> str:
     return out.getvalue()
 
 
+def cancel_question(assignment: Assignment, state: str) -> str:
+    """The confirmation asked before a link is cancelled: what happens, and that it is final."""
+    branch = assignment.branch
+    started = " and can no longer send the answers they started" if state == AssignmentState.started.value else ""
+    return (f"Cancel the link for {branch.code} {branch.name} (due {assignment.due.isoformat()})? "
+            f"The shopper will be told the visit was cancelled{started}. This can't be undone.")
+
+
+def earliest_new_due(assignment: Assignment, today: date) -> date:
+    """The first day an extension may choose: after the current due date, and not in the past."""
+    return max(today, assignment.not_before, assignment.due + timedelta(days=1))
+
+
 def csv_filename(wave: Wave) -> str:
     return "links-" + (re.sub(r"[^A-Za-z0-9]+", "-", wave.name).strip("-").lower() or f"wave-{wave.id}") + ".csv"
 
@@ -108,7 +121,7 @@ def wave(wave_id: int):
     return render_template(
         "hq/wave.html", wave=wave, rows=[r for r in rows if not show or r[1] == show], total=len(rows),
         counts=Counter(state for _, state in rows), states=STATES, show=show, submitted=submitted,
-        today=today,
+        today=today, cancel_question=cancel_question, earliest_new_due=earliest_new_due,
     )
 
 
@@ -153,4 +166,6 @@ def _assignment_page(assignment: Assignment, form: ExtendForm, status: int = 200
     today = date.today()
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
     return render_template("hq/assignment.html", assignment=assignment, form=form, submission=submission,
-                           state=assignment.effective_state(today).value, today=today), status
+                           state=assignment.effective_state(today).value, today=today,
+                           cancel_question=cancel_question,
+                           min_due=earliest_new_due(assignment, today).isoformat()), status

@@ -1,6 +1,6 @@
-// The checklist editor, made nicer; every page works without it (plain forms and buttons).
+// The HQ console, made nicer; every page works without it (plain forms and buttons).
+// - buttons with data-confirm (delete, discard, cancel a link, retire, deactivate) ask first;
 // - a question's page shows only the fields of the chosen type;
-// - delete buttons ask first;
 // - questions can be dragged to a new place (the ↑/↓ buttons do the same, one step at a time).
 (function () {
   "use strict";
