@@ -111,6 +111,20 @@ def test_the_links_are_never_shown_again(hq, published, network):
         assert not any(row["url"].rsplit("/", 1)[1] in html for row in links)
 
 
+def test_each_row_of_the_links_file_can_be_found_on_the_wave_page(hq, published, network):
+    """Two links to one branch: the start of each address tells HQ which one to cancel."""
+    links = links_of(hq.post("/hq/waves/new", wave_data(published, network)))
+    wave = db.session.scalar(db.select(Wave))
+    html = text_of(hq.get(f"/hq/waves/{wave.id}"))
+
+    for row in links:
+        token = row["url"].rsplit("/", 1)[1]
+        assert f"<code>/s/{token[:4]}…</code>" in html
+        assignment = db.session.scalar(db.select(Assignment).filter_by(token_hash=hash_token(token)))
+        detail = text_of(hq.get(f"/hq/assignments/{assignment.id}"))
+        assert f"/s/{token[:4]}…</code>" in detail and token not in detail
+
+
 @pytest.mark.parametrize("changes, field, message", [
     ({"branch_ids": [], "region_ids": []}, "branch_ids", "Pick at least one branch, or a whole region."),
     ({"due": (TODAY - timedelta(days=1)).isoformat(), "not_before": TODAY.isoformat()}, "due",
