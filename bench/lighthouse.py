@@ -7,6 +7,9 @@ in Debian's Chromium on a fresh link, a link once received, and a link not open 
 to tests/e2e/test_a11y.py).
 Lighthouse comes from ``node_modules`` if installed there, else ``npx --yes lighthouse@12.8.2``
 (downloaded once into npm's cache; it is not in package.json, whose ``npm ci`` stays small).
+Then it audits a fresh link and PEERS.md's hand-written floor form (``../shared/peers/``,
+served the same way) with the CPU slowed 6x, and prints the form's time to interactive as a
+ratio to the floor's (aim: at most 1.3x) and the bytes it transfers (aim: at most 15 KB).
 A report, not a test: prints PASS/FAIL against 100/100/100 (PEERS.md) and always exits 0.
 """
 
@@ -40,6 +43,11 @@ LIGHTHOUSE = "lighthouse@12.8.2"
 CHROMIUM = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CATEGORIES = ("performance", "accessibility", "best-practices")
 BUDGET = 100
+#: PEERS.md's hand-written static form: the floor we aim to stay within a small factor of.
+FLOOR_FORM = ROOT.parent / "shared" / "peers" / "floor-form.html"
+#: PEERS.md: usable within 1.3x of the floor form on a phone with the CPU slowed 6x;
+#: at most 15 KB transferred.
+SLOW_CPU, AIM_RATIO, AIM_TRANSFER = 6, 1.3, 15 * 1024
 
 
 class Gzip:
@@ -85,7 +93,7 @@ def build(workdir: Path):
         db.session.add(branch)
         checklist = db.session.scalar(db.select(Checklist).filter_by(slug="store-visit"))
         today = date.today()
-        made = create_assignments(checklist, branch, 3, not_before=today - timedelta(days=7), due=today + timedelta(days=7))
+        made = create_assignments(checklist, branch, 4, not_before=today - timedelta(days=7), due=today + timedelta(days=7))
         made[2][0].not_before = today + timedelta(days=3)
         db.session.commit()
         tokens = [token for _, token in made]
@@ -116,10 +124,10 @@ def lighthouse_command() -> list[str]:
     return ["npx", "--yes", LIGHTHOUSE]
 
 
-def audit(url: str, out: Path) -> dict:
+def audit(url: str, out: Path, *extra: str) -> dict:
     command = lighthouse_command() + [
         url, "--quiet", "--output=json", f"--output-path={out}",
-        f"--only-categories={','.join(CATEGORIES)}",
+        f"--only-categories={','.join(CATEGORIES)}", *extra,
         "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking",
     ]
     subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, timeout=300)
@@ -145,13 +153,57 @@ def summary(report: dict) -> list[str]:
     return lines
 
 
+def serve_static(html: bytes):
+    """Serve one page, gzipped, as PEERS.md measured the floor form."""
+    def page(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [html]
+
+    server = make_server("127.0.0.1", 0, Gzip(page), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def usable(report: dict) -> float:
+    """When the page is usable: Lighthouse's time to interactive, in ms."""
+    return report["audits"]["interactive"]["numericValue"]
+
+
+def transferred(report: dict) -> int:
+    return sum(r.get("transferSize", 0) for r in report["audits"]["network-requests"]["details"]["items"])
+
+
+def against_the_floor(origin: str, token: str, tmp: Path) -> None:
+    """Compare the form with PEERS.md's floor form on a phone whose CPU is slowed 6x."""
+    if not FLOOR_FORM.exists():
+        print(f"floor form: {FLOOR_FORM} not found; comparison skipped")
+        return
+    floor_server = serve_static(FLOOR_FORM.read_bytes())
+    slow = f"--throttling.cpuSlowdownMultiplier={SLOW_CPU}"
+    try:
+        floor = audit(f"http://127.0.0.1:{floor_server.server_port}/", tmp / "floor.json", slow)
+        ours = audit(f"{origin}/s/{token}", tmp / "ours.json", slow)
+    except (subprocess.SubprocessError, OSError, json.JSONDecodeError) as exc:
+        print(f"    Lighthouse did not run: {exc}")
+        return
+    finally:
+        floor_server.shutdown()
+    ratio = usable(ours) / usable(floor)
+    size = transferred(ours)
+    print(f"against PEERS.md's floor form, CPU slowed {SLOW_CPU}x (a fresh link)")
+    print(f"    usable (time to interactive)  form {usable(ours) / 1000:.2f} s, floor {usable(floor) / 1000:.2f} s:"
+          f" {ratio:.2f}x of {AIM_RATIO}x   {'PASS' if ratio <= AIM_RATIO else 'FAIL'}")
+    print(f"    transferred                   form {size / 1024:.1f} KB, floor {transferred(floor) / 1024:.1f} KB:"
+          f" aim {AIM_TRANSFER // 1024} KB   {'PASS' if size <= AIM_TRANSFER else 'FAIL'}\n")
+
+
 def main() -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     if not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM}; set CHROME_PATH")
         return 0
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
-        app, (fresh, received, later) = build(Path(tmp))
+        app, (fresh, received, later, compared) = build(Path(tmp))
         receive(app, received)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the report
         server = make_server("127.0.0.1", 0, Gzip(app), threaded=True)
@@ -167,6 +219,7 @@ def main() -> int:
                     print(f"    Lighthouse did not run: {exc}")
                     continue
                 print("\n".join(summary(report)) + "\n")
+            against_the_floor(origin, compared, Path(tmp))
         finally:
             server.shutdown()
     return 0
