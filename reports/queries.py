@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import Row, and_, func, or_, select, true
+from sqlalchemy import Row, and_, case, func, or_, select, true
 
 from survey.extensions import db
 from survey.models import (
@@ -255,12 +255,14 @@ def version_contents(version_ids: Iterable[int]) -> list[Row]:
 def branch_overview(start: date, end: date, region_ids: Iterable[int] | None = None) -> list[Row]:
     """Return the branches a user may see with their period mean and latest visit.
 
-    Columns: id, code, name, active, region_code, region_name, n, score, last_date, last_score.
+    Columns: id, code, name, active, region_code, region_name, n, score, critical (visits with a
+    critical failure), last_date, last_score.
     An inactive branch is listed only for the visits it had in the period.
     """
     in_period = _counted(start, end)
     means = (
-        select(Submission.branch_id, func.count(Submission.score).label("n"), func.avg(Submission.score).label("score"))
+        select(Submission.branch_id, func.count(Submission.score).label("n"), func.avg(Submission.score).label("score"),
+               func.sum(case((Submission.critical_fail.is_(True), 1), else_=0)).label("critical"))
         .where(in_period).group_by(Submission.branch_id).subquery()
     )
     ordered = (
@@ -273,6 +275,7 @@ def branch_overview(start: date, end: date, region_ids: Iterable[int] | None = N
     statement = (
         select(Branch.id, Branch.code, Branch.name, Branch.active, Region.code.label("region_code"),
                Region.name.label("region_name"), func.coalesce(means.c.n, 0).label("n"), means.c.score,
+               func.coalesce(means.c.critical, 0).label("critical"),
                latest.c.visit_date.label("last_date"), latest.c.score.label("last_score"))
         .join(Region, Region.id == Branch.region_id)
         .outerjoin(means, means.c.branch_id == Branch.id)
