@@ -10,7 +10,7 @@ import html as htmllib
 import io
 import re
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -793,9 +793,10 @@ def server_in_new_york(monkeypatch):
 
 def test_the_first_answer_stamp_is_stored_in_utc(client, visit, server_in_new_york):
     token, _, data = visit
-    data["first_answer_at"] = "2026-11-20T09:15:00.000Z"  # what form.js sends: toISOString()
+    stamp = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    data["first_answer_at"] = stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # what form.js sends: toISOString()
     assert post(client, f"/s/{token}", data).status_code == 303
-    assert db.session.scalar(db.select(Submission.first_answer_at)) == datetime(2026, 11, 20, 9, 15)
+    assert db.session.scalar(db.select(Submission.first_answer_at)) == stamp.replace(tzinfo=None)
 
 
 def test_an_idempotency_key_copied_from_another_link_still_stores_this_visit(client, visit, make_assignment, open_form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from flask_babel import format_decimal, gettext, lazy_gettext as _l
@@ -88,15 +88,23 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def _parse_client_time(raw: str | None) -> datetime | None:
-    """Read the browser's first-answer stamp as naive UTC, like every stored timestamp; None if unusable."""
+def _parse_client_time(raw: str | None, not_before: date) -> datetime | None:
+    """Read the browser's first-answer stamp as naive UTC, like every stored timestamp; None if unusable.
+
+    The stamp is the phone's clock, which can be wrong by years: a stamp after now, or before
+    the first day the link could be opened, is dropped rather than stored (with a few minutes'
+    slack for a clock a little off, and a day because the link's first day is a local date).
+    """
     try:
         stamp = datetime.fromisoformat((raw or "").replace("Z", "+00:00"))
         # A zone-aware stamp goes to UTC, not to the server's local zone; a
         # tampered year-1 or year-9999 stamp overflows on the way and is dropped.
-        return stamp if stamp.tzinfo is None else stamp.astimezone(timezone.utc).replace(tzinfo=None)
+        stamp = stamp if stamp.tzinfo is None else stamp.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):
         return None
+    earliest = datetime.combine(not_before, time.min) - timedelta(days=1)
+    latest = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=10)
+    return stamp if earliest <= stamp <= latest else None
 
 
 def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, date], today: date,
@@ -159,7 +167,7 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
         idempotency_key=form.idem.data,
         comments=comments,
         attachments={k: v for k, v in attachments.items() if k in shown},
-        first_answer_at=_parse_client_time(form.first_answer_at.data),
+        first_answer_at=_parse_client_time(form.first_answer_at.data, window[0]),
     )
 
 

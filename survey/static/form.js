@@ -5,11 +5,12 @@
 (function () {
   "use strict";
   var path = location.pathname, KEY = "draft:" + path;
-  var ls = null;
-  try { ls = window.localStorage; } catch (e) { /* a sandboxed preview has none */ }
-  function read() { try { return JSON.parse(ls.getItem(KEY)); } catch (e) { return null; } }
-  function write(rec) { try { ls.setItem(KEY, JSON.stringify(rec)); } catch (e) { /* full or off */ } }
-  function forget() { try { ls.removeItem(KEY); } catch (e) { /* nothing kept */ } }
+  // Storage full or off (private mode): the answers are kept in the page, and on the server.
+  var ls = null, mem = null;
+  try { ls = window.localStorage; } catch (e) { /* off */ }
+  function read() { if (mem) return mem; try { return JSON.parse(ls.getItem(KEY)); } catch (e) { return null; } }
+  function write(rec) { try { ls.setItem(KEY, JSON.stringify(rec)); mem = null; } catch (e) { mem = rec; } }
+  function forget() { mem = null; try { ls.removeItem(KEY); } catch (e) { /* nothing kept */ } }
 
   // The one queued submission per link, in IndexedDB (it holds photos; the service worker reads it too).
   function outbox(mode, fn) {
@@ -41,7 +42,7 @@
   var questions = form.querySelectorAll(".q[id^='q-']");
   var prog = document.getElementById("prog"), progtxt = document.getElementById("progtxt");
   var state = document.getElementById("state");
-  var own = form.hasAttribute("data-draft") && ls;
+  var own = form.hasAttribute("data-draft");
 
   function given(el) {
     if (el.type === "radio" || el.type === "checkbox") return el.checked;
