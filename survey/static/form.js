@@ -89,6 +89,9 @@
     }
     if (prog) { prog.max = shown; prog.value = done; }
     if (progtxt) progtxt.textContent = progtxt.getAttribute("data-text").replace("{done}", done).replace("{total}", shown);
+    // "Part 4 of 6" counts the parts that apply: a hidden part leaves no gap in the numbers.
+    var parts = [].filter.call(form.querySelectorAll(".part[data-text]"), function (p) { return !p.closest("[hidden]"); });
+    parts.forEach(function (p, n) { p.textContent = p.getAttribute("data-text").replace("{num}", n + 1).replace("{total}", parts.length); });
   }
 
   // ---- answers kept: on this phone at once, on the server a moment later

@@ -244,3 +244,23 @@ def test_fill_by_taps_without_javascript(phone_no_js, live_server, store_visit):
     ).all()
     assert len(complaint) == 3
     assert all(a.status == "hidden" and a.value is None and a.comment is None for a in complaint)
+
+
+def test_parts_are_numbered_among_those_that_apply(phone: Page, live_server, store_visit):
+    """With the complaint part hidden, "Checkout and farewell" is part 5 of 5, not "6 of 6" after a gap."""
+    token, _ = store_visit
+    page = phone
+    page.goto(f"{live_server}/s/{token}")
+    checkout = page.get_by_role("heading", name=re.compile("Checkout and farewell"))
+    tap_answers(page, "Does your briefing ask you to raise a complaint?", ["No"])
+    expect(checkout).to_contain_text("Part 5 of 5")
+    expect(page.get_by_role("heading", name=re.compile("Scripted complaint"))).to_be_hidden()
+    tap_answers(page, "Does your briefing ask you to raise a complaint?", ["Yes"])
+    expect(page.get_by_role("heading", name=re.compile("Scripted complaint"))).to_contain_text("Part 5 of 6")
+    expect(checkout).to_contain_text("Part 6 of 6")
+
+
+def test_without_javascript_every_part_keeps_its_printed_number(phone_no_js: Page, live_server, store_visit):
+    token, _ = store_visit
+    phone_no_js.goto(f"{live_server}/s/{token}")
+    expect(phone_no_js.get_by_role("heading", name=re.compile("Checkout and farewell"))).to_contain_text("Part 6 of 6")
