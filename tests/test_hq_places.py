@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as htmllib
 import io
+import re
 
 import pytest
 from survey.extensions import db
@@ -31,9 +32,9 @@ def text_of(response) -> str:
 
 
 def main_of(response) -> str:
-    """Return the page's own content, without the header's flashed messages."""
+    """Return the page's own content, without the flashed messages under the console's menu."""
     html = text_of(response)
-    return html[html.index("<main"):]
+    return re.sub(r'<div class="flash" role="status">.*?</div>', "", html[html.index("<main"):], flags=re.S)
 
 
 def field_block(html: str, name: str) -> str:
@@ -434,3 +435,11 @@ def test_an_inactive_region_is_marked_and_counts_no_active_branches(hq, make_bra
     assert "North (NORTH) – inactive</option>" in branch_list
     # the dashboard counts the branches that can get links, as the regions page does
     assert "1 active branch." in text_of(hq.get("/hq/"))
+
+
+def test_a_message_sits_under_the_console_menu(hq, regions):
+    """What the last action did is said next to the page it is about, not above the menus."""
+    region = regions["NORTH"]
+    page = text_of(hq.post(f"/hq/regions/{region.id}/deactivate", follow_redirects=True))
+    assert page.index('<nav class="console"') < page.index('<div class="flash"') < page.index("<h1")
+    assert page.count('<div class="flash"') == 1
