@@ -443,3 +443,10 @@ def test_a_message_sits_under_the_console_menu(hq, regions):
     page = text_of(hq.post(f"/hq/regions/{region.id}/deactivate", follow_redirects=True))
     assert page.index('<nav class="console"') < page.index('<div class="flash"') < page.index("<h1")
     assert page.count('<div class="flash"') == 1
+
+
+@pytest.mark.parametrize("region", ["\u00b2", "9" * 30, "-1", "abc"])
+def test_an_odd_region_in_the_new_branch_link_is_ignored_not_a_server_error(hq, regions, region):
+    response = hq.get("/hq/branches/new", query_string={"region": region})
+    assert response.status_code == 200
+    assert 'name="region_id"' in text_of(response)  # the form, with no region picked in advance

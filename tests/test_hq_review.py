@@ -143,6 +143,8 @@ def test_filters_combine_and_stay_filled_in(hq, published, spread):
     ({"date_from": "yesterday"}, "date_from", "Enter a date, for example 2026-12-31."),
     ({"score_min": "abc"}, "score_min", "Enter a percentage from 0 to 100, e.g. 75."),
     ({"score_max": "101"}, "score_max", "Enter a percentage from 0 to 100, e.g. 75."),
+    ({"score_min": "nan"}, "score_min", "Enter a percentage from 0 to 100, e.g. 75."),
+    ({"score_max": "-Infinity"}, "score_max", "Enter a percentage from 0 to 100, e.g. 75."),
     ({"score_min": "80", "score_max": "20"}, "score_max", "This is below \u201cScore at least\u201d."),
     ({"wave": "987654"}, "wave", "Choose a wave from the list."),
     ({"branch": "x"}, "branch", "Choose a branch from the list."),
@@ -177,6 +179,12 @@ def test_the_list_is_paginated_and_pages_keep_the_filters(hq, make_submission, m
     assert 'rel="prev"' in second.get_data(as_text=True)
     assert references(hq.get("/hq/submissions?page=99")) == {made[2].reference}
     assert references(hq.get("/hq/submissions?page=abc")) == {made[0].reference, made[1].reference}
+    assert references(hq.get("/hq/submissions?page=\u00b2")) == {made[0].reference, made[1].reference}
+    # Only the filters travel into the pager's links: nothing reaches url_for's own options.
+    hostile = hq.get("/hq/submissions?state=counted&_external=1&_method=POST&_anchor=x")
+    assert hostile.status_code == 200
+    assert re.search(r'<a href="(/hq/submissions\?[^"]+)" rel="next">', hostile.get_data(as_text=True))
+    assert "_external" not in hostile.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- one submission

@@ -435,7 +435,7 @@ class RestoreForm(FlaskForm):
 
 def percent(form, field) -> None:
     """Accept a number from 0 to 100, with one message whatever is wrong with it."""
-    if field.data is None or not 0 <= field.data <= 100:
+    if field.data is None or not field.data.is_finite() or not 0 <= field.data <= 100:
         field.errors[:] = []
         raise StopValidation("Enter a percentage from 0 to 100, e.g. 75.")
 

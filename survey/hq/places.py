@@ -131,7 +131,8 @@ def branches():
 @bp.route("/branches/new", methods=["GET", "POST"])
 def branch_new():
     form = BranchForm()
-    if request.method == "GET" and request.args.get("region", "").isdigit():
+    wanted = request.args.get("region", "")
+    if request.method == "GET" and wanted.isascii() and wanted.isdigit() and len(wanted) < 10:
         form.region_id.data = int(request.args["region"])
     if form.validate_on_submit():
         branch = Branch(code=form.code.data, name=form.name.data, region_id=form.region_id.data,

@@ -66,7 +66,7 @@ def filtered(form: SubmissionFilterForm):
 def submissions():
     form = SubmissionFilterForm(formdata=request.args)
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
     if not form.validate():
         return render_template("hq/submissions.html", form=form, rows=[], total=0, page=1, pages=1, args={})
     query = filtered(form)
@@ -78,7 +78,9 @@ def submissions():
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     titles = {c.id: c.title for c in db.session.scalars(db.select(Checklist))}
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the filter's own fields go into the pager's links (url_for would take "_external" and the like).
+    fields = {f.name for f in form}
+    args = {k: v for k, v in request.args.items() if k in fields and v}
     return render_template("hq/submissions.html", form=form, rows=rows, total=total, page=page, pages=pages,
                            args=args, titles=titles)
 
