@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from flask import g
+from flask.testing import EnvironBuilder
 from sqlalchemy import create_engine, text
 from survey import create_app
 from survey.catalogue import checklist_paths, import_paths
@@ -186,6 +187,26 @@ def log_in(client, email: str) -> Staff:
     response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     return Staff(client, token)
+
+
+def post_multipart(client, url: str, data: dict):
+    """POST a form like ``client.post``, and close the request body afterwards.
+
+    Werkzeug spools a large multipart body to a temporary file and, without
+    ``follow_redirects``, never closes it; under ``filterwarnings = error`` the
+    leak would fail whichever test runs next.
+    """
+    builder = EnvironBuilder(client.application, path=url, method="POST", data=data)
+    try:
+        request = builder.get_request()
+    finally:
+        builder.close()
+    try:
+        response = client.open(request)
+        response.get_data()
+    finally:
+        request.input_stream.close()
+    return response
 
 
 HIDDEN_RE = re.compile(r'<input[^>]*type="hidden"[^>]*>')

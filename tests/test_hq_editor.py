@@ -21,7 +21,7 @@ from survey.models import Assignment, Checklist, ChecklistDraft, ChecklistVersio
 from survey.submissions import checklist_of
 from werkzeug.datastructures import MultiDict
 
-from .conftest import CHECKLISTS, good_answers, hidden_fields, PASSWORD
+from .conftest import CHECKLISTS, good_answers, hidden_fields, PASSWORD, post_multipart
 
 SLUG = "editor-test"
 BASE = f"/hq/checklists/{SLUG}"
@@ -834,7 +834,7 @@ def test_yaml_upload_goes_into_the_draft_for_review(hq):
     data = dict(hidden_fields(page))
     data.update({"then": "draft", "text": "",
                  "file": (io.BytesIO(SMALL.replace("Were you greeted?", "Greeted by anyone?").encode()), "mine.yaml")})
-    response = hq.post("/hq/checklists/import", data=data, content_type="multipart/form-data")
+    response = post_multipart(hq, "/hq/checklists/import", data)
     assert response.status_code == 302 and response.location == BASE
     assert question(draft_of().content, "greeted")["text"] == "Greeted by anyone?"
     assert versions_of() == [1]
@@ -862,6 +862,16 @@ def test_importing_nothing_asks_for_a_file(hq, edit):
     response = edit("/hq/checklists/import", text="")
     assert response.status_code == 422
     assert "Choose a file or paste the YAML." in field_block(text_of(response), "text")
+
+
+def test_an_oversized_yaml_file_is_refused_before_it_is_parsed(hq, small):
+    html = hq.get("/hq/checklists/import").get_data(as_text=True)
+    data = {**form_on(html), "then": "publish"}
+    data["file"] = (io.BytesIO(b"a: b\n" * 200_001), "huge.yaml")
+    response = post_multipart(hq, "/hq/checklists/import", data)
+    assert response.status_code == 422
+    assert "This file is larger than 500 KB" in text_of(response)
+    assert versions_of(SLUG) == [1]
 
 
 def test_yaml_import_reads_the_same_file_format_as_the_cli(hq, edit):

@@ -357,3 +357,13 @@ def test_the_date_boxes_offer_only_later_days(hq, published, network, make_assig
     response = hq.post(f"/hq/assignments/{assignment.id}/extend", {"due": first_day, "from": "wave"})
     assert response.status_code == 302
     assert state_of(assignment.id)[1] == TODAY + timedelta(days=21)
+
+
+def test_a_branch_name_that_looks_like_a_formula_is_defused_in_the_links_file(hq, published, network):
+    """Branch names can come from a CSV import; a spreadsheet must show them, not run them."""
+    network["BR-001"].name = '=HYPERLINK("http://evil.test","Open")'
+    db.session.commit()
+    links = links_of(hq.post("/hq/waves/new", wave_data(published, network)))
+    names = {row["branch_code"]: row["branch_name"] for row in links}
+    assert names["BR-001"] == '\'=HYPERLINK("http://evil.test","Open")'
+    assert not names["BR-005"].startswith("'")

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import yaml
 from flask import render_template
-from flask.testing import EnvironBuilder
 from survey.extensions import db
 from survey.models import Answer, AssignmentState, Attachment, SectionScore, Submission
 from survey.shopper import forms as shopper_forms
@@ -24,6 +23,7 @@ from survey.shopper.forms import field_name
 from survey.submissions import checklist_of
 
 from .conftest import CHECKLISTS, good_answers, hidden_fields
+from .conftest import post_multipart as post
 
 REFERENCE_RE = re.compile(r"\b[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}\b")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
@@ -38,26 +38,6 @@ HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 def text_of(response) -> str:
     """Return a page's HTML with entities decoded, as a person would read the words."""
     return htmllib.unescape(response.get_data(as_text=True))
-
-
-def post(client, url: str, data: dict):
-    """POST a form like ``client.post``, and close the request body afterwards.
-
-    Werkzeug spools a large multipart body to a temporary file and, without
-    ``follow_redirects``, never closes it; under ``filterwarnings = error`` the
-    leak would fail whichever test runs next.
-    """
-    builder = EnvironBuilder(client.application, path=url, method="POST", data=data)
-    try:
-        request = builder.get_request()
-    finally:
-        builder.close()
-    try:
-        response = client.open(request)
-        response.get_data()
-    finally:
-        request.input_stream.close()
-    return response
 
 
 def count(model) -> int:

@@ -43,7 +43,7 @@ from ..models import Checklist, ChecklistDraft, ChecklistVersion, Standard, Subm
 from ..shopper import forms as shopper_forms
 from .blueprint import bp
 from .editor_forms import (
-    SCOREABLE, TYPE_LABELS, ActionForm, AddQuestionForm, AddSectionForm, ImportForm, MoveForm, NewChecklistForm,
+    IMPORT_MAX_CHARS, SCOREABLE, TYPE_LABELS, ActionForm, AddQuestionForm, AddSectionForm, ImportForm, MoveForm, NewChecklistForm,
     QuestionForm, SectionForm, SettingsForm,
 )
 
@@ -517,7 +517,13 @@ def checklist_import():
 def _import_text(form: ImportForm) -> tuple[str | None, str]:
     upload = form.file.data
     if upload and getattr(upload, "filename", ""):
-        raw = upload.read()
+        try:
+            raw = upload.read(IMPORT_MAX_CHARS + 1)
+        finally:
+            upload.close()  # a large body is spooled to a temporary file: let it go now
+        if len(raw) > IMPORT_MAX_CHARS:
+            form.file.errors.append(f"This file is larger than {IMPORT_MAX_CHARS // 1000:,} KB; a checklist is far smaller.")
+            return None, upload.filename
         try:
             return raw.decode("utf-8-sig"), upload.filename
         except UnicodeDecodeError:

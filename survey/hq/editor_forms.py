@@ -36,6 +36,8 @@ TYPES = [(t, TYPE_LABELS[t]) for t in QUESTION_TYPES]
 SCOREABLE = ("yes_no", "scale", "choice", "multi", "number")
 #: Blank rows offered under the filled ones, so an option or band can be added without JavaScript.
 SPARE_ROWS = 2
+#: A checklist file is a few KB; this stops a file that would hold a worker for seconds in the parser.
+IMPORT_MAX_CHARS = 500_000
 MAX_ROWS = 40
 
 
@@ -600,7 +602,7 @@ class MoveForm(EditForm):
 class ImportForm(FlaskForm):
     file = FileField("YAML file",
                      description=Markup("A checklist file as <code>flask checklist import</code> takes it."))
-    text = TextAreaField("…or paste the YAML", validators=[Optional(), Length(max=500_000)],
+    text = TextAreaField("…or paste the YAML", validators=[Optional(), Length(max=IMPORT_MAX_CHARS)],
                          description="Used when no file is chosen.")
     then = RadioField(
         "Then", default="draft", validate_choice=False,

@@ -17,6 +17,8 @@ from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 
+from reports.export import text as spreadsheet_safe
+
 from ..cli import shopper_url
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Branch, Checklist, Submission, Wave
@@ -50,7 +52,8 @@ def links_csv(made: list[tuple[Assignment, str]]) -> str:
     writer.writerow(LINKS_CSV_HEADER)
     for assignment, token in made:
         branch = assignment.branch
-        writer.writerow([branch.code, branch.name, assignment.due.isoformat(), shopper_url(token)])
+        # A branch name came from a CSV import: defuse it as the export defuses shoppers' text.
+        writer.writerow([branch.code, spreadsheet_safe(branch.name), assignment.due.isoformat(), shopper_url(token)])
     return out.getvalue()
 
 
