@@ -112,3 +112,13 @@ def test_progressive_and_restart_marked_jpegs_keep_every_pixel(options):
     stripped = strip_exif(out.getvalue(), "image/jpeg")
     assert b"PhoneMaker" not in stripped
     assert opened(stripped).tobytes() == opened(out.getvalue()).tobytes()
+
+
+def test_a_damaged_file_with_metadata_is_refused_not_kept_whole():
+    """Fail closed: when the parser can't follow a file, metadata it may hold is not stored."""
+    assert strip_exif(jpeg()[:-300], "image/jpeg") is None
+    cut_png = io.BytesIO()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at 1 High St")
+    picture().save(cut_png, "PNG", pnginfo=info)
+    assert strip_exif(cut_png.getvalue()[:-5], "image/png") is None

@@ -870,3 +870,42 @@ def test_a_date_answer_in_the_future_is_refused_beside_it(client, make_assignmen
     assert "This date can't be in the future." in block(html, "reply_date")
     assert f'value="{data[field_name("reply_date")]}"' in block(html, "reply_date")  # kept to correct
     assert count(Submission) == 0
+
+
+def test_a_photo_posted_without_the_pages_token_is_not_stored(client, app, visit):
+    """Anyone holding a link could otherwise fill the disk with refused posts."""
+    token, checklist, data = visit
+    photo = photo_question(checklist)
+    for _ in range(3):
+        posted = {**data, "csrf_token": "forged", field_name(photo.key): (io.BytesIO(JPEG), "big.jpg")}
+        assert post(client, f"/s/{token}", posted).status_code == 422
+    folder = Path(app.config["UPLOAD_DIR"])
+    assert count(Attachment) == 0
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_a_new_photo_replaces_the_one_waiting_for_the_same_question(client, app, visit, markers):
+    token, checklist, data = visit
+    photo = photo_question(checklist)
+    del data[field_name(markers[0].key)]  # keep the form coming back, so nothing is sent
+    for name in ("first.jpg", "second.jpg", "third.jpg"):
+        assert post(client, f"/s/{token}", {**data, field_name(photo.key): (io.BytesIO(JPEG), name)}).status_code == 422
+    (kept,) = db.session.scalars(db.select(Attachment)).all()
+    assert kept.original_name == "third.jpg"
+    assert [p.name for p in Path(app.config["UPLOAD_DIR"]).iterdir()] == [kept.stored_name]
+
+
+def test_a_damaged_photo_that_may_carry_its_location_is_refused(client, visit):
+    """If the metadata can't be removed, the photo is not stored with it (fail closed)."""
+    from .test_images import jpeg
+
+    token, checklist, data = visit
+    photo = photo_question(checklist)
+    damaged = jpeg()[:-300]  # cut off mid-picture: the parser can't follow it, the EXIF is still there
+    assert b"Exif\x00" in damaged
+
+    response = post(client, f"/s/{token}", {**data, field_name(photo.key): (io.BytesIO(damaged), "IMG.jpg")})
+
+    assert response.status_code == 422
+    assert "This photo could not be read. Take it again or choose another." in block(text_of(response), photo.key)
+    assert count(Attachment) == 0 and count(Submission) == 0

@@ -21,8 +21,19 @@ _PNG_DROPPED = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
 ORIENTATION = 0x0112
 
 
-def strip_exif(data: bytes, content_type: str) -> bytes:
-    """Return the photo without its metadata; unknown types and unreadable files come back unchanged."""
+#: Signs of metadata in a file the parsers above could not follow: EXIF and XMP payloads,
+#: PNG text chunks, WebP's EXIF and XMP chunks.
+METADATA_MARKS = (b"Exif\x00", b"<x:xmpmeta", b"http://ns.adobe.com/xap/", b"eXIf", b"tEXt", b"zTXt", b"iTXt",
+                  b"EXIF", b"XMP ")
+
+
+def strip_exif(data: bytes, content_type: str) -> bytes | None:
+    """Return the photo without its metadata, or None when it can't be read and may hold some.
+
+    HEIC and other types come back unchanged. A damaged file (cut off, a byte too many) that
+    shows signs of metadata is refused rather than stored with it: fail closed, since the
+    metadata may be where the shopper lives.
+    """
     try:
         if content_type == "image/jpeg":
             return _jpeg(data)
@@ -31,7 +42,8 @@ def strip_exif(data: bytes, content_type: str) -> bytes:
         if content_type == "image/webp":
             return _webp(data)
     except (ValueError, IndexError, struct.error):
-        pass  # not the format it claims to be: the browser couldn't show it either
+        if any(mark in data for mark in METADATA_MARKS):
+            return None
     return data
 
 

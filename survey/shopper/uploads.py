@@ -30,11 +30,12 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def collect(form, checklist, assignment: Assignment) -> tuple[dict[str, Attachment], dict[str, str]]:
+def collect(form, checklist, assignment: Assignment, store: bool = True) -> tuple[dict[str, Attachment], dict[str, str]]:
     """Store new photos and find kept ones; return them and a message per bad file.
 
     A good photo is stored at once and remembered in a hidden field, so a form
-    shown again for another mistake does not ask for the photo again.
+    shown again for another mistake does not ask for the photo again. With ``store``
+    false (a request without this page's CSRF token) new files are not written.
     """
     found: dict[str, Attachment] = {}
     problems: dict[str, str] = {}
@@ -45,7 +46,7 @@ def collect(form, checklist, assignment: Assignment) -> tuple[dict[str, Attachme
         field = form[field_name(q.key)]
         kept = form[field_name(q.key, "upload")]
         upload = request.files.get(field.name)
-        if upload is not None and upload.filename:
+        if upload is not None and upload.filename and store:
             data = upload.stream.read(limit + 1)
             if len(data) > limit:
                 problems[q.key] = gettext("This photo is larger than %(mb)s MB. Choose a smaller one.",
@@ -55,7 +56,11 @@ def collect(form, checklist, assignment: Assignment) -> tuple[dict[str, Attachme
             if kind is None:
                 problems[q.key] = gettext("This file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.")
                 continue
-            attachment = _store(assignment, q.key, upload.filename, kind, strip_exif(data, kind))
+            cleaned = strip_exif(data, kind)
+            if cleaned is None:
+                problems[q.key] = gettext("This photo could not be read. Take it again or choose another.")
+                continue
+            attachment = _store(assignment, q.key, upload.filename, kind, cleaned)
             kept.data = str(attachment.id)
             found[q.key] = attachment
         elif kept.data:
@@ -83,8 +88,18 @@ def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
 
 
 def _store(assignment: Assignment, key: str, filename: str, kind: str, data: bytes) -> Attachment:
+    """Store a photo; it replaces any earlier one not yet sent for the same link and question.
+
+    So a link holds at most one waiting photo per question on disk, however often its
+    form is posted (a shopper changing their mind, or someone with the link filling the disk).
+    """
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
+    earlier = db.session.scalars(db.select(Attachment).filter_by(
+        assignment_id=assignment.id, question_key=key, submission_id=None)).all()
+    for old in earlier:
+        (folder / old.stored_name).unlink(missing_ok=True)
+        db.session.delete(old)
     stored = secrets.token_hex(16) + "." + kind.split("/")[1]
     (folder / stored).write_bytes(data)
     attachment = Attachment(

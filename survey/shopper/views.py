@@ -82,7 +82,9 @@ def fill(token: str):
             flash("saved")
             return redirect(url_for("shopper.fill", token=token), code=303)
     else:
-        attachments, upload_problems = uploads.collect(form, checklist, assignment)
+        # Photos are stored only for a request that carries this page's CSRF token.
+        stored = form.validate()  # the CSRF token: the form's fields are checked in forms.check
+        attachments, upload_problems = uploads.collect(form, checklist, assignment, store=stored)
         window = (assignment.not_before, assignment.due)
         filled = forms.check(form, checklist, window, today, attachments, upload_problems)
         if filled is not None:
