@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_response_headers(app)
     return app
 
 
@@ -101,6 +103,18 @@ def register_commands(app: Flask) -> None:
 
     register(app)
     register_reports(app)
+
+
+def register_response_headers(app: Flask) -> None:
+    @app.after_request
+    def keep_private_pages_out_of_caches(response):
+        """Staff pages and a shopper's form hold private data (comments, draft answers, a CSRF
+        token): no shared or disk cache may keep them. The offline copy of the form lives in
+        the service worker's own cache, which this header does not touch."""
+        if response.mimetype == "text/html" and "Cache-Control" not in response.headers and (
+                request.blueprint == "shopper" or current_user.is_authenticated):
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
 
 
 def register_template_helpers(app: Flask) -> None:

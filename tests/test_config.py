@@ -40,3 +40,17 @@ def test_production_needs_a_secret_key_and_secure_cookies(clean_env, tmp_path):
     clean_env.setenv("SECRET_KEY", "a" * 64)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_private_pages_are_kept_out_of_caches(client, make_assignment, make_user):
+    """A shopper's form (draft answers, CSRF token) and every staff page: private, no-store."""
+    from .conftest import log_in
+
+    _, token = make_assignment()
+    assert client.get(f"/s/{token}").headers["Cache-Control"] == "private, no-store"
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")  # nothing private yet
+    make_user("hq@example.com", "hq")
+    staff = log_in(client, "hq@example.com")
+    for page in ("/hq/", "/reports/", "/hq/submissions"):
+        assert staff.get(page).headers["Cache-Control"] == "private, no-store", page
+    assert client.get("/sw.js").headers["Cache-Control"] == "no-cache"  # its own rule stands
