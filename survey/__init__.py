@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.engine import Engine
 
 from .config import load_config
@@ -25,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    if app.config["SURVEY_PROXY_HOPS"]:
+        hops = app.config["SURVEY_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -1,6 +1,7 @@
 """Configuration layers: defaults here, then the environment, then a test mapping."""
 
 import os
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,20 +35,32 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    #: Reverse proxies in front of the app (README: 1 behind nginx or Caddy): their
+    #: X-Forwarded-For and -Proto are then believed, so login throttling sees real clients.
+    SURVEY_PROXY_HOPS = 0
+
+
+def default_env() -> str:
+    """Say where we run when SURVEY_ENV does not: under gunicorn, production.
+
+    A server started without SURVEY_ENV must not run with the public development key
+    (anyone could sign a session and be HQ); ``flask run`` and the CLI stay development.
+    """
+    return "production" if "gunicorn" in sys.modules else "development"
 
 
 def load_config(app, overrides: dict | None) -> None:
     """Layer defaults, environment and explicit overrides onto ``app.config``."""
     app.config.from_object(Config)
     env = os.environ
-    development = app.debug or env.get("FLASK_DEBUG") == "1" or env.get("SURVEY_ENV", "development") == "development"
+    development = app.debug or env.get("FLASK_DEBUG") == "1" or env.get("SURVEY_ENV", default_env()) == "development"
     if env.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = env["SECRET_KEY"]
     if env.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(env["DATABASE_URL"])
     for key, cast in (("SURVEY_BASE_URL", str), ("SURVEY_UPLOAD_MAX_MB", float),
                       ("SURVEY_BRAND", str), ("SURVEY_TARGET_SCORE", float), ("RATELIMIT_STORAGE_URI", str),
-                      ("UPLOAD_DIR", str)):
+                      ("UPLOAD_DIR", str), ("SURVEY_PROXY_HOPS", int)):
         if env.get(key):
             app.config[key] = cast(env[key])
     if overrides:

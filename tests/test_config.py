@@ -9,7 +9,8 @@ from survey import create_app
 @pytest.fixture
 def clean_env(monkeypatch):
     for key in ("SECRET_KEY", "SURVEY_ENV", "DATABASE_URL", "SURVEY_BASE_URL", "SURVEY_UPLOAD_MAX_MB",
-                "SURVEY_BRAND", "SURVEY_TARGET_SCORE", "RATELIMIT_STORAGE_URI", "UPLOAD_DIR", "FLASK_DEBUG"):
+                "SURVEY_BRAND", "SURVEY_TARGET_SCORE", "RATELIMIT_STORAGE_URI", "UPLOAD_DIR", "FLASK_DEBUG",
+                "SURVEY_PROXY_HOPS"):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
 
@@ -54,3 +55,31 @@ def test_private_pages_are_kept_out_of_caches(client, make_assignment, make_user
     for page in ("/hq/", "/reports/", "/hq/submissions"):
         assert staff.get(page).headers["Cache-Control"] == "private, no-store", page
     assert client.get("/sw.js").headers["Cache-Control"] == "no-cache"  # its own rule stands
+
+
+def test_under_gunicorn_a_missing_survey_env_means_production(clean_env, tmp_path, monkeypatch):
+    """A server started without SURVEY_ENV must not run on the public development key."""
+    import sys
+    import types
+
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setitem(sys.modules, "gunicorn", types.ModuleType("gunicorn"))
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+    clean_env.setenv("SURVEY_ENV", "development")  # said out loud, it is allowed
+    assert create_app().config["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize("hops, seen", [("1", "203.0.113.7"), (None, "127.0.0.1")])
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(clean_env, tmp_path, hops, seen):
+    """Login throttling counts per address: behind nginx every client must not look like 127.0.0.1."""
+    from flask import request
+
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    if hops:
+        clean_env.setenv("SURVEY_PROXY_HOPS", hops)
+    app = create_app({"TESTING": True})
+    app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
+    response = app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.get_data(as_text=True) == seen
