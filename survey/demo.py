@@ -31,7 +31,7 @@ from .models import (
     User,
     hash_token,
 )
-from .submissions import Filled, build_submission, checklist_of, create_assignments, get_or_create_wave
+from .submissions import TOKEN_HINT, Filled, build_submission, checklist_of, create_assignments, get_or_create_wave
 
 REGIONS = [("NORTH", "North"), ("SOUTH", "South"), ("WEST", "West")]
 BRANCHES = [
@@ -192,7 +192,8 @@ def seed(echo: Callable[[str], None] = print, today: date | None = None) -> None
         assignment = db.session.scalar(db.select(Assignment).filter_by(token_hash=hash_token(token)))
         if assignment is None:
             assignment = Assignment(
-                token_hash=hash_token(token), branch=branches[code], checklist=checklists["store-visit"],
+                token_hash=hash_token(token), token_hint=token[:TOKEN_HINT], branch=branches[code],
+                checklist=checklists["store-visit"],
                 not_before=today - timedelta(days=7), due=today + timedelta(days=60),
                 wave=get_or_create_wave("Demo open links"),
             )

@@ -21,6 +21,7 @@ from survey.models import (
     Submission,
     User,
     Wave,
+    hash_token,
 )
 from survey.submissions import TOKEN_RE, checklist_of, create_assignments
 
@@ -304,6 +305,9 @@ def test_seed_demo_is_idempotent_and_makes_history_worth_reporting(cli, client):
     assert re.findall(r"http://shop\.test/s/[A-Za-z0-9_-]{32}", second.output) == links
     page = client.get(links[0].removeprefix("http://shop.test"))
     assert page.status_code == 200 and "Store visit" in page.get_data(as_text=True)
+    for link in links:  # HQ finds each printed link on its wave page by how its address starts
+        token = link.rsplit("/", 1)[1]
+        assert db.session.scalar(db.select(Assignment.token_hint).filter_by(token_hash=hash_token(token))) == token[:4]
 
     submissions = db.session.scalars(db.select(Submission)).all()
     assert len(submissions) >= 250
