@@ -172,10 +172,22 @@
     var fd = new FormData();
     entry.fields.forEach(function (f) { if (f[2] != null) fd.append(f[0], f[1], f[2]); else fd.append(f[0], f[1]); });
     if (token()) fd.set("csrf_token", token()); // this page's token belongs to the current session
-    return fetch(path, { method: "POST", body: fd, credentials: "same-origin", redirect: "manual" }).then(function (r) {
-      if (r.type === "opaqueredirect" || (r.status >= 300 && r.status < 400)) return "done";
-      return r.status >= 500 || r.status === 408 || r.status === 429 ? "wait" : "check";
-    }, function () { return "wait"; });
+    // XMLHttpRequest, not fetch: only it reports the upload's progress (a photo on a slow network).
+    return new Promise(function (ok) {
+      var x = new XMLHttpRequest();
+      x.open("POST", path);
+      x.setRequestHeader("X-Outbox", "1"); // stored: 204, so the page itself shows the thank-you
+      x.upload.onprogress = function (e) {
+        if (e.lengthComputable && e.total > 1e5 && state) state.textContent = state.getAttribute("data-sending") + " " + Math.floor(100 * e.loaded / e.total) + " %";
+      };
+      // Stored now (204) or before (the "already received" page, redirected to); any other page has a message.
+      x.onload = function () {
+        var s = x.status;
+        ok(s >= 500 || s === 408 || s === 429 ? "wait" : s === 204 || (s === 200 && /data-received/.test(x.responseText)) ? "done" : "check");
+      };
+      x.onerror = x.ontimeout = x.onabort = function () { ok("wait"); };
+      x.send(fd);
+    });
   }
   var leaving = false;
   function arrived() {

@@ -266,3 +266,23 @@ def test_a_phone_learns_when_the_answers_were_sent_from_another(app, phone, live
     tap_answers(page, "How warm was the greeting?", ["3"])  # its autosave hears the link was used
     expect(page.get_by_role("heading", name="Already received")).to_be_visible(timeout=10_000)
     assert len(stored_submissions()) == 1
+
+
+def test_a_photo_sent_on_a_slow_network_shows_its_progress(app, phone, live_server, link, tmp_path):
+    """On a slow upload the shopper sees how far the photo has got, then the confirmation."""
+    noisy = tmp_path / "receipt.jpg"  # about 500 KB: small enough to keep, large enough to take a while
+    Image.effect_noise((1200, 900), 60).convert("RGB").save(noisy, quality=70)
+    page = phone
+    page.goto(f"{live_server}/s/{link}")
+    page.get_by_label("Photo of your receipt").set_input_files(str(noisy))
+    fill_half(page)
+    fill_rest(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 20, "downloadThroughput": 2_000_000, "uploadThroughput": 300_000})
+    send(page)
+    expect(page.locator("#state")).to_have_text(re.compile(r"^Sending… \d{1,3} %$"))
+    expect(page.get_by_role("heading", name="Thank you – your answers arrived")).to_be_visible(timeout=60_000)
+    submission = expect_received(page)
+    assert len(submission.attachments) == 1
