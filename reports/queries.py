@@ -259,7 +259,8 @@ def branch_overview(start: date, end: date, region_ids: Iterable[int] | None = N
     critical failure), last_date, last_score.
     An inactive branch is listed only for the visits it had in the period.
     """
-    in_period = _counted(start, end)
+    # Scoped inside the subqueries too: a manager's page reads their regions' visits, not the network's.
+    in_period = and_(_counted(start, end), _scope(region_ids=region_ids))
     means = (
         select(Submission.branch_id, func.count(Submission.score).label("n"), func.avg(Submission.score).label("score"),
                func.sum(case((Submission.critical_fail.is_(True), 1), else_=0)).label("critical"))
