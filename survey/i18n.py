@@ -81,9 +81,7 @@ def long_date(value: date | None) -> str:
 
 
 def init_babel(app: Flask) -> None:
-    """Bind Flask-Babel to the app (once) with the shopper locale selector and the date filter."""
-    if "babel" in app.extensions:
-        return
+    """Bind Flask-Babel to the app with the shopper locale selector and the date filter."""
     babel.init_app(app, locale_selector=select_locale, default_timezone="UTC")
     app.add_template_filter(long_date, "long_date")
     app.teardown_request(_forget_locale)

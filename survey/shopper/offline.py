@@ -17,16 +17,10 @@ from flask_babel import gettext
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from ..i18n import html_lang, init_babel
+from ..i18n import html_lang
 from ..submissions import needs_pinning, pin_version
 from .drafts import draft_answers, refusal, stamp, store_draft
 from .views import bp, get_assignment_or_404
-
-
-@bp.record_once
-def _bind_babel(state) -> None:
-    # The shopper's pages are translated; create_app may call init_babel itself (then this does nothing).
-    init_babel(state.app)
 
 
 @bp.context_processor
