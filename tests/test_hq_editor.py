@@ -1031,3 +1031,10 @@ def test_a_bad_band_score_reads_as_a_range(hq, edit):
     assert response.status_code == 422
     cell = text_of(response)[text_of(response).index('id="bands-0-score"'):][:400]
     assert "A score is between 0 and 1, such as 0.5." in cell
+
+
+def test_the_preview_of_a_phone_checklist_asks_about_the_call(hq, published):
+    """The preview is the shopper's own page: a phone checklist asks for the call's date, not a visit's."""
+    page = text_of(hq.get("/hq/checklists/phone-call/preview"))
+    assert "<h2>Your call</h2>" in page and '<label for="visit_date">Date of your call</label>' in page
+    assert "Preview: sending is switched off." in page

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy import func
@@ -41,6 +41,7 @@ from ..checklist.shares import question_shares, section_shares, standard_shares
 from ..extensions import db
 from ..models import Checklist, ChecklistDraft, ChecklistVersion, Standard, Submission, User, utcnow
 from ..shopper import forms as shopper_forms
+from ..shopper import views as shopper_views
 from .blueprint import bp
 from .editor_forms import (
     IMPORT_MAX_CHARS, SCOREABLE, TYPE_LABELS, ActionForm, AddQuestionForm, AddSectionForm, ImportForm, MoveForm, NewChecklistForm,
@@ -1038,16 +1039,12 @@ def checklist_preview(slug: str):
         problems = check(working.content)
         return render_template("hq/checklists/preview_unavailable.html", working=working,
                                problems=[(describe(working.content, p.path), p.message) for p in problems])
-    form = shopper_forms.form_class(0, loader.content_hash(checklist.canonical()), checklist)()
+    # Not the shopper's cached form class: every edit of a draft is new content, and would stay in the cache.
+    form = shopper_forms.build_form_class(checklist)()
     today = date.today()
     stand_in = SimpleNamespace(branch=SimpleNamespace(name="Preview branch", address=""),
                                not_before=today - timedelta(days=14), due=today + timedelta(days=14))
-    response = Response(with_preview_note(render_template(
-        "shopper/fill.html", form=form, checklist=checklist, assignment=stand_in, field_name=shopper_forms.field_name,
-        answered=0, total=sum(len(s.questions) for s in checklist.sections), summary=[],
-        hints=shopper_forms.condition_hints(checklist), csrf_failed=False,
-        upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"], today=today,
-    )))
+    response = Response(with_preview_note(shopper_views.render_form(stand_in, checklist, form, today, None)))
     response.headers["Cache-Control"] = "no-store"
     # Belt and braces with the iframe's sandbox: the preview's form can't be sent anywhere.
     response.headers["Content-Security-Policy"] = "form-action 'none'"

@@ -65,11 +65,11 @@ def form_class(version_id: int, content_hash: str, checklist: Checklist) -> type
     """Return the form class of one checklist version (cached: versions never change)."""
     key = (version_id, content_hash)
     if key not in _classes:
-        _classes[key] = _build_class(checklist)
+        _classes[key] = build_form_class(checklist)
     return _classes[key]
 
 
-def _build_class(checklist: Checklist) -> type[ChecklistBaseForm]:
+def build_form_class(checklist: Checklist) -> type[ChecklistBaseForm]:
     attrs: dict[str, Any] = {}
     for _, q in checklist.questions():
         attrs[field_name(q.key)] = REGISTRY[q.type].field(q)

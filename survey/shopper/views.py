@@ -23,7 +23,7 @@ def get_assignment_or_404(token: str) -> Assignment:
     return assignment
 
 
-def closed_page(assignment: Assignment, today: date):
+def closedrender_form(assignment: Assignment, today: date):
     """Return the page for a link that can't take answers (used, expired, cancelled, not yet open), or None."""
     state = assignment.effective_state(today)
     if state == AssignmentState.submitted:
@@ -65,7 +65,7 @@ def fill(token: str):
     today = date.today()
     if request.method == "POST" and assignment.state == AssignmentState.submitted:
         return redirect(url_for("shopper.fill", token=token), code=303)
-    page = closed_page(assignment, today)
+    page = closedrender_form(assignment, today)
     if page is not None:
         return page
     if request.method == "GET":
@@ -94,7 +94,7 @@ def fill(token: str):
             if request.headers.get("X-Outbox"):
                 return "", 204  # the page's script opens the link, which thanks the shopper
             return redirect(url_for("shopper.fill", token=token), code=303)
-    return _page(assignment, checklist, form, today, sections_html=None), 422
+    return render_form(assignment, checklist, form, today, sections_html=None), 422
 
 
 def _show(assignment: Assignment, today: date):
@@ -117,14 +117,17 @@ def _show(assignment: Assignment, today: date):
         form = forms.form_class(version.id, version.content_hash, checklist)(formdata=draft)
         sections_html = None
     form.idem.data = forms.new_idempotency_key()
-    response = _page(assignment, checklist, form, today, sections_html)
+    response = render_form(assignment, checklist, form, today, sections_html)
     if first_opening:
         db.session.commit()
     return response
 
 
-def _page(assignment: Assignment, checklist, form, today: date, sections_html: Markup | None) -> str:
-    """Render the form; ``sections_html`` stands in for the questions of a blank one."""
+def render_form(assignment: Assignment, checklist, form, today: date, sections_html: Markup | None) -> str:
+    """Render the form; ``sections_html`` stands in for the questions of a blank one.
+
+    HQ's preview renders a draft through here too, with a stand-in assignment.
+    """
     blank = sections_html is not None
     contact = forms.name_the_contact(form, checklist.channel)
     return render_template(
