@@ -92,6 +92,8 @@ def export_csv():
     region = get_region_or_404(code) if code else None
     period = period_or_400()
     ids = [region.id] if region is not None else visible_region_ids(current_user)
+    if ids == []:
+        abort(404)  # a manager with no region yet has nothing to export (the landing page says so)
     response = Response(stream_with_context(export.export_lines(period, ids)), mimetype="text/csv")
     if not code and ids is not None:  # a manager's "everything" is their own regions: say which
         code = "+".join(sorted(r.code for r in current_user.regions)) or None

@@ -228,3 +228,12 @@ def test_landing_query_count_does_not_grow_with_branches(client, as_user, make_b
         page = client.get(f"{LANDING}?{PERIOD}").get_data(as_text=True)
     assert "BR-X4" in page
     assert len(big) == len(small)
+
+
+def test_a_manager_without_a_region_gets_no_empty_export(client, make_user):
+    from .conftest import log_in
+
+    make_user("new.manager@example.com", "manager")
+    staff = log_in(client, "new.manager@example.com")
+    assert staff.get("/reports/export.csv").status_code == 404
+    assert "You don't have any regions to see yet." in staff.get("/reports/").get_data(as_text=True)

@@ -16,12 +16,13 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import orm
 
 from reports.export import text as spreadsheet_safe
 
 from ..cli import shopper_url
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Checklist, Submission, Wave
+from ..models import Assignment, AssignmentState, Branch, Checklist, ChecklistVersion, Submission, Wave
 from ..submissions import create_assignments
 from .blueprint import bp
 from .forms import ExtendForm, WaveForm
@@ -117,6 +118,9 @@ def wave(wave_id: int):
         show = ""
     assignments = db.session.scalars(
         db.select(Assignment).join(Branch).where(Assignment.wave_id == wave.id).order_by(Branch.code, Assignment.id)
+        # Every row names its branch, checklist and version: one query, not one per row.
+        .options(orm.contains_eager(Assignment.branch), orm.joinedload(Assignment.checklist),
+                 orm.joinedload(Assignment.version).load_only(ChecklistVersion.number))
     ).all()
     rows = [(a, a.effective_state(today).value) for a in assignments]
     submitted = dict(db.session.execute(
