@@ -39,6 +39,7 @@ def collect(form, checklist, assignment: Assignment, store: bool = True) -> tupl
     """
     found: dict[str, Attachment] = {}
     problems: dict[str, str] = {}
+    replaced: list[Path] = []
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     for _, q in checklist.questions():
         if q.type != "photo":
@@ -60,7 +61,7 @@ def collect(form, checklist, assignment: Assignment, store: bool = True) -> tupl
             if cleaned is None:
                 problems[q.key] = gettext("This photo could not be read. Take it again or choose another.")
                 continue
-            attachment = _store(assignment, q.key, upload.filename, kind, cleaned)
+            attachment = _store(assignment, q.key, upload.filename, kind, cleaned, replaced)
             kept.data = str(attachment.id)
             found[q.key] = attachment
         elif kept.data:
@@ -72,6 +73,8 @@ def collect(form, checklist, assignment: Assignment, store: bool = True) -> tupl
                 found[q.key] = attachment
     if found:
         db.session.commit()
+    for path in replaced:  # only once the rows that named them are gone for good
+        path.unlink(missing_ok=True)
     return found, problems
 
 
@@ -87,18 +90,19 @@ def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
     return attachment
 
 
-def _store(assignment: Assignment, key: str, filename: str, kind: str, data: bytes) -> Attachment:
+def _store(assignment: Assignment, key: str, filename: str, kind: str, data: bytes, replaced: list[Path]) -> Attachment:
     """Store a photo; it replaces any earlier one not yet sent for the same link and question.
 
     So a link holds at most one waiting photo per question on disk, however often its
     form is posted (a shopper changing their mind, or someone with the link filling the disk).
+    The earlier files are added to ``replaced``, for the caller to delete after the commit.
     """
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     earlier = db.session.scalars(db.select(Attachment).filter_by(
         assignment_id=assignment.id, question_key=key, submission_id=None)).all()
     for old in earlier:
-        (folder / old.stored_name).unlink(missing_ok=True)
+        replaced.append(folder / old.stored_name)
         db.session.delete(old)
     stored = secrets.token_hex(16) + "." + kind.split("/")[1]
     (folder / stored).write_bytes(data)
