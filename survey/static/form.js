@@ -137,7 +137,10 @@
       headers: { "X-CSRFToken": token() }
     }).then(function (r) {
       // Sent from another phone meanwhile: show that it arrived.
-      if (r.status === 409) return r.json().then(function (j) { if (j.state === "submitted") arrived(); });
+      if (r.status === 409 || r.status === 400 || r.status === 410) return r.json().then(function (j) {
+        if (j.state === "submitted") arrived();
+        else if (state && j.error) state.textContent = j.error; // stale page, closed link: say why saving stopped
+      });
       var now = read();
       if (r.status !== 204 || !now) return;
       now.b = r.headers.get("X-Draft-Saved") || now.b;

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from survey.extensions import db
-from survey.models import ShopperDraft
+from survey.models import AssignmentState, ShopperDraft
 from survey.shopper import views
 from survey.submissions import checklist_of, find_assignment
 
@@ -286,3 +286,15 @@ def test_a_photo_sent_on_a_slow_network_shows_its_progress(app, phone, live_serv
     expect(page.get_by_role("heading", name="Thank you – your answers arrived")).to_be_visible(timeout=60_000)
     submission = expect_received(page)
     assert len(submission.attachments) == 1
+
+
+def test_a_link_cancelled_while_the_form_is_open_says_why_saving_stopped(phone, live_server, link):
+    """The draft save is refused (410): the shopper is told in plain words, not left believing it saves."""
+    page = phone
+    page.goto(f"{live_server}/s/{link}")
+    assignment = find_assignment(link)
+    assignment.state = AssignmentState.cancelled
+    db.session.commit()
+    fill_half(page)
+    expect(page.locator("#state")).to_have_text(
+        "This visit was cancelled, so answers can no longer be saved.", timeout=10_000)
