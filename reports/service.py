@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import current_app
 
-from survey.checklist.loader import load_checklist_data
 from survey.checklist.schema import Checklist as ChecklistSchema
 from survey.checklist.schema import critical_rule
+from survey.submissions import checklist_of
 
 from . import queries, stats
 from .periods import Period, make_period, month_label
@@ -45,19 +45,13 @@ def _value(enum_or_str: Any) -> str:
     return getattr(enum_or_str, "value", enum_or_str)
 
 
-_parsed: dict[str, ChecklistSchema] = {}
-
-
 class Versions:
-    """The checklist versions a report's visits were filled against, parsed once per process."""
+    """The checklist versions a report's visits were filled against, parsed once per process
+    (the shopper's own cache, ``checklist_of``)."""
 
     def __init__(self, rows: Iterable[Any]):
         self.rows = {r.id: r for r in rows}
-        self.parsed: dict[int, ChecklistSchema] = {}
-        for version_id, row in self.rows.items():
-            if row.content_hash not in _parsed:
-                _parsed[row.content_hash] = load_checklist_data(row.content)
-            self.parsed[version_id] = _parsed[row.content_hash]
+        self.parsed: dict[int, ChecklistSchema] = {vid: checklist_of(row) for vid, row in self.rows.items()}
 
     def newest_first(self, checklist_id: int) -> list[int]:
         ids = [i for i, r in self.rows.items() if r.checklist_id == checklist_id]
