@@ -264,3 +264,24 @@ def test_without_javascript_every_part_keeps_its_printed_number(phone_no_js: Pag
     token, _ = store_visit
     phone_no_js.goto(f"{live_server}/s/{token}")
     expect(phone_no_js.get_by_role("heading", name=re.compile("Checkout and farewell"))).to_contain_text("Part 6 of 6")
+
+
+def test_at_200_percent_text_the_form_reflows_and_works_by_keyboard(phone: Page, live_server, store_visit):
+    """WCAG 1.4.4 and 2.1.1: doubled text needs no sideways scrolling, and the keyboard alone answers."""
+    token, _ = store_visit
+    page = phone
+    page.goto(f"{live_server}/s/{token}")
+    page.add_style_tag(content="html{font-size:200%}")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{overflow}px wider than the phone at 200 % text"
+    briefed = question(page, "Does your briefing ask you to raise a complaint?")
+    briefed.get_by_label("No", exact=True).focus()
+    page.keyboard.press("Space")
+    expect(briefed.get_by_label("No", exact=True)).to_be_checked()
+    page.keyboard.press("ArrowLeft")  # radio groups move by arrow keys
+    expect(briefed.get_by_label("Yes", exact=True)).to_be_checked()
+    send = page.get_by_role("button", name="Send my answers")
+    send.focus()
+    expect(send).to_be_focused()
+    box = send.bounding_box()
+    assert box["height"] >= 44 and box["width"] <= 390
