@@ -834,6 +834,43 @@ def test_a_fresh_link_is_blank_after_another_shopper_typed_and_matches_a_full_re
     assert htmllib.unescape(full.strip()) in fresh[start - 1:]
 
 
+def test_a_blank_page_from_the_cache_is_the_full_render_of_its_own_link(client, app, make_assignment,
+                                                                     make_branch):
+    """A blank form is rendered once and spliced per link: each link must still get its own
+    branch (escaped), window, address and keys, byte for byte what a full render gives."""
+    from survey.shopper import views as shopper_views
+
+    today = date.today()
+    first, first_token = make_assignment()
+    client.get(f"/s/{first_token}")  # fills the cache for this version and language
+    branch = make_branch("BR-002", name='Tom & Jerry <b>"Outlet"</b>')
+    branch.address = "5 <i>Low</i> Rd"
+    db.session.commit()
+    assignment, token = make_assignment(branch=branch, not_before=today - timedelta(days=3),
+                                        due=today + timedelta(days=1))
+    other = make_assignment(branch=branch)[1]
+    page = client.get(f"/s/{token}").get_data(as_text=True)  # raw: the escaping is under test
+    hidden = hidden_fields(page)
+
+    assert "<title>Store visit – Tom &amp; Jerry &lt;b&gt;&#34;Outlet&#34;&lt;/b&gt;</title>" in page
+    assert ('<p class="where">Tom &amp; Jerry &lt;b&gt;&#34;Outlet&#34;&lt;/b&gt;, 5 &lt;i&gt;Low&lt;/i&gt; Rd</p>'
+            in page)
+    assert f'min="{today - timedelta(days=3)}" max="{today}"' in page
+    assert f'data-draft="/s/{token}/draft"' in page and first_token not in page
+    assert re.fullmatch(r"[0-9a-f]{32}", hidden["idem"]) and hidden["csrf_token"]
+    assert hidden_fields(client.get(f"/s/{other}").get_data(as_text=True))["idem"] != hidden["idem"]
+
+    with app.test_request_context(f"/s/{token}"):
+        version = db.session.get(type(assignment), assignment.id).version
+        checklist = checklist_of(version)
+        form = shopper_forms.form_class(version.id, version.content_hash, checklist)(formdata=None,
+                                                                                      meta={"csrf": False})
+        form.idem.data = hidden["idem"]
+        full = shopper_views.render_form(assignment, checklist, form, today,
+                                         shopper_views.page_values(assignment, today, hidden["csrf_token"]))
+    assert page == full
+
+
 @pytest.mark.parametrize("slug, heading, date_label, received", [
     ("store-visit", "Your visit", "Date of your visit", "visit on"),
     ("phone-call", "Your call", "Date of your call", "call on"),

@@ -1044,7 +1044,7 @@ def checklist_preview(slug: str):
     today = date.today()
     stand_in = SimpleNamespace(branch=SimpleNamespace(name="Preview branch", address=""),
                                not_before=today - timedelta(days=14), due=today + timedelta(days=14))
-    response = Response(with_preview_note(shopper_views.render_form(stand_in, checklist, form, today, None)))
+    response = Response(with_preview_note(shopper_views.render_form(stand_in, checklist, form, today)))
     response.headers["Cache-Control"] = "no-store"
     # Belt and braces with the iframe's sandbox: the preview's form can't be sent anywhere.
     response.headers["Content-Security-Policy"] = "form-action 'none'"

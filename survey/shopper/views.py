@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Submission
@@ -23,7 +26,7 @@ def get_assignment_or_404(token: str) -> Assignment:
     return assignment
 
 
-def closedrender_form(assignment: Assignment, today: date):
+def closed_page(assignment: Assignment, today: date):
     """Return the page for a link that can't take answers (used, expired, cancelled, not yet open), or None."""
     state = assignment.effective_state(today)
     if state == AssignmentState.submitted:
@@ -37,26 +40,47 @@ def closedrender_form(assignment: Assignment, today: date):
     return None
 
 
-#: Rendered questions of a blank form, by (version, content hash, locale); see blank_sections.
-_blank: dict[tuple[int, str, str], Markup] = {}
+#: A blank page is rendered once per key (see blank_page) with these markers standing in
+#: for what differs from link to link; a random part keeps checklist text from matching one.
+_SLOT = f"slot{secrets.token_hex(6)}"
+_SLOT_RE = re.compile(_SLOT + r"_([a-z_]+)_")
+_pages: dict[tuple, list[str]] = {}
 
 
-def blank_sections(version, checklist) -> Markup:
-    """Return the questions of an unfilled form, rendered once per version and language.
+def page_values(assignment: Assignment, today: date, csrf_value: str | None) -> dict[str, str | None]:
+    """What fill.html shows of one link and one request, beyond the checklist's own words."""
+    branch = assignment.branch
+    return {
+        "branch_name": branch.name,
+        "where": ", ".join(filter(None, (branch.name, branch.address))),
+        "path": request.path,
+        "date_min": assignment.not_before.isoformat(),
+        "date_max": min(today, assignment.due).isoformat(),
+        "csrf_value": csrf_value,
+    }
+
+
+def blank_page(assignment: Assignment, version, checklist, today: date) -> str:
+    """Return the unfilled form of a link, from a page rendered once per version and language.
 
     Every shopper opening a link meets the same blank questions; rendering them (a macro and
-    a dozen WTForms fields per question) is most of a GET's time, so the HTML is kept.
-    Nothing in it is per shopper: the CSRF token, idempotency key and link are outside it,
-    in fill.html, which then needs only the form's fixed fields.
+    a dozen WTForms fields per question, translated words) was most of a GET's time, which
+    issue 2 budgets. The page is rendered once through the very template and code the
+    filled-in form uses, with markers for the branch, the dates, the link, the CSRF token
+    and the idempotency key; each request splices its own values in, escaped.
     """
-    key = (version.id, version.content_hash, str(get_locale()))
-    if key not in _blank:
-        if len(_blank) >= 64:  # versions are few; stay bounded all the same
-            _blank.clear()
+    key = (version.id, version.content_hash, str(get_locale()),
+           current_app.config["SURVEY_UPLOAD_MAX_MB"], request.script_root)
+    parts = _pages.get(key)
+    if parts is None:
+        if len(_pages) >= 64:  # versions and languages are few; stay bounded all the same
+            _pages.clear()
         form = forms.form_class(version.id, version.content_hash, checklist)(formdata=None, meta={"csrf": False})
-        _blank[key] = Markup(render_template("shopper/_sections.html", form=form, checklist=checklist,
-                                             field_name=forms.field_name, hints=forms.condition_hints(checklist)))
-    return _blank[key]
+        form.idem.data = f"{_SLOT}_idem_"
+        markers = {name: f"{_SLOT}_{name}_" for name in page_values(assignment, today, None)}
+        parts = _pages[key] = _SLOT_RE.split(render_form(assignment, checklist, form, today, markers))
+    values = {**page_values(assignment, today, generate_csrf()), "idem": forms.new_idempotency_key()}
+    return "".join(str(escape(values[part])) if i % 2 else part for i, part in enumerate(parts))
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
@@ -65,7 +89,7 @@ def fill(token: str):
     today = date.today()
     if request.method == "POST" and assignment.state == AssignmentState.submitted:
         return redirect(url_for("shopper.fill", token=token), code=303)
-    page = closedrender_form(assignment, today)
+    page = closed_page(assignment, today)
     if page is not None:
         return page
     if request.method == "GET":
@@ -83,18 +107,18 @@ def fill(token: str):
             return redirect(url_for("shopper.fill", token=token), code=303)
     else:
         # Photos are stored only for a request that carries this page's CSRF token.
-        stored = form.validate()  # the CSRF token: the form's fields are checked in forms.check
+        stored = forms.csrf_ok(form)
         attachments, upload_problems = uploads.collect(form, checklist, assignment, store=stored)
         window = (assignment.not_before, assignment.due)
         filled = forms.check(form, checklist, window, today, attachments, upload_problems)
         if filled is not None:
-            submission, created = record_submission(assignment, version, filled)
+            _, created = record_submission(assignment, version, filled)
             if created:
                 flash("received")
             if request.headers.get("X-Outbox"):
                 return "", 204  # the page's script opens the link, which thanks the shopper
             return redirect(url_for("shopper.fill", token=token), code=303)
-    return render_form(assignment, checklist, form, today, sections_html=None), 422
+    return render_form(assignment, checklist, form, today), 422
 
 
 def _show(assignment: Assignment, today: date):
@@ -110,25 +134,24 @@ def _show(assignment: Assignment, today: date):
     checklist = checklist_of(version)
     # A draft is saved through a pinned link only, so a link opening for the first time has none.
     draft = None if first_opening else drafts.draft_formdata(assignment)
-    if draft is None:
-        form = forms.ChecklistBaseForm()
-        sections_html = blank_sections(version, checklist)
+    if draft is None and "_flashes" not in session:  # a flashed message must reach the page
+        response = blank_page(assignment, version, checklist, today)
     else:
         form = forms.form_class(version.id, version.content_hash, checklist)(formdata=draft)
-        sections_html = None
-    form.idem.data = forms.new_idempotency_key()
-    response = render_form(assignment, checklist, form, today, sections_html)
+        form.idem.data = forms.new_idempotency_key()
+        response = render_form(assignment, checklist, form, today)
     if first_opening:
         db.session.commit()
     return response
 
 
-def render_form(assignment: Assignment, checklist, form, today: date, sections_html: Markup | None) -> str:
-    """Render the form; ``sections_html`` stands in for the questions of a blank one.
+def render_form(assignment: Assignment, checklist, form, today: date, values: dict | None = None) -> str:
+    """Render the form as filled so far; ``values`` replaces page_values (blank_page's markers).
 
     HQ's preview renders a draft through here too, with a stand-in assignment.
     """
-    blank = sections_html is not None
+    if values is None:
+        values = page_values(assignment, today, form.csrf_token.current_token if "csrf_token" in form else None)
     contact = forms.name_the_contact(form, checklist.channel)
     return render_template(
         "shopper/fill.html",
@@ -136,13 +159,12 @@ def render_form(assignment: Assignment, checklist, form, today: date, sections_h
         checklist=checklist,
         assignment=assignment,
         field_name=forms.field_name,
-        answered=0 if blank else forms.answered_count(form, checklist),
+        answered=forms.answered_count(form, checklist),
         total=sum(len(s.questions) for s in checklist.sections),
-        summary=[] if blank else forms.error_summary(form, checklist),
-        sections_html=sections_html,
-        hints=None if blank else forms.condition_hints(checklist),
+        summary=forms.error_summary(form, checklist),
+        hints=forms.condition_hints(checklist),
         csrf_failed=forms.csrf_failed(form),
         upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"],
-        today=today,
         contact=contact,
+        **values,
     )
