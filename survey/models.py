@@ -99,8 +99,9 @@ class ChecklistVersion(db.Model):
     checklist_id: Mapped[int] = mapped_column(ForeignKey("checklist.id"), index=True)
     number: Mapped[int]
     #: The validated checklist as canonical JSON (defaults omitted): the single source
-    #: the form, the scoring and the export are built from.
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: the form, the scoring and the export are built from. Deferred: it is parsed once per
+    #: process (submissions.checklist_of), so most loads of a version need only its hash.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     #: sha256 of the canonical content, so re-importing an unchanged file publishes nothing.
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
