@@ -29,6 +29,35 @@ def field_name(key: str, suffix: str = "") -> str:
 class ChecklistBaseForm(FlaskForm):
     """The fixed part of every checklist: the visit's date and time, and bookkeeping."""
 
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            """Bind a question's field by copying one bound once per form class.
+
+            Binding runs each field's whole constructor (label, flags, choices): for a
+            checklist's thirty-odd fields that was 0.45 ms of every shopper POST, more
+            than the SQL (issue 2's budget). A bound field keeps only settings until
+            ``process`` gives it this request's data, errors and raw input as new
+            objects, so a copy of a never-processed one is as fresh as a new one. Only
+            questions' fields are copied: nothing changes them after binding, while
+            name_the_contact rewords the visit fields' labels. A form class is one
+            checklist version (``form_class``), so its questions never change.
+            tests/test_shopper_forms.py holds copies to fields bound the ordinary way.
+            """
+            name = options["name"]
+            if not name.startswith("q_"):
+                return super().bind_field(form, unbound_field, options)
+            prototypes = type(form).__dict__.get("_prototypes")
+            if prototypes is None:
+                prototypes = {}
+                type.__setattr__(type(form), "_prototypes", prototypes)
+            prototype = prototypes.get(name)
+            if prototype is None:
+                prototype = prototypes[name] = super().bind_field(form, unbound_field, options)
+            # Not copy.copy: a Field built without ``_form`` turns into an UnboundField.
+            field = object.__new__(type(prototype))
+            field.__dict__.update(prototype.__dict__)
+            return field
+
     visit_date = StringField(_l("Date of your visit"), description=_l("The day you visited."))
     visit_time = StringField(_l("Time of your visit"), description=_l("About when it started."))
     #: One per rendered form; a replay or double tap carries the same key.
