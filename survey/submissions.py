@@ -229,6 +229,10 @@ def build_submission(assignment: Assignment, version: ChecklistVersion, filled: 
     return submission
 
 
+#: UPDATE statements of _set_columns, by the columns they set (a few shapes, built once).
+_updates: dict[tuple[str, ...], Any] = {}
+
+
 def _set_columns(assignment: Assignment, **values: Any) -> None:
     """Write columns of a stored link with one UPDATE, and tell the object they are stored.
 
@@ -237,13 +241,19 @@ def _set_columns(assignment: Assignment, **values: Any) -> None:
     """
     if "version" in values:
         values["version_id"] = values["version"].id
-    table = Assignment.__table__
-    db.session.execute(table.update().where(table.c.id == assignment.id)
-                       .values({name: value for name, value in values.items() if name != "version"}))
+    columns = tuple(sorted(name for name in values if name != "version"))
+    if columns not in _updates:
+        table = Assignment.__table__
+        _updates[columns] = (table.update().where(table.c.id == bindparam("assignment_id"))
+                             .values({name: bindparam(name) for name in columns}))
+    db.session.connection().execute(_updates[columns], {"assignment_id": assignment.id,
+                                                        **{name: values[name] for name in columns}})
     for name, value in values.items():
         orm.attributes.set_committed_value(assignment, name, value)
 
 
+_INSERT_SUBMISSION, _INSERT_SECTIONS, _INSERT_ANSWERS = (
+    model.__table__.insert() for model in (Submission, SectionScore, Answer))
 _SUBMISSION_ID = db.select(Submission.id).where(Submission.assignment_id == bindparam("assignment_id"))
 
 
@@ -263,10 +273,12 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
     for _ in range(3):
         scored = _scored(assignment, version, filled)
         try:
-            submission_id = db.session.execute(
-                Submission.__table__.insert(), scored.submission).inserted_primary_key[0]
-            for model, rows in ((SectionScore, scored.sections), (Answer, scored.answers)):
-                db.session.execute(model.__table__.insert(), [{**row, "submission_id": submission_id} for row in rows])
+            # On the session's connection, not through Session.execute: same transaction,
+            # half the cost per statement (measured), and these rows are no objects of it.
+            connection = db.session.connection()
+            submission_id = connection.execute(_INSERT_SUBMISSION, scored.submission).inserted_primary_key[0]
+            for insert, rows in ((_INSERT_SECTIONS, scored.sections), (_INSERT_ANSWERS, scored.answers)):
+                connection.execute(insert, [{**row, "submission_id": submission_id} for row in rows])
             for attachment in scored.attachments:
                 attachment.submission_id = submission_id
             _set_columns(assignment, state=AssignmentState.submitted)
