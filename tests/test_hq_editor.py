@@ -852,6 +852,34 @@ def test_yaml_import_can_publish_at_once(hq, edit):
     assert "Nothing changed" in text_of(hq.get(response.location))
 
 
+@pytest.mark.parametrize("then", ["publish", "draft"])
+def test_an_import_racing_another_change_says_so_and_changes_nothing(hq, edit, then):
+    """Someone else's version (or draft) lands between our read and our write: the unique
+    constraint refuses ours, and the page says what happened instead of failing."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def someone_else_first(session, _context, _instances):
+        for obj in list(session.new):
+            if isinstance(obj, ChecklistVersion):  # the same number, written just before ours
+                session.connection().execute(ChecklistVersion.__table__.insert(), dict(
+                    checklist_id=obj.checklist.id, number=obj.number, content=obj.content, content_hash="x" * 64))
+            elif isinstance(obj, ChecklistDraft):
+                session.connection().execute(ChecklistDraft.__table__.insert(), dict(
+                    slug=obj.slug, content=obj.content, base_version=obj.base_version, revision=1))
+
+    event.listen(Session, "before_flush", someone_else_first)
+    try:
+        response = edit("/hq/checklists/import", text=SMALL.replace("title: Editor test", "title: Raced"), then=then)
+    finally:
+        event.remove(Session, "before_flush", someone_else_first)
+    assert response.status_code == 409
+    assert "someone else published or started editing this checklist at the same moment" in text_of(response)
+    assert "Raced" in text_of(response)  # the pasted YAML is still in the box
+    assert versions_of() == [1]
+    assert draft_of() is None
+
+
 def test_a_standards_file_is_not_taken_as_a_checklist(hq, edit):
     response = edit("/hq/checklists/import", text="standards:\n  - {key: x, title: X}\n")
     assert response.status_code == 422

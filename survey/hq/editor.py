@@ -510,7 +510,14 @@ def checklist_import():
             except loader.ChecklistError as exc:
                 errors = exc.errors
             else:
-                return _apply_import(parsed, form.then.data)
+                try:
+                    return _apply_import(parsed, form.then.data)
+                except IntegrityError:  # a version or draft of this checklist appeared meanwhile
+                    db.session.rollback()
+                    errors = [loader.LoadError(name, None, "", (
+                        "someone else published or started editing this checklist at the same moment, "
+                        "so nothing was imported. Look at the checklist's page, then import again."))]
+                    return render_template("hq/checklists/import.html", form=form, errors=errors), 409
     status = 422 if form.is_submitted() else 200
     return render_template("hq/checklists/import.html", form=form, errors=errors), status
 
