@@ -67,7 +67,10 @@ def build_app(workdir: Path):
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
             "UPLOAD_DIR": str(workdir / "uploads"),
-            "RATELIMIT_ENABLED": False,
+            # On, as in production: the form's POST pays for its per-link limit. Each
+            # measured POST uses a fresh link, so none is ever refused.
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
 

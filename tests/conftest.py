@@ -98,6 +98,20 @@ def client(app):
 
 
 @pytest.fixture
+def limited_client(app, _schema, tmp_path):
+    """A second app on the same database, with the rate limits switched on."""
+    limited = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "test-secret",
+        "UPLOAD_DIR": str(tmp_path / "uploads"), "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    yield limited.test_client()
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

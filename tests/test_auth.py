@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from survey import create_app
 from survey.extensions import db
 
 from .conftest import PASSWORD, hidden_fields
@@ -65,20 +64,6 @@ def test_login_without_csrf_token_is_refused(client, make_user):
     response = client.post("/login", data={"email": "north@example.com", "password": PASSWORD})
     assert response.status_code in (400, 422)
     assert client.get("/reports/").status_code == 302
-
-
-@pytest.fixture
-def limited_client(app, _schema, tmp_path):
-    """A second app on the same database, with the login rate limit switched on."""
-    limited = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "test-secret",
-        "UPLOAD_DIR": str(tmp_path / "uploads"), "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
-    yield limited.test_client()
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_six_failed_attempts_for_one_email_are_throttled(limited_client, make_user):

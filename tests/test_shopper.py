@@ -871,6 +871,30 @@ def test_a_blank_page_from_the_cache_is_the_full_render_of_its_own_link(client, 
     assert page == full
 
 
+def test_one_link_is_throttled_on_its_own_and_says_why(limited_client, make_assignment):
+    """Sends and draft saves are counted per link (shoppers share addresses): a link posting
+    far more than a person does is told to wait, and other links are not affected."""
+    from survey.shopper.offline import DRAFT_LIMIT
+    from survey.shopper.views import SEND_LIMIT
+
+    _, token = make_assignment()
+    _, other = make_assignment()
+    hidden = hidden_fields(limited_client.get(f"/s/{token}").get_data(as_text=True))
+    sends = int(SEND_LIMIT.split()[0])
+    for _ in range(sends):  # incomplete: refused with messages, nothing stored
+        assert limited_client.post(f"/s/{token}", data=hidden).status_code == 422
+    throttled = limited_client.post(f"/s/{token}", data=hidden)
+    assert throttled.status_code == 429 and "Wait a minute and try again." in text_of(throttled)
+    other_hidden = hidden_fields(limited_client.get(f"/s/{other}").get_data(as_text=True))
+    assert limited_client.post(f"/s/{other}", data=other_hidden).status_code == 422
+
+    headers = {"X-CSRFToken": other_hidden["csrf_token"]}
+    for _ in range(int(DRAFT_LIMIT.split()[0])):
+        assert limited_client.post(f"/s/{other}/draft", data={"visit_time": "10:00"}, headers=headers).status_code == 204
+    assert limited_client.post(f"/s/{other}/draft", data={"visit_time": "10:00"}, headers=headers).status_code == 429
+    assert count(Submission) == 0
+
+
 @pytest.mark.parametrize("slug, heading, date_label, received", [
     ("store-visit", "Your visit", "Date of your visit", "visit on"),
     ("phone-call", "Your call", "Date of your call", "call on"),

@@ -20,12 +20,16 @@ from wtforms.validators import ValidationError
 from ..i18n import html_lang
 from ..submissions import needs_pinning, pin_version
 from .drafts import draft_answers, refusal, stamp, store_draft
-from .views import bp, get_assignment_or_404
+from .views import bp, get_assignment_or_404, throttle
 
 
 @bp.context_processor
 def _page_context() -> dict[str, Any]:
     return {"lang": html_lang(), "draft_saved": g.get("shopper_draft_saved")}
+
+
+#: form.js saves at most one draft per 1.5 s, one request at a time (about 40 a minute).
+DRAFT_LIMIT = "60 per minute"
 
 
 @bp.post("/s/<token>/draft")
@@ -35,6 +39,7 @@ def save_draft_json(token: str):
     Idempotent: the latest save replaces the draft. The CSRF token travels in the
     ``X-CSRFToken`` header (or the ``csrf_token`` field, for ``sendBeacon``).
     """
+    throttle("draft", DRAFT_LIMIT, token)
     assignment = get_assignment_or_404(token)
     try:
         validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))

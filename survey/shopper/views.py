@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import date
@@ -9,9 +10,10 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
+import limits
 from markupsafe import escape
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Assignment, AssignmentState, Submission
 from ..submissions import checklist_of, find_assignment, needs_pinning, pin_version, record_submission
 from . import drafts, forms, uploads
@@ -83,8 +85,38 @@ def blank_page(assignment: Assignment, version, checklist, today: date) -> str:
     return "".join(str(escape(values[part])) if i % 2 else part for i, part in enumerate(parts))
 
 
+#: Refused sends per link: far above what a person does (a refused send from form.js counts
+#: twice: its background try, then the ordinary post that shows the messages),
+#: low enough that a link can't be used to keep the server busy re-checking junk.
+SEND_LIMIT = "30 per minute"
+
+
+def throttle(kind: str, limit: str, token: str, count: bool = True) -> None:
+    """Refuse with 429 when one link has used up ``limit`` for ``kind``; else count this one
+    (``count=False``: only look, for a request counted later if it turns out to cost).
+
+    Counted per link, not per address: shoppers share addresses (a shop's Wi-Fi, a
+    carrier's NAT). The counts live in Flask-Limiter's storage and strategy (memory, or
+    Redis for several workers: RATELIMIT_STORAGE_URI), asked here rather than through its
+    route decorator, whose per-request book-keeping cost the budgeted POST 0.2 ms (issue 2).
+    form.js waits and retries on a 429.
+    """
+    if not (limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True)):
+        return
+    limit_item = _parsed_limit(limit)
+    if not limiter.limiter.test(limit_item, kind, token) or (count and not limiter.limiter.hit(limit_item, kind, token)):
+        abort(429)
+
+
+@functools.cache
+def _parsed_limit(limit: str):
+    return limits.parse(limit)
+
+
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def fill(token: str):
+    if request.method == "POST":  # counted below if refused: a good send is once per link
+        throttle("send", SEND_LIMIT, token, count=False)
     assignment = get_assignment_or_404(token)
     today = date.today()
     if request.method == "POST" and assignment.state == AssignmentState.submitted:
@@ -102,6 +134,7 @@ def fill(token: str):
     form = forms.form_class(version.id, version.content_hash, checklist)()
     if request.form.get("action") == "save":
         # "Save and finish later" without JavaScript: keep what is typed, check nothing yet.
+        throttle("send", SEND_LIMIT, token)  # each one writes
         if drafts.save_draft(assignment, form):
             flash("saved")
             return redirect(url_for("shopper.fill", token=token), code=303)
@@ -118,6 +151,7 @@ def fill(token: str):
             if request.headers.get("X-Outbox"):
                 return "", 204  # the page's script opens the link, which thanks the shopper
             return redirect(url_for("shopper.fill", token=token), code=303)
+    throttle("send", SEND_LIMIT, token)
     return render_form(assignment, checklist, form, today), 422
 
 
