@@ -16,6 +16,7 @@ from .submissions import create_assignments, get_or_create_wave
 
 checklist_cli = AppGroup("checklist", help="Validate, import and export checklist files.")
 user_cli = AppGroup("user", help="Manage staff accounts.")
+uploads_cli = AppGroup("uploads", help="Look after the shoppers' photos in UPLOAD_DIR.")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -135,8 +136,22 @@ def user_create(email, role, regions, password):
     click.echo(f"Created {role} {email}" + (f" for {', '.join(r.code for r in found)}" if found else ""))
 
 
+@uploads_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+def uploads_purge(dry_run):
+    """Delete photos that can never be sent (their link is sent, cancelled or past due) and
+    files no photo row names. Run it daily (cron or a systemd timer)."""
+    from .shopper.uploads import purge
+
+    done = purge(date.today(), dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {done.rows} unsent photo{'s' if done.rows != 1 else ''} and "
+               f"{done.files} file{'s' if done.files != 1 else ''} ({done.bytes / 1e6:.1f} MB).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(checklist_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(uploads_cli)
     app.cli.add_command(assign)
     app.cli.add_command(seed_demo)

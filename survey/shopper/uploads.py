@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import current_app, request
 from flask_babel import format_decimal, gettext
 
 from ..extensions import db
-from ..models import Assignment, Attachment
+from ..models import Assignment, AssignmentState, Attachment
 from .forms import field_name
 from .images import strip_exif
 from .questions import clean_text
@@ -113,3 +116,52 @@ def _store(assignment: Assignment, key: str, filename: str, kind: str, data: byt
     db.session.add(attachment)
     db.session.flush()
     return attachment
+
+
+#: A file younger than this may belong to an upload whose row is not committed yet.
+STRAY_AGE = timedelta(hours=1)
+
+
+@dataclass
+class Purged:
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+
+
+def purge(today: date, dry_run: bool = False) -> Purged:
+    """Delete photos that can never be sent, and files no row names; return what went.
+
+    A photo waits (no submission) while its link may still send it. Once the link is sent
+    without it, cancelled or past its due date, nothing will ever show it, yet it holds a
+    shopper's picture and disk. Files no row names are left by a request that failed
+    after writing its photo; a young one may be an upload still on its way, so is kept.
+    Rows go first, files only after the commit, as everywhere photos are deleted.
+    """
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    done = Purged()
+    closed = db.or_(Assignment.state.in_([AssignmentState.submitted, AssignmentState.cancelled]),
+                    Assignment.due < today)
+    waiting = db.session.scalars(db.select(Attachment).join(Assignment, Attachment.assignment_id == Assignment.id)
+                                 .where(Attachment.submission_id.is_(None), closed)).all()
+    doomed = [folder / a.stored_name for a in waiting]
+    done.rows = len(waiting)
+    if not dry_run:
+        for attachment in waiting:
+            db.session.delete(attachment)
+        db.session.commit()
+    if folder.is_dir():
+        named = set(db.session.scalars(db.select(Attachment.stored_name)))
+        cutoff = time.time() - STRAY_AGE.total_seconds()
+        doomed += [path for path in folder.iterdir()
+                   if path.is_file() and path.name not in named and path.stat().st_mtime < cutoff]
+    for path in doomed:
+        try:
+            size = path.stat().st_size
+            if not dry_run:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+        done.files += 1
+        done.bytes += size
+    return done
