@@ -6,7 +6,7 @@ import io
 
 import pytest
 from PIL import Image, PngImagePlugin
-from survey.shopper.images import strip_exif
+from survey.shopper.images import clean_photo, strip_exif
 
 GPS_IFD = 0x8825
 
@@ -94,13 +94,12 @@ def test_a_webp_loses_its_exif_and_xmp_chunks():
 
 
 @pytest.mark.parametrize("data, kind", [
-    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "image/heic"),
     (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64, "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64, "image/png"),
     (b"RIFF\xff\x00\x00\x00WEBPVP8 \x50\x00\x00\x00" + b"\x00" * 8, "image/webp"),
     (b"\xff\xd8\xff", "image/jpeg"),
 ])
-def test_heic_and_files_that_are_not_what_they_claim_come_back_unchanged(data, kind):
+def test_files_that_are_not_what_they_claim_come_back_unchanged(data, kind):
     assert strip_exif(data, kind) == data
 
 
@@ -122,3 +121,44 @@ def test_a_damaged_file_with_metadata_is_refused_not_kept_whole():
     info.add_text("Comment", "taken at 1 High St")
     picture().save(cut_png, "PNG", pnginfo=info)
     assert strip_exif(cut_png.getvalue()[:-5], "image/png") is None
+
+
+def heic(orientation: int | None = None) -> bytes:
+    """A HEIC photo as a phone writes one: EXIF with the place and the device, and XMP."""
+    out = io.BytesIO()
+    picture().save(out, "HEIF", exif=exif(orientation).tobytes(), quality=90,
+                   xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description GPSLatitude="51,30N"/></x:xmpmeta>')
+    return out.getvalue()
+
+
+def test_a_heic_photo_becomes_a_jpeg_without_place_or_device():
+    original = heic()
+    assert b"PhoneMaker" in original and b"GPSLatitude" in original
+    cleaned, kind = clean_photo(original, "image/heic")
+    assert kind == "image/jpeg" and cleaned.startswith(b"\xff\xd8\xff")
+    for secret in (b"PhoneMaker", b"Phone 12", b"GPSLatitude", b"Exif\x00\x00", b"xmpmeta"):
+        assert secret not in cleaned
+    image = opened(cleaned)
+    assert image.size == (64, 48) and "exif" not in image.info
+    # The same picture (lossy both ways): the blue quarter top left, red elsewhere.
+    assert image.getpixel((8, 6))[2] > 150 and image.getpixel((50, 40))[0] > 150
+
+
+def test_a_heic_photo_taken_sideways_is_stored_upright():
+    cleaned, _ = clean_photo(heic(orientation=6), "image/heic")  # 6: rotate 90° clockwise to show
+    image = opened(cleaned)
+    assert image.size == (48, 64)
+    assert image.getexif().get(0x0112) in (None, 1)
+
+
+@pytest.mark.parametrize("data", [
+    b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,  # the header only
+    heic()[:200],  # cut off
+])
+def test_a_heic_that_cannot_be_decoded_is_refused(data):
+    assert clean_photo(data, "image/heic") is None
+
+
+def test_other_photos_keep_their_type_through_clean_photo():
+    cleaned, kind = clean_photo(jpeg(), "image/jpeg")
+    assert kind == "image/jpeg" and cleaned == strip_exif(jpeg(), "image/jpeg")

@@ -1,9 +1,11 @@
 """Receipt photos without what the camera wrote about them: place, device, time (EXIF, XMP, IPTC).
 
-The image data is left untouched (no re-encoding, so no quality lost and no decoder run on
-the pixels): only metadata segments are dropped. A JPEG keeps its orientation, re-written
-as the one tag of a minimal EXIF block, so a photo taken sideways still shows upright.
-HEIC passes through unchanged (no decoder here); the page asks for JPEG where it can.
+For JPEG, PNG and WebP the image data is left untouched (no re-encoding, so no quality lost
+and no decoder run on the pixels): only metadata segments are dropped. A JPEG keeps its
+orientation, re-written as the one tag of a minimal EXIF block, so a photo taken sideways
+still shows upright. HEIC (an iPhone's own format) is decoded and stored as a JPEG without
+metadata (``clean_photo``): its EXIF sits in items of the HEIF container that can't be cut
+out without rewriting it, and browsers other than Safari can't show HEIC to HQ anyway.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import io
 import struct
 
+import pillow_heif
 from PIL import Image
+
+pillow_heif.register_heif_opener()
 
 #: JPEG markers kept before the image data: JFIF/JFXX (APP0), colour profile (APP2 ICC_PROFILE),
 #: Adobe colour transform (APP14), and the tables and frame headers the decoder needs.
@@ -27,10 +32,33 @@ METADATA_MARKS = (b"Exif\x00", b"<x:xmpmeta", b"http://ns.adobe.com/xap/", b"eXI
                   b"EXIF", b"XMP ")
 
 
+def clean_photo(data: bytes, content_type: str) -> tuple[bytes, str] | None:
+    """Return the photo without metadata and its type now, or None when it can't be read."""
+    if content_type == "image/heic":
+        jpeg = _heic_as_jpeg(data)
+        return None if jpeg is None else (jpeg, "image/jpeg")
+    cleaned = strip_exif(data, content_type)
+    return None if cleaned is None else (cleaned, content_type)
+
+
+def _heic_as_jpeg(data: bytes) -> bytes | None:
+    """Decode a HEIC photo upright (libheif applies its rotation) and encode it as a JPEG that
+    carries only its colour profile: no EXIF, XMP or thumbnails are passed on."""
+    try:
+        with Image.open(io.BytesIO(data), formats=["HEIF"]) as image:
+            icc = image.info.get("icc_profile")
+            pixels = image.convert("RGB")  # decodes; Pillow's decompression-bomb limit applies
+    except Exception:  # noqa: BLE001 - libheif and Pillow raise many kinds for a bad file
+        return None
+    out = io.BytesIO()
+    pixels.save(out, "JPEG", quality=88, **({"icc_profile": icc} if icc else {}))
+    return out.getvalue()
+
+
 def strip_exif(data: bytes, content_type: str) -> bytes | None:
     """Return the photo without its metadata, or None when it can't be read and may hold some.
 
-    HEIC and other types come back unchanged. A damaged file (cut off, a byte too many) that
+    Other types come back unchanged (HEIC goes through clean_photo). A damaged file (cut off, a byte too many) that
     shows signs of metadata is refused rather than stored with it: fail closed, since the
     metadata may be where the shopper lives.
     """

@@ -14,7 +14,7 @@ from flask_babel import format_decimal, gettext
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Attachment
 from .forms import field_name
-from .images import strip_exif
+from .images import clean_photo
 from .questions import clean_text
 
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -60,10 +60,11 @@ def collect(form, checklist, assignment: Assignment, store: bool = True) -> tupl
             if kind is None:
                 problems[q.key] = gettext("This file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.")
                 continue
-            cleaned = strip_exif(data, kind)
+            cleaned = clean_photo(data, kind)
             if cleaned is None:
                 problems[q.key] = gettext("This photo could not be read. Take it again or choose another.")
                 continue
+            cleaned, kind = cleaned
             attachment = _store(assignment, q.key, upload.filename, kind, cleaned, replaced)
             kept.data = str(attachment.id)
             found[q.key] = attachment
