@@ -129,6 +129,10 @@ class AssignmentState(str, enum.Enum):
     cancelled = "cancelled"
 
 
+#: The stored states of a link a shopper may still send, unless it is past its due date.
+UNFINISHED = (AssignmentState.open, AssignmentState.started)
+
+
 class Assignment(db.Model):
     """One planned shop; the shopper's link carries a token whose hash is stored here."""
 
@@ -158,9 +162,14 @@ class Assignment(db.Model):
 
     def effective_state(self, today: date) -> AssignmentState:
         """Return the state a person should see: an unfinished link past its due date has expired."""
-        if self.state in (AssignmentState.open, AssignmentState.started) and today > self.due:
+        if self.state in UNFINISHED and today > self.due:
             return AssignmentState.expired
         return self.state
+
+    @classmethod
+    def usable_on(cls, today: date):
+        """The rule of effective_state as SQL: links a shopper can still send on ``today``."""
+        return db.and_(cls.state.in_(UNFINISHED), cls.due >= today)
 
     def __repr__(self) -> str:
         return f"<Assignment {self.id} {self.state.value}>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from survey.extensions import db
 
 from .conftest import PASSWORD, hidden_fields

@@ -50,12 +50,12 @@ def console_menu() -> dict:
 def index():
     today = date.today()
     month_start = datetime(today.year, today.month, 1)
-    usable = (Assignment.state.in_([AssignmentState.open, AssignmentState.started]), Assignment.due >= today)
+    usable = Assignment.usable_on(today)
     measured = measured_by()
     active_standards = db.session.scalars(db.select(Standard.key).where(Standard.retired.is_(False))).all()
     counts = {
-        "open_links": count(db.select(Assignment.id).where(*usable)),
-        "started_links": count(db.select(Assignment.id).where(*usable, Assignment.state == AssignmentState.started)),
+        "open_links": count(db.select(Assignment.id).where(usable)),
+        "started_links": count(db.select(Assignment.id).where(usable, Assignment.state == AssignmentState.started)),
         "submissions_month": count(db.select(Submission.id).where(Submission.submitted_at >= month_start)),
         "critical_month": count(db.select(Submission.id).where(Submission.submitted_at >= month_start,
                                                              Submission.critical_fail.is_(True))),

@@ -7,7 +7,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Region
+from ..models import Assignment, Branch, Region
 from .blueprint import bp
 from .forms import BRANCH_CSV_HEADER, BranchForm, BranchImportForm, BranchRow, RegionForm
 
@@ -21,7 +21,7 @@ def open_links_by_branch() -> dict[int, int]:
     """Return, per branch id, how many of its links a shopper could still use."""
     rows = db.session.execute(
         db.select(Assignment.branch_id, db.func.count())
-        .where(Assignment.state.in_([AssignmentState.open, AssignmentState.started]), Assignment.due >= date.today())
+        .where(Assignment.usable_on(date.today()))
         .group_by(Assignment.branch_id)
     ).all()
     return dict(rows)

@@ -22,7 +22,7 @@ from reports.export import text as spreadsheet_safe
 
 from ..cli import shopper_url
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Checklist, ChecklistVersion, Submission, Wave
+from ..models import UNFINISHED, Assignment, AssignmentState, Branch, Checklist, ChecklistVersion, Submission, Wave
 from ..submissions import create_assignments
 from .blueprint import bp
 from .forms import ExtendForm, WaveForm
@@ -42,8 +42,7 @@ def state_counts(today: date, wave_id: int | None = None) -> dict[int | None, Co
         query = query.where(Assignment.wave_id == wave_id)
     counts: dict[int | None, Counter] = defaultdict(Counter)
     for wave, state, is_past, n in db.session.execute(query):
-        unfinished = state in (AssignmentState.open, AssignmentState.started)
-        counts[wave][AssignmentState.expired.value if unfinished and is_past else state.value] += n
+        counts[wave][AssignmentState.expired.value if state in UNFINISHED and is_past else state.value] += n
     return counts
 
 

@@ -12,7 +12,7 @@ from flask import current_app, request
 from flask_babel import format_decimal, gettext
 
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Attachment
+from ..models import Assignment, Attachment
 from .forms import field_name
 from .images import clean_photo
 from .questions import clean_text
@@ -141,8 +141,7 @@ def purge(today: date, dry_run: bool = False) -> Purged:
     """
     folder = Path(current_app.config["UPLOAD_DIR"])
     done = Purged()
-    closed = db.or_(Assignment.state.in_([AssignmentState.submitted, AssignmentState.cancelled]),
-                    Assignment.due < today)
+    closed = db.not_(Assignment.usable_on(today))
     waiting = db.session.scalars(db.select(Attachment).join(Assignment, Attachment.assignment_id == Assignment.id)
                                  .where(Attachment.submission_id.is_(None), closed)).all()
     doomed = [folder / a.stored_name for a in waiting]
