@@ -166,6 +166,14 @@ class Assignment(db.Model):
             return AssignmentState.expired
         return self.state
 
+    def why_closed(self, today: date) -> str | None:
+        """Why a shopper can't send this link on ``today``: submitted, expired, cancelled or
+        not_open; None when they can. The page and the draft endpoint both go by it."""
+        state = self.effective_state(today)
+        if state in (AssignmentState.submitted, AssignmentState.expired, AssignmentState.cancelled):
+            return state.value
+        return "not_open" if today < self.not_before else None
+
     @classmethod
     def usable_on(cls, today: date):
         """The rule of effective_state as SQL: links a shopper can still send on ``today``."""

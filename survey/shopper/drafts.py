@@ -11,13 +11,13 @@ from datetime import date
 from typing import Any
 
 from flask import g, request
-from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from wtforms import FileField
 
 from ..extensions import db
-from ..models import Assignment, AssignmentState, ShopperDraft, utcnow
+from ..models import Assignment, ShopperDraft, utcnow
 from ..submissions import checklist_of
 from . import forms
 
@@ -103,15 +103,19 @@ def save_draft(assignment: Assignment, form) -> bool:
     return True
 
 
+#: What the draft endpoint answers for each Assignment.why_closed reason.
+REFUSALS = {
+    "submitted": (_l("These answers were already received, so there is nothing left to save."), 409),
+    "expired": (_l("This link has expired, so answers can no longer be saved."), 410),
+    "cancelled": (_l("This visit was cancelled, so answers can no longer be saved."), 410),
+    "not_open": (_l("This link is not open yet, so answers can't be saved."), 409),
+}
+
+
 def refusal(assignment: Assignment, today: date) -> tuple[str, str, int] | None:
     """Say why a link takes no draft: ``(state, message, status)``, or None when it does."""
-    state = assignment.effective_state(today)
-    if state == AssignmentState.submitted:
-        return "submitted", gettext("These answers were already received, so there is nothing left to save."), 409
-    if state == AssignmentState.expired:
-        return "expired", gettext("This link has expired, so answers can no longer be saved."), 410
-    if state == AssignmentState.cancelled:
-        return "cancelled", gettext("This visit was cancelled, so answers can no longer be saved."), 410
-    if today < assignment.not_before:
-        return "not_open", gettext("This link is not open yet, so answers can't be saved."), 409
-    return None
+    reason = assignment.why_closed(today)
+    if reason is None:
+        return None
+    message, status = REFUSALS[reason]
+    return reason, str(message), status

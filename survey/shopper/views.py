@@ -30,16 +30,15 @@ def get_assignment_or_404(token: str) -> Assignment:
 
 def closed_page(assignment: Assignment, today: date):
     """Return the page for a link that can't take answers (used, expired, cancelled, not yet open), or None."""
-    state = assignment.effective_state(today)
-    if state == AssignmentState.submitted:
+    reason = assignment.why_closed(today)
+    if reason == "submitted":
         submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
         return render_template("shopper/received.html", submission=submission, assignment=assignment,
                                channel=assignment.checklist.channel.value)
-    if state in (AssignmentState.expired, AssignmentState.cancelled):
-        return render_template("shopper/closed.html", assignment=assignment, state=state), 410
-    if today < assignment.not_before:
-        return render_template("shopper/closed.html", assignment=assignment, state=state), 200
-    return None
+    if reason is None:
+        return None
+    state = assignment.effective_state(today)
+    return render_template("shopper/closed.html", assignment=assignment, state=state), 200 if reason == "not_open" else 410
 
 
 #: A blank page is rendered once per key (see blank_page) with these markers standing in
