@@ -162,3 +162,14 @@ def test_a_heic_that_cannot_be_decoded_is_refused(data):
 def test_other_photos_keep_their_type_through_clean_photo():
     cleaned, kind = clean_photo(jpeg(), "image/jpeg")
     assert kind == "image/jpeg" and cleaned == strip_exif(jpeg(), "image/jpeg")
+
+
+def test_a_heic_with_more_pixels_than_any_phone_takes_is_refused_before_decoding(monkeypatch):
+    """HEVC packs a huge plain picture into a few KB: the size limit of uploads does not bound
+    what decoding it would take, so the pixel count from the header does."""
+    from survey.shopper import images
+
+    assert clean_photo(heic(), "image/heic") is not None
+    monkeypatch.setattr(images, "MAX_PIXELS", 64 * 48 - 1)  # one pixel short of the test photo
+    assert clean_photo(heic(), "image/heic") is None
+    assert images.MAX_PIXELS < 64 * 48 and clean_photo(jpeg(), "image/jpeg") is not None  # others aren't decoded

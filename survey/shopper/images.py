@@ -17,6 +17,16 @@ import pillow_heif
 from PIL import Image
 
 pillow_heif.register_heif_opener()
+# A receipt photo needs its main picture only, decoded on one thread per request.
+pillow_heif.options.THUMBNAILS = False
+pillow_heif.options.DEPTH_IMAGES = False
+pillow_heif.options.AUX_IMAGES = False
+pillow_heif.options.DECODE_THREADS = 1
+
+#: The largest photo decoded (an iPhone's largest is 48 MP). HEVC packs a plain 8192 x 8192
+#: picture into 15 KB, so the upload's size limit does not bound the memory a decode takes
+#: (measured: 620 MB for that file); the header gives the size before anything is decoded.
+MAX_PIXELS = 50_000_000
 
 #: JPEG markers kept before the image data: JFIF/JFXX (APP0), colour profile (APP2 ICC_PROFILE),
 #: Adobe colour transform (APP14), and the tables and frame headers the decoder needs.
@@ -46,8 +56,10 @@ def _heic_as_jpeg(data: bytes) -> bytes | None:
     carries only its colour profile: no EXIF, XMP or thumbnails are passed on."""
     try:
         with Image.open(io.BytesIO(data), formats=["HEIF"]) as image:
+            if image.width * image.height > MAX_PIXELS:
+                return None
             icc = image.info.get("icc_profile")
-            pixels = image.convert("RGB")  # decodes; Pillow's decompression-bomb limit applies
+            pixels = image.convert("RGB")  # decodes
     except Exception:  # noqa: BLE001 - libheif and Pillow raise many kinds for a bad file
         return None
     out = io.BytesIO()
