@@ -139,8 +139,8 @@ def user_create(email, role, regions, password):
 @uploads_cli.command("purge")
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
 def uploads_purge(dry_run):
-    """Delete photos that can never be sent (their link is sent, cancelled or past due) and
-    files no photo row names. Run it daily (cron or a systemd timer)."""
+    """Delete photos that can never be sent (their link is sent or cancelled, or 30 days past
+    due) and photo files no row names. Run it daily (cron or a systemd timer)."""
     from .shopper.uploads import purge
 
     done = purge(date.today(), dry_run=dry_run)

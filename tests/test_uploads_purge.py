@@ -47,7 +47,8 @@ def stored_name(assignment) -> str:
 
 def test_purge_deletes_only_what_no_link_can_send(app, client, runner, make_assignment):
     today = date.today()
-    links = {name: make_assignment() for name in ("open", "cancelled", "past_due", "sent_without", "sent_with")}
+    links = {name: make_assignment()
+             for name in ("open", "cancelled", "long_past_due", "just_past_due", "sent_without", "sent_with")}
     data = {name: leave_a_waiting_photo(client, *links[name]) for name in links}
     checklist = checklist_of(links["sent_with"][0].version)
     photo = photo_key(checklist)
@@ -57,27 +58,32 @@ def test_purge_deletes_only_what_no_link_can_send(app, client, runner, make_assi
     sent.update(visit_date=today.isoformat(), **{field_name(photo, "upload"): data["sent_with"]["upload_id"]})
     assert post_multipart(client, f"/s/{links['sent_with'][1]}", sent).status_code == 303
     links["cancelled"][0].state = AssignmentState.cancelled
-    links["past_due"][0].not_before, links["past_due"][0].due = today - timedelta(days=30), today - timedelta(days=1)
+    # HQ may still extend a link just past due (its photo must wait), not one a month past.
+    links["long_past_due"][0].not_before, links["long_past_due"][0].due = today - timedelta(days=60), today - timedelta(days=31)
+    links["just_past_due"][0].not_before, links["just_past_due"][0].due = today - timedelta(days=30), today - timedelta(days=1)
     links["sent_without"][0].state = AssignmentState.submitted  # sent by another tab without the photo
     db.session.commit()
     names = {name: stored_name(assignment) for name, (assignment, _) in links.items()}
     folder = Path(app.config["UPLOAD_DIR"])
-    (folder / "left-by-a-crash.jpg").write_bytes(b"x" * 1000)
+    crashed, uploading = "0" * 32 + ".jpeg", "1" * 32 + ".png"  # named as _store names photos
+    (folder / crashed).write_bytes(b"x" * 1000)
+    (folder / uploading).write_bytes(b"y" * 10)
+    (folder / "notes.txt").write_bytes(b"not a photo of ours")  # never touched, however old
     an_hour_ago = time.time() - 3700
-    os.utime(folder / "left-by-a-crash.jpg", (an_hour_ago, an_hour_ago))
-    (folder / "still-uploading.jpg").write_bytes(b"y" * 10)
+    for name in (crashed, "notes.txt"):
+        os.utime(folder / name, (an_hour_ago, an_hour_ago))
     before = files(app)
 
     dry = runner.invoke(args=["uploads", "purge", "--dry-run"])
     assert dry.exit_code == 0 and "Would delete 3 unsent photos and 4 files" in dry.output
-    assert files(app) == before and db.session.scalar(db.select(db.func.count(Attachment.id))) == 5
+    assert files(app) == before and db.session.scalar(db.select(db.func.count(Attachment.id))) == 6
 
     result = runner.invoke(args=["uploads", "purge"])
     assert result.exit_code == 0 and "Deleted 3 unsent photos and 4 files" in result.output
-    assert files(app) == {names["open"], names["sent_with"], "still-uploading.jpg"}
+    assert files(app) == {names["open"], names["just_past_due"], names["sent_with"], uploading, "notes.txt"}
     db.session.expire_all()
     kept = set(db.session.scalars(db.select(Attachment.stored_name)))
-    assert kept == {names["open"], names["sent_with"]}
+    assert kept == {names["open"], names["just_past_due"], names["sent_with"]}
     submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=links["sent_with"][0].id))
     assert [a.stored_name for a in submission.attachments] == [names["sent_with"]]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from flask import current_app, request
 from flask_babel import format_decimal, gettext
 
 from ..extensions import db
-from ..models import Assignment, Attachment
+from ..models import Assignment, AssignmentState, Attachment
 from .forms import field_name
 from .images import clean_photo
 from .questions import clean_text
@@ -121,6 +122,10 @@ def _store(assignment: Assignment, key: str, filename: str, kind: str, data: byt
 
 #: A file younger than this may belong to an upload whose row is not committed yet.
 STRAY_AGE = timedelta(hours=1)
+#: HQ may extend a link past its due date (waves.extend): its photos wait this long after it.
+EXTEND_GRACE = timedelta(days=30)
+#: The names _store gives: nothing else in UPLOAD_DIR is ever deleted, whatever else is there.
+STORED_NAME = re.compile(r"[0-9a-f]{32}\.(jpeg|png|webp|heic)")
 
 
 @dataclass
@@ -134,14 +139,15 @@ def purge(today: date, dry_run: bool = False) -> Purged:
     """Delete photos that can never be sent, and files no row names; return what went.
 
     A photo waits (no submission) while its link may still send it. Once the link is sent
-    without it, cancelled or past its due date, nothing will ever show it, yet it holds a
-    shopper's picture and disk. Files no row names are left by a request that failed
+    without it or cancelled, nothing will ever show it, yet it holds a shopper's picture and
+    disk; past its due date HQ may still extend the link, so its photos wait EXTEND_GRACE. Files no row names are left by a request that failed
     after writing its photo; a young one may be an upload still on its way, so is kept.
     Rows go first, files only after the commit, as everywhere photos are deleted.
     """
     folder = Path(current_app.config["UPLOAD_DIR"])
     done = Purged()
-    closed = db.not_(Assignment.usable_on(today))
+    closed = db.or_(Assignment.state.in_([AssignmentState.submitted, AssignmentState.cancelled]),
+                    Assignment.due < today - EXTEND_GRACE)
     waiting = db.session.scalars(db.select(Attachment).join(Assignment, Attachment.assignment_id == Assignment.id)
                                  .where(Attachment.submission_id.is_(None), closed)).all()
     doomed = [folder / a.stored_name for a in waiting]
@@ -154,7 +160,8 @@ def purge(today: date, dry_run: bool = False) -> Purged:
         named = set(db.session.scalars(db.select(Attachment.stored_name)))
         cutoff = time.time() - STRAY_AGE.total_seconds()
         doomed += [path for path in folder.iterdir()
-                   if path.is_file() and path.name not in named and path.stat().st_mtime < cutoff]
+                   if STORED_NAME.fullmatch(path.name) and path.name not in named and path.is_file()
+                   and path.stat().st_mtime < cutoff]
     for path in doomed:
         try:
             size = path.stat().st_size
