@@ -60,9 +60,11 @@ def test_copied_fields_match_fields_bound_by_wtforms(app, published, slug):
         names = question_names(copied)
         assert names and names == question_names(ordinary)
         assert len(form_class.__dict__["_prototypes"]) == len(names)  # the copies are in use
+        assert all(p._form is None for p in form_class.__dict__["_prototypes"].values())
         for name in names:
             mine, theirs = copied[name], ordinary[name]
-            assert set(vars(mine)) - {"_form", "meta"} == set(vars(theirs)) - {"_form", "meta"}, name
+            assert set(vars(mine)) == set(vars(theirs)), name
+            assert mine._form is copied and mine.meta is copied.meta, name  # not the first shopper's
             assert (mine.data, mine.raw_data, mine.label.text, mine.description) == \
                    (theirs.data, theirs.raw_data, theirs.label.text, theirs.description), name
             assert str(mine()) == str(theirs()), name  # every option, checked as posted

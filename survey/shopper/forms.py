@@ -35,9 +35,10 @@ class ChecklistBaseForm(FlaskForm):
 
             Binding runs each field's whole constructor (label, flags, choices): for a
             checklist's thirty-odd fields that was 0.45 ms of every shopper POST, more
-            than the SQL (issue 2's budget). A bound field keeps only settings until
-            ``process`` gives it this request's data, errors and raw input as new
-            objects, so a copy of a never-processed one is as fresh as a new one. Only
+            than the SQL (issue 2's budget). A bound field keeps only settings, and the
+            form and meta it was bound to, until ``process`` gives it this request's data,
+            errors and raw input as new objects; so a copy of a never-processed one,
+            given this form and meta, is as fresh as a new one. Only
             questions' fields are copied: nothing changes them after binding, while
             name_the_contact rewords the visit fields' labels. A form class is one
             checklist version (``form_class``), so its questions never change.
@@ -53,9 +54,12 @@ class ChecklistBaseForm(FlaskForm):
             prototype = prototypes.get(name)
             if prototype is None:
                 prototype = prototypes[name] = super().bind_field(form, unbound_field, options)
+                # Bound within the first shopper's request: it must not keep their form alive.
+                prototype._form = prototype.meta = None
             # Not copy.copy: a Field built without ``_form`` turns into an UnboundField.
             field = object.__new__(type(prototype))
             field.__dict__.update(prototype.__dict__)
+            field._form, field.meta = form, form.meta  # what binding to this form sets
             return field
 
     visit_date = StringField(_l("Date of your visit"), description=_l("The day you visited."))
