@@ -917,6 +917,26 @@ def test_one_link_is_throttled_on_its_own_and_says_why(limited_client, make_assi
     assert count(Submission) == 0
 
 
+def test_throttle_counts_keep_no_usable_link_and_a_failing_store_lets_sends_through(
+        limited_client, make_assignment, monkeypatch):
+    from survey.extensions import limiter
+    from survey.models import hash_token
+
+    _, token = make_assignment()
+    hidden = hidden_fields(limited_client.get(f"/s/{token}").get_data(as_text=True))
+    assert limited_client.post(f"/s/{token}", data=hidden).status_code == 422  # refused: counted
+    keys = list(limiter.storage.storage)  # the memory storage's counters
+    assert any(hash_token(token) in key for key in keys)
+    assert not any(token in key for key in keys)
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("the rate limit store is down")
+
+    monkeypatch.setattr(limiter.limiter, "test", down)
+    assert limited_client.post(f"/s/{token}", data=hidden).status_code == 422  # not a 500
+    assert limited_client.head(f"/s/{token}").status_code == 200  # a HEAD is a GET without body
+
+
 @pytest.mark.parametrize("slug, heading, date_label, received", [
     ("store-visit", "Your visit", "Date of your visit", "visit on"),
     ("phone-call", "Your call", "Date of your call", "call on"),

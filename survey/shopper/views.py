@@ -14,8 +14,8 @@ import limits
 from markupsafe import escape
 
 from ..extensions import db, limiter
-from ..models import Assignment, AssignmentState, Submission
-from ..submissions import checklist_of, find_assignment, needs_pinning, pin_version, record_submission
+from ..models import Assignment, AssignmentState, Submission, hash_token
+from ..submissions import TOKEN_RE, checklist_of, find_assignment, needs_pinning, pin_version, record_submission
 from . import drafts, forms, uploads
 
 bp = Blueprint("shopper", __name__)
@@ -95,15 +95,23 @@ def throttle(kind: str, limit: str, token: str, count: bool = True) -> None:
     (``count=False``: only look, for a request counted later if it turns out to cost).
 
     Counted per link, not per address: shoppers share addresses (a shop's Wi-Fi, a
-    carrier's NAT). The counts live in Flask-Limiter's storage and strategy (memory, or
+    carrier's NAT); the key is the token's hash, as in the database, so a shared Redis holds
+    no usable link. The counts live in Flask-Limiter's storage and strategy (memory, or
     Redis for several workers: RATELIMIT_STORAGE_URI), asked here rather than through its
     route decorator, whose per-request book-keeping cost the budgeted POST 0.2 ms (issue 2).
-    form.js waits and retries on a 429.
+    form.js waits and retries on a 429. A token of the wrong shape is not counted (it is a
+    404 next), and a storage that fails lets the request through: a shopper's answers
+    matter more than the limit.
     """
-    if not (limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True)):
+    if not (limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True) and TOKEN_RE.match(token)):
         return
-    limit_item = _parsed_limit(limit)
-    if not limiter.limiter.test(limit_item, kind, token) or (count and not limiter.limiter.hit(limit_item, kind, token)):
+    limit_item, key = _parsed_limit(limit), hash_token(token)
+    try:
+        allowed = limiter.limiter.test(limit_item, kind, key) and (not count or limiter.limiter.hit(limit_item, kind, key))
+    except Exception:  # noqa: BLE001 - whatever the storage raises (Redis down, timeouts)
+        current_app.logger.warning("rate limit storage failed; %s not limited", kind, exc_info=True)
+        return
+    if not allowed:
         abort(429)
 
 
@@ -114,7 +122,7 @@ def _parsed_limit(limit: str):
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def fill(token: str):
-    if request.method == "POST":  # counted below if refused: a good send is once per link
+    if request.method == "POST":  # counted below if refused or saved: a good send is once per link
         throttle("send", SEND_LIMIT, token, count=False)
     assignment = get_assignment_or_404(token)
     today = date.today()
@@ -123,7 +131,7 @@ def fill(token: str):
     page = closed_page(assignment, today)
     if page is not None:
         return page
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _show(assignment, today)
     if needs_pinning(assignment):  # a send from a page opened before the link was (an old copy)
         pin_version(assignment)
@@ -150,7 +158,7 @@ def fill(token: str):
             if request.headers.get("X-Outbox"):
                 return "", 204  # the page's script opens the link, which thanks the shopper
             return redirect(url_for("shopper.fill", token=token), code=303)
-    throttle("send", SEND_LIMIT, token)
+        throttle("send", SEND_LIMIT, token)  # refused: counted
     return render_form(assignment, checklist, form, today), 422
 
 
