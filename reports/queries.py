@@ -25,6 +25,7 @@ from survey.models import (
     SectionScore,
     Standard,
     Submission,
+    code_is,
 )
 
 
@@ -57,13 +58,13 @@ def branch_by_code(code: str) -> Row | None:
         select(Branch.id, Branch.code, Branch.name, Branch.address, Branch.region_id,
                Region.code.label("region_code"), Region.name.label("region_name"))
         .join(Region, Region.id == Branch.region_id)
-        .where(Branch.code == code)
+        .where(code_is(Branch.code, code))
     ).first()
 
 
 def region_by_code(code: str) -> Row | None:
     """Return a region: id, code, name."""
-    return db.session.execute(select(Region.id, Region.code, Region.name).where(Region.code == code)).first()
+    return db.session.execute(select(Region.id, Region.code, Region.name).where(code_is(Region.code, code))).first()
 
 
 def region_branches(region_id: int) -> list[Row]:

@@ -8,7 +8,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from .extensions import db
-from .models import Branch, Region
+from .models import Branch, Region, code_is
 
 
 def hq_required(view):
@@ -37,14 +37,14 @@ def can_see_region(user, region_id: int) -> bool:
 
 
 def get_region_or_404(code: str) -> Region:
-    region = db.session.scalar(db.select(Region).filter_by(code=code))
+    region = db.session.scalar(db.select(Region).where(code_is(Region.code, code)))
     if region is None or not can_see_region(current_user, region.id):
         abort(404)
     return region
 
 
 def get_branch_or_404(code: str) -> Branch:
-    branch = db.session.scalar(db.select(Branch).filter_by(code=code))
+    branch = db.session.scalar(db.select(Branch).where(code_is(Branch.code, code)))
     if branch is None or not can_see_region(current_user, branch.region_id):
         abort(404)
     return branch

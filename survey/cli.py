@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from . import catalogue
 from .extensions import db
-from .models import Branch, Checklist, Region, Role, User
+from .models import Branch, Checklist, Region, Role, User, code_is
 from .submissions import create_assignments, get_or_create_wave
 
 checklist_cli = AppGroup("checklist", help="Validate, import and export checklist files.")
@@ -86,7 +86,7 @@ def assign(slug, code, count, due, not_before, wave):
     checklist = db.session.scalar(db.select(Checklist).filter_by(slug=slug))
     if checklist is None or checklist.latest is None:
         fail(f"no published checklist with slug '{slug}'")
-    branch = db.session.scalar(db.select(Branch).filter_by(code=code))
+    branch = db.session.scalar(db.select(Branch).where(code_is(Branch.code, code)))
     if branch is None:
         fail(f"no branch with code '{code}'")
     start = not_before.date() if not_before else date.today()

@@ -129,6 +129,12 @@ class AssignmentState(str, enum.Enum):
     cancelled = "cancelled"
 
 
+def code_is(column, code: str):
+    """SQL: region and branch codes match as people read them, whatever the case: a manager
+    typing ``br-001`` means BR-001. HQ's forms keep codes unique regardless of case."""
+    return db.func.upper(column) == code.upper()
+
+
 #: The stored states of a link a shopper may still send, unless it is past its due date.
 UNFINISHED = (AssignmentState.open, AssignmentState.started)
 

@@ -262,6 +262,13 @@ def test_assign_takes_a_window(cli, published, make_branch):
     assert (assignment.not_before, assignment.due, assignment.wave) == (start, end, None)
 
 
+def test_assign_finds_a_branch_whatever_the_case_of_its_code(cli, published, make_branch):
+    branch_id = make_branch("BR-001").id
+    result = cli("assign", "--checklist", "store-visit", "--branch", "br-001")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(db.select(Assignment)).branch_id == branch_id
+
+
 @pytest.mark.parametrize("args, message", [
     (["--checklist", "store-visit", "--branch", "BR-999"], "no branch with code 'BR-999'"),
     (["--checklist", "no-such-list", "--branch", "BR-001"], "no published checklist with slug 'no-such-list'"),

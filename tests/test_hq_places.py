@@ -450,3 +450,30 @@ def test_an_odd_region_in_the_new_branch_link_is_ignored_not_a_server_error(hq, 
     response = hq.get("/hq/branches/new", query_string={"region": region})
     assert response.status_code == 200
     assert 'name="region_id"' in text_of(response)  # the form, with no region picked in advance
+
+
+def test_a_branch_code_is_stored_in_capitals_and_used_once_whatever_the_case(hq, regions, make_branch):
+    make_branch("BR-001", "NORTH", name="Harbour Street")
+
+    taken = hq.post("/hq/branches/new", {"code": "br-001", "name": "Quayside", "region_id": str(regions["SOUTH"].id)})
+    assert taken.status_code == 422
+    assert "The code \u201cBR-001\u201d is already used by Harbour Street." in field_block(text_of(taken), "code")
+
+    added = hq.post("/hq/branches/new", {"code": " br-100 ", "name": "Quayside", "region_id": str(regions["SOUTH"].id)})
+    assert added.status_code == 302
+    assert sorted(branches()) == ["BR-001", "BR-100"]
+
+
+def test_a_branches_file_updates_a_branch_named_in_another_case(hq, regions, make_branch):
+    db.session.add(Branch(code="br-7", name="Old", region=regions["NORTH"], address=""))  # from before capitals
+    db.session.commit()
+    make_branch("BR-001", "NORTH", name="Harbour Street")
+
+    response = upload(hq, (HEADER + "br-001,Harbour Street,NORTH,12 Harbour Street\nBR-7,Seventh,SOUTH,\n"
+                           "br-200,New one,SOUTH,\n").encode())
+
+    assert response.status_code == 302
+    assert branches() == {"BR-001": ("Harbour Street", "NORTH", "12 Harbour Street", True),
+                          "br-7": ("Seventh", "SOUTH", "", True),
+                          "BR-200": ("New one", "SOUTH", "", True)}
+    assert "1 added, 2 updated, 0 unchanged." in text_of(hq.get("/hq/branches"))

@@ -139,6 +139,18 @@ def test_branch_pdf_download(client, as_user, fake_pdf):
     assert data["headline"]["score"] == pytest.approx(62.5)
 
 
+def test_codes_in_report_addresses_match_whatever_the_case(client, as_user, fake_pdf):
+    """Someone typing br-a means BR-A; the file and the report name it as stored."""
+    as_user("hq")
+    branch = client.get(BRANCH_PDF.replace("BR-A", "br-a"))
+    assert branch.status_code == 200
+    assert branch.headers["Content-Disposition"] == "attachment; filename=BR-A_2026-01-01_2026-06-30.pdf"
+    region = client.get(REGION_PDF.replace("NORTH", "north"))
+    assert region.headers["Content-Disposition"] == "attachment; filename=NORTH_2026-01-01_2026-06-30.pdf"
+    assert [data["kind"] for data in fake_pdf] == ["branch", "region"]
+    assert client.get(BRANCH_PDF.replace("BR-A", "br-zz")).status_code == 404
+
+
 def test_region_pdf_download(client, as_user, fake_pdf):
     as_user("hq")
     response = client.get(REGION_PDF)

@@ -147,9 +147,11 @@ class _CodedForm(FlaskForm):
                                   + (f" ({found.code})." if found.code != field.data else "."))
 
     def same_code(self, code: str):
-        """Return another row with this code (exactly; regions: whatever the case), or None."""
-        found = db.session.scalar(db.select(self.model).filter_by(code=code))
-        return found if found is not None and found is not self.current else None
+        """Return another row with this code whatever the case, or None: codes are stored in
+        capitals (``east`` as ``EAST``), older ones may not be."""
+        wanted = _folded(code)
+        return next((r for r in db.session.scalars(db.select(self.model))
+                     if r is not self.current and _folded(r.code) == wanted), None)
 
 
 def code_field(what: str, example: str, upper: bool = False) -> StringField:
@@ -170,12 +172,6 @@ class RegionForm(_CodedForm):
                                    Length(max=200, message="Keep the name under 200 characters.")],
                        description="As managers know it, e.g. North.")
 
-    def same_code(self, code: str):
-        """Region codes are capitals (``east`` is stored as ``EAST``); older ones may not be: compare folded."""
-        wanted = _folded(code)
-        return next((r for r in db.session.scalars(db.select(Region))
-                     if r is not self.current and _folded(r.code) == wanted), None)
-
     def validate_name(self, field) -> None:
         wanted = _folded(field.data)
         found = next((r for r in db.session.scalars(db.select(Region))
@@ -187,7 +183,7 @@ class RegionForm(_CodedForm):
 
 class BranchForm(_CodedForm):
     model = Branch
-    code = code_field("branch", "BR-014")
+    code = code_field("branch", "BR-014", upper=True)
     name = StringField("Name", filters=[_strip],
                        validators=[DataRequired("Enter the branch's name."), Length(max=200)],
                        description="As it appears on reports, e.g. Harbour Street.")
@@ -217,7 +213,7 @@ class BranchImportForm(FlaskForm):
         "Branches file (CSV)",
         validators=[FileRequired("Choose a CSV file to upload.")],
         description="UTF-8 CSV with the header code,name,region_code,address. Branches are matched by "
-                    "code: new codes are added, known ones updated. If any row is wrong, nothing is imported.",
+                    "code, whatever its case (codes are stored in capitals): new codes are added, known ones updated. If any row is wrong, nothing is imported.",
     )
 
     def __init__(self, *args, max_bytes: int = 1024 * 1024, **kwargs):
@@ -290,6 +286,7 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
             problems.append(f"Line {start}: expected 4 values (code, name, region_code, address), found {len(record)}.")
             continue
         code, name, region_code, address = (cell.strip() for cell in record)
+        code = code.upper()  # stored in capitals, as the form stores them
         row_problems = []
         if not code:
             row_problems.append("the code is empty")

@@ -186,11 +186,11 @@ def branch_import():
 def import_branches(rows: list[BranchRow]) -> tuple[int, int, int]:
     """Add new branches and update known ones (by code); return how many were added, updated, unchanged."""
     regions = {r.code: r for r in db.session.scalars(db.select(Region))}
-    existing = {b.code: b for b in db.session.scalars(db.select(Branch))}
+    existing = {b.code.upper(): b for b in db.session.scalars(db.select(Branch))}  # an older "br-1" is BR-1
     added = updated = 0
     for row in rows:
         region = regions[row.region_code]
-        branch = existing.get(row.code)
+        branch = existing.get(row.code.upper())
         if branch is None:
             db.session.add(Branch(code=row.code, name=row.name, region=region, address=row.address))
             added += 1
