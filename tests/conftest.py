@@ -203,6 +203,13 @@ def log_in(client, email: str) -> Staff:
     return Staff(client, token)
 
 
+@pytest.fixture
+def hq(client, make_user) -> Staff:
+    """A client logged in as HQ (test_hq_editor.py has its own, with a checklist published)."""
+    make_user("hq@example.com", "hq")
+    return log_in(client, "hq@example.com")
+
+
 def post_multipart(client, url: str, data: dict):
     """POST a form like ``client.post``, and close the request body afterwards.
 

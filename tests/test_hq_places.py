@@ -11,15 +11,9 @@ from survey.extensions import db
 from survey.hq.forms import parse_branch_csv
 from survey.models import Branch, Region
 
-from .conftest import log_in, Staff
+from .conftest import Staff
 
 HEADER = "code,name,region_code,address\n"
-
-
-@pytest.fixture
-def hq(client, make_user) -> Staff:
-    make_user("hq@example.com", "hq")
-    return log_in(client, "hq@example.com")
 
 
 @pytest.fixture

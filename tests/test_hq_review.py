@@ -18,16 +18,10 @@ from survey.models import Attachment, Submission, SubmissionEvent
 from survey.shopper.forms import field_name
 from survey.submissions import checklist_of
 
-from .conftest import good_answers, hidden_fields, log_in, Staff
+from .conftest import good_answers, hidden_fields
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
 TODAY = date.today()
-
-
-@pytest.fixture
-def hq(client, make_user) -> Staff:
-    make_user("hq@example.com", "hq")
-    return log_in(client, "hq@example.com")
 
 
 @pytest.fixture

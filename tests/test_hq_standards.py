@@ -9,13 +9,7 @@ from survey import catalogue
 from survey.extensions import db
 from survey.models import Standard
 
-from .conftest import CHECKLISTS, log_in, Staff
-
-
-@pytest.fixture
-def hq(client, make_user) -> Staff:
-    make_user("hq@example.com", "hq")
-    return log_in(client, "hq@example.com")
+from .conftest import CHECKLISTS
 
 
 def text_of(response) -> str:

@@ -14,15 +14,9 @@ from survey.extensions import db
 from survey.models import Assignment, AssignmentState, Wave, hash_token
 from survey.submissions import checklist_of
 
-from .conftest import good_answers, hidden_fields, log_in, Staff
+from .conftest import good_answers, hidden_fields
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def hq(client, make_user) -> Staff:
-    make_user("hq@example.com", "hq")
-    return log_in(client, "hq@example.com")
 
 
 @pytest.fixture
