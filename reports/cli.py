@@ -55,7 +55,7 @@ def render(kind: str, code: str, start: str | None, end: str | None, fmt: str, p
         fail(f"no {kind} with code '{code}'")
     body = output.render_pdf(data) if fmt == "pdf" else output.render_html(data)
     write(path, body)
-    click.echo(f"Wrote {path} ({kind} {code}, {period.label})")
+    click.echo(f"Wrote {path} ({kind} {data[kind]['code']}, {period.label})")  # as stored, however typed
 
 
 def _report_command(kind: str):
@@ -88,7 +88,7 @@ def export_csv(code, start, end, path):
         region = queries.region_by_code(code)
         if region is None:
             fail(f"no region with code '{code}'")
-        ids = [region.id]
+        ids, code = [region.id], region.code  # as stored, however typed
     if path == "-":
         for chunk in export.export_lines(period, ids):
             click.echo(chunk, nl=False)

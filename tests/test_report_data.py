@@ -315,13 +315,13 @@ def test_query_count_does_not_grow_with_branches_or_visits(known, make_branch, m
 
 # --- flask report branch|region ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "code", "fmt"), [("branch", "BR-A", "pdf"), ("region", "NORTH", "html")])
+@pytest.mark.parametrize(("kind", "code", "fmt"), [("branch", "br-a", "pdf"), ("region", "NORTH", "html")])
 def test_cli_report_writes_the_document(runner, known, fake_pdf, tmp_path, kind, code, fmt):
     out = tmp_path / f"report.{fmt}"
     result = runner.invoke(args=["report", kind, code, "--from", "2026-01-01", "--to", "2026-06-30",
                                  "--format", fmt, "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"Wrote {out}" in result.output
+    assert f"Wrote {out} ({kind} {code.upper()}," in result.output  # the code as stored, however typed
     data, = fake_pdf
     assert (data["kind"], data["period"]["from"], data["period"]["to"]) == (kind, "2026-01-01", "2026-06-30")
     body = out.read_bytes()
