@@ -34,7 +34,7 @@ from wtforms.validators import (
 
 from ..checklist.schema import KEY_RE
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Standard, Wave
+from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Standard, Wave, code_is
 
 #: Region and branch codes go into URLs, file names and CSV cells: keep them plain.
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -149,9 +149,8 @@ class _CodedForm(FlaskForm):
     def same_code(self, code: str):
         """Return another row with this code whatever the case, or None: codes are stored in
         capitals (``east`` as ``EAST``), older ones may not be."""
-        wanted = _folded(code)
-        return next((r for r in db.session.scalars(db.select(self.model))
-                     if r is not self.current and _folded(r.code) == wanted), None)
+        return next((r for r in db.session.scalars(db.select(self.model).where(code_is(self.model.code, code)))
+                     if r is not self.current), None)
 
 
 def code_field(what: str, example: str, upper: bool = False) -> StringField:
