@@ -793,7 +793,9 @@ def server_in_new_york(monkeypatch):
     time.tzset()
 
 
-def test_the_first_answer_stamp_is_stored_in_utc(client, visit, server_in_new_york):
+def test_the_first_answer_stamp_is_stored_in_utc(server_in_new_york, client, visit):
+    # The zone is set first: the visit's dates must be New York's too (from 00:00 to 05:00 UTC
+    # the days differ, and a visit dated tomorrow is refused).
     token, _, data = visit
     stamp = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
     data["first_answer_at"] = stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # what form.js sends: toISOString()
