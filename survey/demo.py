@@ -227,11 +227,11 @@ def _history(branches: dict[str, Branch], checklists: dict[str, Checklist], toda
     offsets["BR-007"]["problem_solving"] = -0.25 if "problem_solving" in standards else 0
     count = 0
     critical_done = False
+    # Twelve months up to yesterday: on the 1st, the current month has no past day yet.
+    yesterday = today - timedelta(days=1)
     for months_ago in range(11, -1, -1):
-        month_start = _month_start(today, months_ago)
-        month_end = min((month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1), today - timedelta(days=1))
-        if month_end < month_start:
-            continue
+        month_start = _month_start(yesterday, months_ago)
+        month_end = min((month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1), yesterday)
         wave = get_or_create_wave(f"{month_start.year} Q{(month_start.month - 1) // 3 + 1}")
         for code, branch in branches.items():
             for _ in range(rng.choice([1, 2, 2, 2, 3])):
