@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite bench install system-deps-run system-deps-test clean
+.PHONY: run test bench install system-deps-run system-deps-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -93,7 +93,8 @@ def build(workdir: Path):
         db.session.add(branch)
         checklist = db.session.scalar(db.select(Checklist).filter_by(slug="store-visit"))
         today = date.today()
-        made = create_assignments(checklist, branch, 4, not_before=today - timedelta(days=7), due=today + timedelta(days=7))
+        made = create_assignments(checklist, branch, 4, not_before=today - timedelta(days=7),
+                                  due=today + timedelta(days=7))
         made[2][0].not_before = today + timedelta(days=3)
         db.session.commit()
         tokens = [token for _, token in made]
@@ -105,7 +106,9 @@ def receive(app, token: str) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import good_answers, hidden_fields  # the suite's own flawless visit
 
-    from survey.submissions import checklist_of, find_assignment
+    from survey.caches import checklist_of
+
+    from survey.submissions import find_assignment
 
     client = app.test_client()
     page = client.get(f"/s/{token}").get_data(as_text=True)
@@ -155,6 +158,7 @@ def summary(report: dict) -> list[str]:
 
 def serve_static(html: bytes):
     """Serve one page, gzipped, as PEERS.md measured the floor form."""
+
     def page(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [html]
@@ -211,7 +215,8 @@ def main() -> int:
         origin = f"http://127.0.0.1:{server.server_port}"
         print(f"Lighthouse ({LIGHTHOUSE}, mobile defaults) on the shopper's pages, Chromium {CHROMIUM}\n")
         try:
-            for name, token in (("form (first opening)", fresh), ("already received", received), ("not open yet", later)):
+            pages = (("form (first opening)", fresh), ("already received", received), ("not open yet", later))
+            for name, token in pages:
                 print(f"{name}: /s/<token>")
                 try:
                     report = audit(f"{origin}/s/{token}", Path(tmp) / "report.json")

@@ -6,7 +6,7 @@ Set-up (not timed): a throw-away SQLite file with the demo (13 branches, 12 mont
 ``survey.demo.seed``) plus a region of 50 branches with 1,200 visits in the report
 period (and 600 in the period before), every answer drawn and scored like the demo's.
 
-Budgets (issue 3), each printed with PASS/FAIL:
+Budgets (bench/README.md), each printed with PASS/FAIL:
 
 (a) Branch PDF, 12 months, ~24 visits: median wall time and peak memory (printed),
     and the full ``flask report branch`` path (aggregation in SQL, statistics, charts,
@@ -80,7 +80,8 @@ def seed_region(today: date) -> dict:
     from survey import demo
     from survey.extensions import db
     from survey.models import Branch, Checklist, Region
-    from survey.submissions import build_submission, checklist_of, create_assignments, get_or_create_wave
+    from survey.caches import checklist_of
+    from survey.submissions import create_assignments, get_or_create_wave, record_submission
 
     rng = random.Random(2026)
     period = make_period(None, None, today)
@@ -129,7 +130,7 @@ def seed_region(today: date) -> dict:
                                                       not_before=visit - timedelta(days=14), wave=wave)
                 assignment.version = version
                 assignment.opened_at = filled.first_answer_at - timedelta(minutes=1)
-                db.session.add(build_submission(assignment, version, filled))
+                record_submission(assignment, version, filled)
                 made[key] += 1
         db.session.flush()
     db.session.commit()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
+
+from survey.spreadsheet import safe_text as text
 
 from . import queries
 from .periods import Period
@@ -17,9 +18,6 @@ COLUMNS = (
     "channel", "section_key", "question_key", "standard_key", "answer", "earned", "possible",
     "submission_score", "critical_fail", "comment",
 )
-#: A cell starting with one of these is a formula to a spreadsheet; shoppers' text must not run.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
 #: Lines are sent in chunks of about this many characters: few writes, little memory.
 CHUNK = 64 * 1024
 
@@ -41,15 +39,6 @@ def percent(score: float | None) -> str:
     if score is None:
         return ""
     return format(Decimal(repr(float(score))).scaleb(2).normalize(), "f")
-
-
-def text(value: str | None) -> str:
-    """Write what a shopper typed, defused so a spreadsheet shows it instead of running it."""
-    if not value:
-        return ""
-    if value.startswith(FORMULA_START) and not NUMBER_RE.match(value):
-        return "'" + value
-    return value
 
 
 def row_values(row: Any) -> list[str]:

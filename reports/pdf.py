@@ -127,7 +127,7 @@ def render_report(data: dict) -> bytes:
 # --- Formatting helpers the templates receive -------------------------------------------
 
 
-def pct(value: float | None) -> str:
+def percent_label(value: float | None) -> str:
     """Format a 0–100 score with one decimal: ``78.4 %``; ``–`` when there is no data."""
     return "–" if value is None else f"{value:.1f} %"
 
@@ -269,8 +269,8 @@ def _branch_points(r: dict) -> list[str]:
         ordered = sorted(standards, key=lambda s: s["score"])
         best, worst = ordered[-1], ordered[0]
         points.append(
-            f"Strongest standard: {best['title']} ({pct(best['score'])}); "
-            f"weakest: {worst['title']} ({pct(worst['score'])})."
+            f"Strongest standard: {best['title']} ({percent_label(best['score'])}); "
+            f"weakest: {worst['title']} ({percent_label(worst['score'])})."
         )
         behind = [(delta(s["score"], s.get("region_score")), s) for s in standards]
         behind = [(gap, s) for gap, s in behind if gap is not None and round(gap, 1) < 0]
@@ -278,13 +278,13 @@ def _branch_points(r: dict) -> list[str]:
             gap, s = min(behind, key=lambda pair: pair[0])
             points.append(
                 f"Furthest behind the region: {s['title']}, {abs(gap):.1f} points under "
-                f"the region's {pct(s['region_score'])}."
+                f"the region's {percent_label(s['region_score'])}."
             )
     weak = r.get("weakest_questions") or []
     if weak:
         first = weak[0]
         seen = f" over {visits(first['n'])}" if first.get("n") else ""
-        points.append(f"First thing to fix: “{first['text']}” scores {pct(first.get('score'))}{seen}.")
+        points.append(f"First thing to fix: “{first['text']}” scores {percent_label(first.get('score'))}{seen}.")
     failures = r.get("critical_failures") or []
     if failures:
         zeroed = sum(1 for f in failures if f.get("rule") == "zero")
@@ -301,14 +301,14 @@ def _region_points(r: dict) -> list[str]:
     if len(ranked) >= 2:
         best, worst = ranked[0], ranked[-1]
         points.append(
-            f"Best branch: {best['name']} ({pct(best['score'])}); "
-            f"weakest: {worst['name']} ({pct(worst['score'])})."
+            f"Best branch: {best['name']} ({percent_label(best['score'])}); "
+            f"weakest: {worst['name']} ({percent_label(worst['score'])})."
         )
     if ranked and r.get("target") is not None:
         reached = sum(1 for b in ranked if b["score"] >= r["target"])
         points.append(
             f"{reached} of {_plural(len(ranked), 'branch', 'branches')} with visits "
-            f"{'reaches' if reached == 1 else 'reach'} the {pct(r['target'])} target."
+            f"{'reaches' if reached == 1 else 'reach'} the {percent_label(r['target'])} target."
         )
     weakest = [s for s in r.get("weakest_standards") or [] if s.get("score") is not None]
     if weakest:
@@ -317,7 +317,7 @@ def _region_points(r: dict) -> list[str]:
         where = ""
         if gap is not None:
             where = f", {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the network"
-        points.append(f"Weakest standard: {s.get('title') or s['key']} ({pct(s['score'])}{where}).")
+        points.append(f"Weakest standard: {s.get('title') or s['key']} ({percent_label(s['score'])}{where}).")
     silent = [b["name"] for b in r.get("ranking") or [] if not b.get("n")]
     if silent:
         more = f" and {len(silent) - 6} more" if len(silent) > 6 else ""
@@ -328,7 +328,7 @@ def _region_points(r: dict) -> list[str]:
 RULE_WORDS = {"zero": "Score set to 0 %", "flag": "Flagged, score kept"}
 
 HELPERS = {
-    "pct": pct,
+    "percent_label": percent_label,
     "delta": delta,
     "signed": signed,
     "arrow": arrow,

@@ -15,7 +15,7 @@ from flask import current_app
 
 from survey.checklist.schema import Checklist as ChecklistSchema
 from survey.checklist.schema import critical_rule
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from . import queries, stats
 from .periods import Period, make_period, month_label
@@ -36,7 +36,7 @@ class UnknownCode(LookupError):
     """No branch or region has that code."""
 
 
-def pct(value: float | None) -> float | None:
+def to_percent(value: float | None) -> float | None:
     """Turn a stored 0..1 score into percent."""
     return None if value is None else value * 100.0
 
@@ -113,7 +113,7 @@ def _monthly(rows: Iterable[Any], period: Period) -> dict[str, dict[int, list[fl
 
 
 def _month_means(buckets: dict[int, list[float]]) -> dict[int, float]:
-    return {branch_id: pct(total / n) for branch_id, (total, n) in buckets.items() if n}
+    return {branch_id: to_percent(total / n) for branch_id, (total, n) in buckets.items() if n}
 
 
 def _versions_used(current: list[Any], versions: Versions) -> list[dict[str, Any]]:
@@ -158,7 +158,7 @@ def _critical(rows: Iterable[Any], versions: Versions):
         if rule == "zero" and row.computed is not None and row.submission_id not in seen:
             seen.add(row.submission_id)
             overrides.append({"date": row.visit_date.isoformat(), "reference": row.reference,
-                              "question": text, "computed_score": pct(row.computed)})
+                              "question": text, "computed_score": to_percent(row.computed)})
     return failures, overrides
 
 
@@ -193,26 +193,26 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
     versions = Versions(queries.version_contents(r.version_id for r in current))
     titles = {s.key: s.title for s in catalogue}
 
-    head = stats.summary((pct(r.score) for r in current), bounds=BOUNDS)
+    head = stats.summary((to_percent(r.score) for r in current), bounds=BOUNDS)
     region_totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
     for row in daily:
         region_totals[row.branch_id][0] += row.total
         region_totals[row.branch_id][1] += row.n
-    region_score = stats.branch_weighted(pct(total / n) for total, n in region_totals.values() if n)
-    network_score = pct(network.score)
-    previous_score = stats.mean(pct(r.score) for r in before)
+    region_score = stats.branch_weighted(to_percent(total / n) for total, n in region_totals.values() if n)
+    network_score = to_percent(network.score)
+    previous_score = stats.mean(to_percent(r.score) for r in before)
     score = head["score"]
     target = float(current_app.config["SURVEY_TARGET_SCORE"])
 
     own: dict[str, Any] = {}
     by_standard: dict[str, list[float]] = defaultdict(list)
     for row in standard_rows:
-        by_standard[row.standard_key].append(pct(row.score))
+        by_standard[row.standard_key].append(to_percent(row.score))
         if row.branch_id == branch.id:
             own[row.standard_key] = row
     standards = []
     for s in _standard_list(catalogue, set(own)):
-        mine = pct(own[s.key].score) if s.key in own else None
+        mine = to_percent(own[s.key].score) if s.key in own else None
         region_avg = stats.branch_weighted(by_standard.get(s.key, []))
         standards.append({"key": s.key, "title": s.title, "score": mine, "region_score": region_avg,
                           "diff": stats.change(mine, region_avg), "n": own[s.key].n if s.key in own else 0})
@@ -229,7 +229,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         checklist = versions.checklist_row(row.checklist_id)
         sections.append({
             "key": row.section_key, "title": section.title if section else row.section_key,
-            "checklist": checklist.title if checklist else "", "score": pct(row.score), "n": row.n,
+            "checklist": checklist.title if checklist else "", "score": to_percent(row.score), "n": row.n,
             "_order": (_channel_order(versions, checklist.slug) if checklist else 9,
                        checklist.slug if checklist else "", row.position),
         })
@@ -240,7 +240,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         _, question = versions.latest_question(row.checklist_id, row.question_key)
         questions.append({"key": row.question_key, "text": question.text if question else row.question_key,
                           "standard": titles.get(row.standard_key, row.standard_key),
-                          "score": pct(row.score), "n": row.n})
+                          "score": to_percent(row.score), "n": row.n})
     # A question every visit got right needs no fixing, so it is never listed as weak. One
     # answered in a single visit (the one call of a quarter) may be chance: it comes after
     # every question with at least two visits behind it, so "fix first" rests on a pattern.
@@ -255,7 +255,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         wording = question.text if question is not None else row.question_key
         if row.comment:
             comments.append({"date": row.visit_date.isoformat(), "question": wording, "text": row.comment})
-        if row.value and question is not None and question.type == "text":
+        if row.value and question is not None and question.kind.verbatim:
             comments.append({"date": row.visit_date.isoformat(), "question": wording, "text": row.value})
 
     report = _frame("branch", period)
@@ -277,7 +277,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "critical_failures": failures,
         "visits": [{
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
-            "version": r.version, "score": pct(r.score), "critical_fail": bool(r.critical_fail),
+            "version": r.version, "score": to_percent(r.score), "critical_fail": bool(r.critical_fail),
             "reference": r.reference,
         } for r in current],
         "comments": comments,
@@ -329,10 +329,10 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
     then_scores: dict[int, list[float]] = defaultdict(list)
     for r in current:
         if r.score is not None:
-            now_scores[r.branch_id].append(pct(r.score))
+            now_scores[r.branch_id].append(to_percent(r.score))
     for r in before:
         if r.score is not None:
-            then_scores[r.branch_id].append(pct(r.score))
+            then_scores[r.branch_id].append(to_percent(r.score))
 
     listed = [b for b in branches if b.active or now_scores.get(b.id)]
     ranking = []
@@ -348,7 +348,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
 
     per_branch: dict[int, dict[str, float]] = defaultdict(dict)
     for row in standard_rows:
-        per_branch[row.branch_id][row.standard_key] = pct(row.score)
+        per_branch[row.branch_id][row.standard_key] = to_percent(row.score)
     with_data = {key for cells in per_branch.values() for key in cells}
     shown = _standard_list(catalogue, with_data)
     heatmap = [{"code": r["code"], "name": r["name"],
@@ -361,7 +361,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
             weakest.append({"key": s.key, "title": s.title, "score": mine})
     weakest = sorted(weakest, key=lambda w: (w["score"], w["key"]))[:WEAKEST_STANDARDS]
     # Only the weakest few are compared with the network: the one part that reads every branch.
-    network_means = {r.standard_key: pct(r.score)
+    network_means = {r.standard_key: to_percent(r.score)
                      for r in queries.network_standard_means(period.start, period.end, (w["key"] for w in weakest))}
     for w in weakest:
         w["network_score"] = network_means.get(w["key"])
@@ -387,7 +387,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
         "region": {"code": region.code, "name": region.name},
         "headline": {
             "score": score, "n_visits": sum(len(v) for v in now_scores.values()),
-            "n_branches": len(now_scores), "network_score": pct(network.score),
+            "n_branches": len(now_scores), "network_score": to_percent(network.score),
             "previous_score": previous_score, "change": stats.change(score, previous_score),
         },
         "ranking": ranking,

@@ -8,6 +8,7 @@ from flask import Flask, render_template, request
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.utils import import_string
 from sqlalchemy.engine import Engine
 
 from .config import load_config
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_parts(app)
     register_template_helpers(app)
     register_response_headers(app)
     return app
@@ -79,13 +81,23 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(shopper_bp)
     app.register_blueprint(shopper_bp)
     app.register_blueprint(health_bp)
-    from reports.views import bp as reports_bp
-
     from .auth.views import bp as auth_bp
     from .hq.views import bp as hq_bp
 
-    for bp in (auth_bp, reports_bp, hq_bp):
+    for bp in (auth_bp, hq_bp):
         app.register_blueprint(bp)
+
+
+#: What an error page says, by status: its title and what to do.
+ERROR_PAGES = {
+    404: ("Not found", "There is nothing at this address. Check the link you were sent."),
+    405: ("Not allowed", "This page can't be used that way."),
+    413: ("Too large", "What you sent is too large. Go back, choose a smaller photo and send again; "
+                       "your answers are still on the form."),
+    429: ("Too many attempts", "Too many attempts. Wait a minute and try again."),
+    500: ("Something went wrong", "Something went wrong on our side. Nothing you sent was lost; "
+                                  "try again in a moment."),
+}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -93,20 +105,24 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     app.register_error_handler(400, lambda e: render(400, "Bad request", getattr(e, "description", "")))
-    app.register_error_handler(404, lambda e: render(404, "Not found", "There is nothing at this address. Check the link you were sent."))
-    app.register_error_handler(405, lambda e: render(405, "Not allowed", "This page can't be used that way."))
-    app.register_error_handler(413, lambda e: render(413, "Too large", "What you sent is too large. Go back, choose a smaller photo and send again; your answers are still on the form."))
-    app.register_error_handler(429, lambda e: render(429, "Too many attempts", "Too many attempts. Wait a minute and try again."))
-    app.register_error_handler(500, lambda e: render(500, "Something went wrong", "Something went wrong on our side. Nothing you sent was lost; try again in a moment."))
+    for code, (title, message) in ERROR_PAGES.items():
+        app.register_error_handler(code, lambda e, page=(code, title, message): render(*page))
 
 
 def register_commands(app: Flask) -> None:
-    from reports.cli import register as register_reports
-
     from .cli import register
 
     register(app)
-    register_reports(app)
+
+
+def register_parts(app: Flask) -> None:
+    """Add the parts built on this package (``SURVEY_PARTS``: the reports), each by its ``init_app``.
+
+    Named in the configuration, not imported here: the flow runs checklists → survey → reports,
+    and nothing in survey depends on what is built on it.
+    """
+    for name in app.config["SURVEY_PARTS"]:
+        import_string(name)(app)
 
 
 def register_response_headers(app: Flask) -> None:
@@ -115,17 +131,17 @@ def register_response_headers(app: Flask) -> None:
         """Staff pages and a shopper's form hold private data (comments, draft answers, a CSRF
         token): no shared or disk cache may keep them. The offline copy of the form lives in
         the service worker's own cache, which this header does not touch."""
-        if response.mimetype == "text/html" and "Cache-Control" not in response.headers and (
-                request.blueprint == "shopper" or current_user.is_authenticated):
+        if (
+            response.mimetype == "text/html"
+            and "Cache-Control" not in response.headers
+            and (request.blueprint == "shopper" or current_user.is_authenticated)
+        ):
             response.headers["Cache-Control"] = "private, no-store"
         return response
 
 
 def register_template_helpers(app: Flask) -> None:
-    @app.context_processor
-    def endpoints():
-        return {"view_endpoints": app.view_functions}
-
-    @app.template_filter("pct")
-    def pct(value: float | None) -> str:
-        return "–" if value is None else f"{value * 100:.1f} %"
+    @app.template_filter("percent")
+    def percent(fraction: float | None) -> str:
+        """Show a 0..1 score or share as percent with one decimal ("72.3 %"), as SPEC §4 displays scores."""
+        return "–" if fraction is None else f"{fraction * 100:.1f} %"

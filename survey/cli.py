@@ -6,13 +6,13 @@ import sys
 from datetime import date
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from . import catalogue
 from .extensions import db
 from .models import Branch, Checklist, Region, Role, User, code_is
-from .submissions import create_assignments, get_or_create_wave
+from .submissions import create_assignments, get_or_create_wave, shopper_url
 
 checklist_cli = AppGroup("checklist", help="Validate, import and export checklist files.")
 user_cli = AppGroup("user", help="Manage staff accounts.")
@@ -22,10 +22,6 @@ uploads_cli = AppGroup("uploads", help="Look after the shoppers' photos in UPLOA
 def fail(message: str, code: int = 2) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
-
-
-def shopper_url(token: str) -> str:
-    return f"{current_app.config['SURVEY_BASE_URL']}/s/{token}"
 
 
 @checklist_cli.command("validate")
@@ -79,7 +75,8 @@ def checklist_export(slug, output):
 @click.option("--branch", "code", required=True, help="Branch code, e.g. BR-014.")
 @click.option("--count", default=1, type=click.IntRange(1, 1000), show_default=True)
 @click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day of the window (default: in 30 days).")
-@click.option("--not-before", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day of the window (default: today).")
+@click.option("--not-before", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="First day of the window (default: today).")
 @click.option("--wave", help="Name of the wave these links belong to.")
 def assign(slug, code, count, due, not_before, wave):
     """Create assignments and print one shopper URL per line."""

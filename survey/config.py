@@ -38,6 +38,8 @@ class Config:
     #: Reverse proxies in front of the app (README: 1 behind nginx or Caddy): their
     #: X-Forwarded-For and -Proto are then believed, so login throttling sees real clients.
     SURVEY_PROXY_HOPS = 0
+    #: What is built on the survey package and added to the app (each name's ``init_app``).
+    SURVEY_PARTS = ("reports:init_app",)
 
 
 def default_env() -> str:

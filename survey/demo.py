@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import random
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
@@ -31,7 +30,10 @@ from .models import (
     User,
     hash_token,
 )
-from .submissions import TOKEN_HINT, Filled, build_submission, checklist_of, create_assignments, get_or_create_wave
+from .answers import Filled
+from .caches import checklist_of
+from .checklist.types import DEMO_COMMENTS
+from .submissions import TOKEN_HINT, create_assignments, get_or_create_wave, record_submission
 
 REGIONS = [("NORTH", "North"), ("SOUTH", "South"), ("WEST", "West")]
 BRANCHES = [
@@ -55,18 +57,6 @@ IMPROVING = "BR-010"
 CRITICAL_BRANCH = "BR-005"
 MIX = [("store-visit", 0.6), ("phone-call", 0.25), ("email-inquiry", 0.15)]
 DEMO_PASSWORD = "demo-pass-2026"
-COMMENTS = [
-    "The assistant was friendly but clearly in a hurry.",
-    "Had to wait while two staff members chatted at the till.",
-    "Very helpful, explained the options without pushing the expensive one.",
-    "Nobody offered help until I asked at the counter.",
-    "Shop was tidy, but the fitting room area was cluttered.",
-    "Answered every question, even checked stock at another branch.",
-    "Felt rushed at the end; no goodbye.",
-    "Great experience, I would come back.",
-]
-
-
 def _quality(code: str, rng: random.Random, months_ago: int) -> float:
     base = PROFILE.get(code, 0.68 + 0.16 * rng.random())
     if code == IMPROVING:
@@ -74,53 +64,15 @@ def _quality(code: str, rng: random.Random, months_ago: int) -> float:
     return base
 
 
-def _pick(rng: random.Random, p: float, scored: list[tuple[str, float]]) -> str:
-    weights = [math.exp(-((s - p) ** 2) / 0.04) for _, s in scored]
-    return rng.choices([k for k, _ in scored], weights=weights)[0]
-
-
 def _answer(q: Any, p: float, rng: random.Random, visit: date, at: time) -> Any:
     """Draw one plausible answer for a shopper whose experience had quality ``p``."""
     if getattr(q, "allow_na", False) and rng.random() < 0.05:
         return NA
-    if not getattr(q, "is_required", True) and q.type not in ("text", "photo") and rng.random() < 0.05:
+    if not q.is_required and q.kind.scoreable and rng.random() < 0.05:
         return None
-    # Critical failures are rare in real shops; most branches have none in a year.
-    good = rng.random() < (1 - (1 - p) * 0.08 if getattr(q, "critical", False) else p)
-    if q.type == "yes_no":
-        if not q.scored:
-            return "yes" if rng.random() < 0.4 else "no"
-        return q.pass_on if good else ("no" if q.pass_on == "yes" else "yes")
-    if q.type == "scale":
-        if not q.scored:
-            return rng.randint(q.min, q.max)
-        x = min(1.0, max(0.0, rng.gauss(p, 0.18)))
-        return q.min + round(x * (q.max - q.min))
-    if q.type == "choice":
-        if not q.scored:
-            return rng.choice(q.options).key
-        return _pick(rng, p, [(o.key, o.score) for o in q.options])
-    if q.type == "multi":
-        picked = [o.key for o in q.options if rng.random() < (p * (o.score or 0.5) * 1.4 if q.scored else 0.4)]
-        return picked or [q.options[0].key]
-    if q.type == "number":
-        low = q.min if q.min is not None else 0
-        high = q.max if q.max is not None else 600
-        if not q.bands:
-            return float(round(low + (high - low) * rng.random() * 0.2))
-        edges = [b.max for b in q.bands[:-1]]
-        band = _pick(rng, p, [(str(i), b.score) for i, b in enumerate(q.bands)])
-        i = int(band)
-        lo = low if i == 0 else edges[i - 1]
-        hi = edges[i] if i < len(edges) else max(lo * 2, lo + 30)
-        return float(round(lo + (hi - lo) * rng.uniform(0.1, 1.0)))
-    if q.type == "text":
-        return rng.choice(COMMENTS) if rng.random() < 0.3 else None
-    if q.type == "date":
-        return visit
-    if q.type == "time":
-        return at
-    return None
+    if getattr(q, "critical", False):
+        p = 1 - (1 - p) * 0.08  # critical failures are rare in real shops; most branches have none in a year
+    return q.kind.demo_answer(q, p, rng, visit, at)
 
 
 def _fill(checklist, quality: dict[str, float], rng: random.Random, visit: date, at: time,
@@ -133,12 +85,16 @@ def _fill(checklist, quality: dict[str, float], rng: random.Random, visit: date,
     shown = visible_questions(checklist, answers)
     if force_critical:
         for _, q in checklist.questions():
-            if getattr(q, "critical", False) and q.key in shown and q.type == "yes_no":
-                answers[q.key] = "no" if q.pass_on == "yes" else "yes"
+            failing = [v for v, _ in q.kind.choices(q) if q.kind.earned(q, q.kind.loaded(q, v)) == 0] \
+                if getattr(q, "critical", False) and q.key in shown else []
+            if failing:
+                answers[q.key] = q.kind.loaded(q, failing[0])
                 break
     for _, q in checklist.questions():
-        if getattr(q, "comment", None) == "on_fail" and q.key in shown and q.type == "yes_no" and answers[q.key] not in (q.pass_on, NA, None):
-            comments[q.key] = rng.choice(COMMENTS)
+        value = answers[q.key]
+        if (getattr(q, "comment", None) == "on_fail" and q.key in shown and value not in (NA, None)
+                and q.kind.earned(q, value) < 1):
+            comments[q.key] = rng.choice(DEMO_COMMENTS)
     opened = datetime.combine(visit, at) + timedelta(minutes=rng.randint(10, 90))
     return Filled(
         answers=answers, visit_date=visit, visit_time=at, idempotency_key=rng.randbytes(16).hex(),
@@ -250,8 +206,6 @@ def _history(branches: dict[str, Branch], checklists: dict[str, Checklist], toda
                                                       not_before=visit - timedelta(days=14), wave=wave)
                 assignment.version = version
                 assignment.opened_at = filled.first_answer_at - timedelta(minutes=1)
-                submission = build_submission(assignment, version, filled)
-                db.session.add(submission)
+                record_submission(assignment, version, filled)
                 count += 1
-        db.session.flush()
     return count

@@ -6,15 +6,11 @@ Staff pages stay in English. The catalogues live in ``survey/translations`` (``m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import Flask, g, request
 from flask_babel import Babel, format_date, get_locale
-from sqlalchemy import inspect
-
-from .extensions import db
-from .models import Assignment, hash_token
-from .submissions import checklist_of, find_assignment, latest_version
 
 babel = Babel()
 
@@ -32,34 +28,18 @@ def locale_for(language: str | None) -> str:
     return REGION_OF.get(code, code)
 
 
-def shopper_language() -> str | None:
-    """Return the checklist language of the link in this request, or None outside a shopper link.
-
-    Memoised on ``g``: the locale selector and the page's ``lang`` both ask.
-    """
-    if "shopper_language" in g:
-        return g.shopper_language
-    language = None
-    assignment = None
-    token = (request.view_args or {}).get("token") if request.blueprint == "shopper" else None
-    if token:
-        assignment = _loaded_assignment(token) or find_assignment(token)
-    if assignment is not None:
-        # A version just pinned in this request has no version_id until the flush: ask the relation.
-        version = assignment.version or latest_version(assignment.checklist_id)
-        language = checklist_of(version).language if version is not None else "en"
+def speak_language(language: str | Callable[[], str]) -> None:
+    """Say which checklist language this request's shopper pages speak (a callable is asked only
+    if a word needs translating: the shopper blueprint hands one that may need a query)."""
     g.shopper_language = language
+
+
+def shopper_language() -> str | None:
+    """Return the checklist language of the link in this request, or None outside a shopper link."""
+    language = g.get("shopper_language")
+    if callable(language):
+        language = g.shopper_language = language()
     return language
-
-
-def _loaded_assignment(token: str) -> Assignment | None:
-    """Return the link's assignment if this request's session already holds it (saves a query)."""
-    wanted = hash_token(token)
-    for obj in db.session.identity_map.values():
-        # Read the loaded state only: touching an expired attribute would query anyway.
-        if isinstance(obj, Assignment) and inspect(obj).dict.get("token_hash") == wanted:
-            return obj
-    return None
 
 
 def select_locale() -> str:

@@ -324,10 +324,17 @@ class ChecklistDraft(db.Model):
     #: The published version number the draft started from (None for a new checklist);
     #: a publish refuses when the checklist has moved on since.
     base_version: Mapped[int | None]
-    #: Bumped on every save; a form posted with an older revision is stale.
+    #: Optimistic lock: every write of a draft goes through the ORM, which bumps this and
+    #: updates only the revision it read (``version_id_col``), so of two writes racing (a form
+    #: save, an import, a publish) the second fails instead of overwriting the first.
     revision: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    __mapper_args__ = {"version_id_col": revision}
+
+    def __repr__(self) -> str:
+        return f"<ChecklistDraft {self.slug} r{self.revision}>"
 
 
 class Role(str, enum.Enum):

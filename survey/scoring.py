@@ -5,15 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from collections.abc import Iterable
+
 from .checklist.conditions import NA, visible_questions
-from .checklist.schema import (
-    Checklist,
-    ChoiceQuestion,
-    NumberQuestion,
-    ScaleQuestion,
-    YesNoQuestion,
-    critical_rule,
-)
+from .checklist.schema import Checklist, critical_rule
+from .checklist.types import blank
 
 
 @dataclass
@@ -56,26 +52,21 @@ class Result:
 
 
 def earned_fraction(question: Any, value: Any) -> float:
-    """Return the share (0..1) of a scored question's weight that an answer earns."""
-    if isinstance(question, YesNoQuestion):
-        return 1.0 if value == question.pass_on else 0.0
-    if isinstance(question, ScaleQuestion):
-        return (int(value) - question.min) / (question.max - question.min)
-    if isinstance(question, ChoiceQuestion):
-        scores = {o.key: o.score or 0.0 for o in question.options}
-        if question.type == "multi":
-            return min(1.0, sum(scores[k] for k in value))
-        return scores[value]
-    if isinstance(question, NumberQuestion):
-        number = float(value)
-        for band in question.bands or []:
-            if band.max is None or number <= band.max:
-                return band.score
-    raise ValueError(f"question {question.key} is not scored")
+    """Return the share (0..1) of a scored question's weight that an answer earns (its type says how)."""
+    return question.kind.earned(question, value)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == []
+def standard_points(answers: Iterable[tuple[str | None, float | None, float | None]]) -> dict[str, tuple[float, float]]:
+    """Add up ``(standard, earned, possible)`` per standard: a visit's standard score is Σe / Σw.
+
+    The one place the rule lives in Python (reports apply it in SQL, ``reports.queries``).
+    """
+    sums: dict[str, tuple[float, float]] = {}
+    for standard, earned, possible in answers:
+        if standard and possible:
+            e, w = sums.get(standard, (0.0, 0.0))
+            sums[standard] = (e + (earned or 0.0), w + possible)
+    return sums
 
 
 def score(checklist: Checklist, answers: dict[str, Any]) -> Result:
@@ -83,7 +74,6 @@ def score(checklist: Checklist, answers: dict[str, Any]) -> Result:
     shown = visible_questions(checklist, answers)
     results: list[QuestionResult] = []
     sections: list[SectionResult] = []
-    per_standard: dict[str, list[float]] = {}
     failed_rules: list[str] = []
     for section, question in checklist.questions():
         if not sections or sections[-1].key != section.key:
@@ -93,7 +83,7 @@ def score(checklist: Checklist, answers: dict[str, Any]) -> Result:
         result = QuestionResult(question.key, section.key, getattr(question, "standard", None), "answered")
         if question.key not in shown:
             result.status = "hidden"
-        elif value is NA or (_blank(value) and question.scored):
+        elif value is NA or (blank(value) and question.scored):
             result.status = "na"
         elif question.scored:
             weight = question.weight
@@ -101,9 +91,6 @@ def score(checklist: Checklist, answers: dict[str, Any]) -> Result:
             result.earned = weight * earned_fraction(question, value)
             current.earned += result.earned
             current.possible += weight
-            sums = per_standard.setdefault(question.standard, [0.0, 0.0])
-            sums[0] += result.earned
-            sums[1] += weight
             rule = critical_rule(question, checklist)
             if rule and result.earned == 0:
                 result.critical_fail = True
@@ -118,7 +105,8 @@ def score(checklist: Checklist, answers: dict[str, Any]) -> Result:
     return Result(
         questions=results,
         sections=sections,
-        standards={k: e / w for k, (e, w) in per_standard.items()},
+        standards={k: e / w for k, (e, w) in standard_points((r.standard, r.earned, r.possible)
+                                                             for r in results).items()},
         computed_score=computed,
         score=0.0 if overridden else computed,
         critical_fail=bool(failed_rules),

@@ -1,21 +1,24 @@
-"""Assignments and submissions: issuing links, and storing a scored submission exactly once."""
+"""Assignments and submissions: issuing links, and storing a scored submission exactly once.
+
+``record_submission`` is the one way a submission is written: the shopper's form, an offline
+resend, the demo seed and every test fixture go through it.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import bindparam, orm
 from sqlalchemy.exc import IntegrityError
 
 from . import scoring
-from .checklist.conditions import NA
-from .checklist.loader import load_checklist_data
-from .checklist.schema import Checklist as ChecklistSchema
-from .checklist.schema import answer_text
+from .answers import Filled
+from .caches import checklist_of, statements
 from .extensions import db
 from .models import (
     Answer,
@@ -44,6 +47,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def shopper_url(token: str) -> str:
+    """Return the address a shopper opens, on the configured public origin."""
+    return f"{current_app.config['SURVEY_BASE_URL']}/s/{token}"
+
+
 def new_reference() -> str:
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
     return f"{chars[:3]}-{chars[3:]}"
@@ -52,7 +60,7 @@ def new_reference() -> str:
 #: Every page of a link names its branch, and a link once opened needs its version: both
 #: come in the same query. The shopper's statements are built once: building one
 #: (``filter_by``, ``options``) costs more than running it, and those requests are
-#: budgeted (issue 2).
+#: budgeted (bench/README.md, shopper_page.py).
 _BY_TOKEN = (db.select(Assignment).where(Assignment.token_hash == bindparam("token_hash"))
              .options(orm.joinedload(Assignment.branch), orm.joinedload(Assignment.version)))
 _LATEST = (db.select(ChecklistVersion).where(ChecklistVersion.checklist_id == bindparam("checklist_id"))
@@ -126,49 +134,13 @@ def pin_version(assignment: Assignment) -> ChecklistVersion:
     return version
 
 
-_parsed: dict[tuple[int, str], ChecklistSchema] = {}
-
-
-def checklist_of(version: ChecklistVersion) -> ChecklistSchema:
-    """Return a version's checklist; parsed once per process, since versions never change."""
-    key = (version.id, version.content_hash)
-    if key not in _parsed:
-        _parsed[key] = load_checklist_data(version.content)
-    return _parsed[key]
-
-
-@dataclass
-class Filled:
-    """What a shopper sent, already checked: normalised answers and the visit's details."""
-
-    answers: dict[str, Any]
-    visit_date: date
-    visit_time: time | None
-    idempotency_key: str
-    comments: dict[str, str] = field(default_factory=dict)
-    attachments: dict[str, Attachment] = field(default_factory=dict)
-    first_answer_at: datetime | None = None
-    submitted_at: datetime | None = None
-
-
-def stored_value(value: Any) -> str | None:
-    """Spell an answer as text for the database and the CSV."""
-    if value is None or value is NA or value == "" or value == []:
-        return None
-    if isinstance(value, list):
-        return ";".join(value)
-    if isinstance(value, (date, time)):
-        return value.isoformat(timespec="minutes") if isinstance(value, time) else value.isoformat()
-    return answer_text(value)
-
-
 @dataclass
 class Scored:
     """A scored submission as plain rows: the submission's columns, its sections and answers.
 
     Plain rows let the shopper's POST write everything with four statements (the
     submission, two ``executemany``, the link's state) instead of an object each through
-    the unit of work, whose book-keeping cost more than the writes (issue 2's budget).
+    the unit of work, whose book-keeping cost more than the writes (bench/README.md).
     """
 
     submission: dict[str, Any]
@@ -206,31 +178,17 @@ def _scored(assignment: Assignment, version: ChecklistVersion, filled: Filled) -
         if attachment is not None:
             value = attachment.original_name
             attachments.append(attachment)
+        text = question.kind.stored(value)
         status = outcome.status
-        if status == "answered" and stored_value(value) is None:
+        if status == "answered" and text is None:
             status = "na"
         answers.append(dict(
             position=position, section_key=outcome.section_key, question_key=question.key,
-            standard_key=outcome.standard, value=stored_value(value), status=status,
+            standard_key=outcome.standard, value=text, status=status,
             earned=outcome.earned, possible=outcome.possible, critical_fail=outcome.critical_fail,
             comment=(filled.comments.get(question.key) or None) if shown else None,
         ))
     return Scored(submission, sections, answers, attachments)
-
-
-def build_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled) -> Submission:
-    """Score what was filled and build the submission with its answers as objects (not yet committed)."""
-    scored = _scored(assignment, version, filled)
-    submission = Submission(**scored.submission, assignment=assignment, version=version)
-    submission.attachments.extend(scored.attachments)
-    submission.sections.extend(SectionScore(**row) for row in scored.sections)
-    submission.answers.extend(Answer(**row) for row in scored.answers)
-    assignment.state = AssignmentState.submitted
-    return submission
-
-
-#: UPDATE statements of _set_columns, by the columns they set (a few shapes, built once).
-_updates: dict[tuple[str, ...], Any] = {}
 
 
 def _set_columns(assignment: Assignment, **values: Any) -> None:
@@ -242,12 +200,12 @@ def _set_columns(assignment: Assignment, **values: Any) -> None:
     if "version" in values:
         values["version_id"] = values["version"].id
     columns = tuple(sorted(name for name in values if name != "version"))
-    if columns not in _updates:
-        table = Assignment.__table__
-        _updates[columns] = (table.update().where(table.c.id == bindparam("assignment_id"))
-                             .values({name: bindparam(name) for name in columns}))
-    db.session.connection().execute(_updates[columns], {"assignment_id": assignment.id,
-                                                        **{name: values[name] for name in columns}})
+    table = Assignment.__table__
+    update = statements.get(("assignment", columns), lambda: (
+        table.update().where(table.c.id == bindparam("assignment_id"))
+        .values({name: bindparam(name) for name in columns})))
+    db.session.connection().execute(update, {"assignment_id": assignment.id,
+                                             **{name: values[name] for name in columns}})
     for name, value in values.items():
         orm.attributes.set_committed_value(assignment, name, value)
 

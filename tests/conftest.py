@@ -4,6 +4,7 @@ clients, a CLI runner, and factories that return callables.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from datetime import date, timedelta
@@ -12,8 +13,8 @@ from pathlib import Path
 import uuid
 
 import pytest
-from flask import g
-from flask.testing import EnvironBuilder
+from flask import has_app_context
+from flask.testing import EnvironBuilder, FlaskClient
 from sqlalchemy import create_engine, text
 from survey import create_app
 from survey.catalogue import checklist_paths, import_paths
@@ -72,12 +73,7 @@ def app(_schema, tmp_path):
         "RATELIMIT_ENABLED": False,
     })
 
-    @app.teardown_request
-    def _forget_request_state(_exc):
-        # The test holds one app context, which requests reuse; don't let one
-        # request's cached CSRF token leak into the next client's request.
-        g.pop("csrf_token", None)
-
+    app.test_client_class = ServerClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -90,6 +86,36 @@ def _empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+class ServerClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as on a server.
+
+    The test body holds the ``app`` fixture's context for its own queries; a request must
+    not share it (its ``g``: a CSRF token, a language; its database session). A streamed
+    body is read to its end within the request's context too, and handed over as an
+    iterator, so it still reads as streamed. After each request the test's session forgets
+    what it loaded, so it reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect followed inside the request's own context
+            return super().open(*args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:
+            body = response.response
+            response.response = iter(context.run(_drain, body))
+        db.session.expire_all()
+        return response
+
+
+def _drain(body) -> list[bytes]:
+    try:
+        return list(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 @pytest.fixture
@@ -249,29 +275,12 @@ def good_answers(checklist, visit: date | None = None) -> dict[str, str | list[s
     """Form data a careful shopper would send after a flawless visit (every question shown answered)."""
     from survey.shopper.forms import field_name
 
-    data: dict[str, str | list[str]] = {
-        "visit_date": (visit or date.today()).isoformat(),
-        "visit_time": "12:30",
-    }
+    visit = visit or date.today()
+    data: dict[str, str | list[str]] = {"visit_date": visit.isoformat(), "visit_time": "12:30"}
     for _, q in checklist.questions():
-        name = field_name(q.key)
-        if q.type == "yes_no":
-            data[name] = q.pass_on if q.scored else "yes"
-        elif q.type == "scale":
-            data[name] = str(q.max)
-        elif q.type == "choice":
-            best = max(q.options, key=lambda o: o.score or 0)
-            data[name] = best.key
-        elif q.type == "multi":
-            data[name] = [o.key for o in q.options]
-        elif q.type == "number":
-            data[name] = str(int(q.min or 0))
-        elif q.type == "text":
-            data[name] = "All fine."
-        elif q.type == "date":
-            data[name] = (visit or date.today()).isoformat()
-        elif q.type == "time":
-            data[name] = "12:15"
+        answer = q.kind.best_answer(q, visit)
+        if answer is not None:
+            data[field_name(q.key)] = answer
     return data
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import partial
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +17,8 @@ from survey.checklist.conditions import NA
 from survey.checklist.loader import load_checklist_data
 from survey.extensions import db
 from survey.models import Branch, Checklist, Submission
-from survey.submissions import Filled, build_submission, create_assignments
+from survey.answers import Filled
+from survey.submissions import create_assignments, record_submission
 
 from reports import output
 
@@ -26,7 +26,7 @@ from .conftest import PASSWORD, hidden_fields
 
 __all__ = [
     "MINI", "NA", "Known", "PERIOD_START", "PERIOD_END", "mini", "make_visit", "known", "login", "fake_pdf",
-    "pdf_renderer", "answers",
+    "answers",
 ]
 
 #: Two sections of equal weight, two yes/no questions each, so every visit score is a multiple
@@ -72,22 +72,18 @@ def make_visit(mini):
     """Return a callable storing one scored visit: ``make_visit(branch, day, greet="no", ...)``."""
 
     def make(branch: Branch, day: date, *, rejected: bool = False, comments: dict[str, str] | None = None,
-             checklist: Checklist | None = None, commit: bool = True, **given) -> Submission:
+             checklist: Checklist | None = None, **given) -> Submission:
         checklist = checklist or mini
         (assignment, _), = create_assignments(checklist, branch, 1, due=day + timedelta(days=7),
                                               not_before=day - timedelta(days=7))
         assignment.version = checklist.latest
         filled = Filled(answers=answers(**given) if checklist is mini else given, visit_date=day, visit_time=None,
                         idempotency_key=uuid.uuid4().hex, comments=comments or {})
-        submission = build_submission(assignment, checklist.latest, filled)
-        submission.rejected = rejected
+        submission = db.session.get(Submission, record_submission(assignment, checklist.latest, filled)[0])
         if rejected:
+            submission.rejected = True
             submission.rejected_reason = "Shopper visited the wrong branch"
-        db.session.add(submission)
-        if commit:
             db.session.commit()
-        else:
-            db.session.flush()
         return submission
 
     return make
@@ -110,7 +106,7 @@ def known(make_branch, make_visit) -> Known:
     b = make_branch("BR-B", "NORTH", name="Bravo")
     c = make_branch("BR-C", "SOUTH", name="Charlie")
     d = make_branch("BR-D", "NORTH", name="Delta")
-    visit = partial(make_visit, commit=False)  # one commit for the lot: a faster fixture
+    visit = make_visit
     # Branch A, in the period (1 Jan – 30 Jun 2026).
     visit(a, date(2026, 1, 10), greet="no")                        # front 0.5, service 1 → 75
     visit(a, date(2026, 2, 15), clean=NA, polite="no",              # front 1, service 0.5 → 75
@@ -159,14 +155,3 @@ def fake_pdf(monkeypatch):
     monkeypatch.setattr(output, "render_pdf", render_pdf)
     monkeypatch.setattr(output, "render_html", render_html)
     return given
-
-
-@pytest.fixture
-def pdf_renderer(request):
-    """Use the real renderer (reports/pdf.py); fall back to the stand-in only while it doesn't exist."""
-    try:
-        import reports.pdf  # noqa: F401
-    except ImportError:
-        request.getfixturevalue("fake_pdf")
-        return "stand-in"
-    return "weasyprint"

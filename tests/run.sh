@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the suite on SQLite (everything, browser tests included), then the
+# Lint, then run the suite on SQLite (everything, browser tests included), then the
 # database-facing tests again on PostgreSQL when a server answers.
 # With CI=true nothing may be skipped: a missing PostgreSQL or Chromium fails.
 set -uo pipefail
@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 PYTEST=.venv/bin/pytest
 PG_URL="${TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 status=0
+
+echo "== Lint: ruff (settings in pyproject.toml)"
+.venv/bin/ruff check . || status=$?
 
 echo "== Leg 1: SQLite, whole suite (unit, integration, end-to-end in Chromium)"
 $PYTEST "$@" || status=$?

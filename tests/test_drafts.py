@@ -1,26 +1,19 @@
-"""Server drafts of a shopper's answers (issue 5): the JSON endpoint, "Save and finish later", the prefill."""
+"""Server drafts of a shopper's answers (SPEC §7): the JSON endpoint, "Save and finish later", the prefill."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from survey.extensions import db
 from survey.models import AssignmentState, ShopperDraft, Submission
-from survey.shopper import drafts, views
+from survey.shopper import drafts
 from survey.shopper.forms import field_name, form_class
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 from werkzeug.datastructures import MultiDict
 
 from .conftest import good_answers, hidden_fields
 
-#: The parts of the fill view that use this module; until views.py calls them, their tests wait.
-VIEWS_SOURCE = Path(views.__file__).read_text()
-needs_view = pytest.mark.skipif(
-    "drafts.draft_formdata" not in VIEWS_SOURCE or "drafts.save_draft" not in VIEWS_SOURCE,
-    reason="survey/shopper/views.py does not call drafts.draft_formdata / drafts.save_draft yet",
-)
 
 
 @pytest.fixture
@@ -205,7 +198,6 @@ def test_save_draft_stores_the_posted_form_and_checks_its_csrf_token(app, client
 # ---------------------------------------------------------------- through the fill view
 
 
-@needs_view
 def test_opening_the_link_again_shows_the_saved_draft(client, link):
     _, token, checklist, csrf = link
     save(client, token, half(checklist), csrf)
@@ -219,7 +211,6 @@ def test_opening_the_link_again_shows_the_saved_draft(client, link):
     assert "data-saved=" in html
 
 
-@needs_view
 def test_save_and_finish_later_without_javascript(client, link):
     _, token, checklist, csrf = link
     idem = hidden_fields(client.get(f"/s/{token}").get_data(as_text=True))["idem"]
@@ -239,7 +230,6 @@ def test_save_and_finish_later_without_javascript(client, link):
     assert db.session.scalar(db.select(db.func.count(Submission.id))) == 1
 
 
-@needs_view
 def test_save_and_finish_later_with_a_stale_csrf_token_keeps_the_answers(client, link):
     _, token, checklist, _ = link
     response = client.post(f"/s/{token}", data={**half(checklist), "csrf_token": "stale", "action": "save"})

@@ -12,7 +12,7 @@ import pytest
 from survey.extensions import db
 from survey.models import Standard, Submission
 from survey.shopper.forms import field_name
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from .conftest import good_answers, hidden_fields, log_in
 
@@ -126,7 +126,8 @@ def test_unknown_ids_are_a_404_for_hq_too(client, world, make_user):
     unknown = {k: ("no_such_standard" if k == "standard" else 987654) for k in world}
     answered = {}
     for method, path in WITH_IDS:
-        response = client.open(path.format(**unknown), method=method, data={"csrf_token": token} if method == "POST" else None)
+        response = client.open(path.format(**unknown), method=method,
+                               data={"csrf_token": token} if method == "POST" else None)
         answered[method, path] = response.status_code
         if response.status_code == 404:
             assert "There is nothing at this address" in response.get_data(as_text=True)

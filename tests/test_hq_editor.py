@@ -1,4 +1,4 @@
-"""The HQ checklist editor over HTTP (issue 4): pages, access, drafts, publishing, preview, YAML, bad input.
+"""The HQ checklist editor over HTTP (SPEC §1, HQ): pages, access, drafts, publishing, preview, YAML, bad input.
 
 Most tests edit a small checklist of their own (``editor-test`` below), so they
 don't break when the shipped checklists are adjusted; the ones about shoppers'
@@ -7,18 +7,23 @@ submissions use the shipped store visit and read its keys from the database.
 
 from __future__ import annotations
 
+import copy
 import html as htmllib
 import io
 import re
+from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
+import sqlalchemy as sa
 import yaml
+from sqlalchemy.orm import Session
 from survey.catalogue import import_standards, publish
 from survey.checklist import loader
 from survey.extensions import db
+from survey.hq import drafts
 from survey.models import Assignment, Checklist, ChecklistDraft, ChecklistVersion, Submission
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 from werkzeug.datastructures import MultiDict
 
 from .conftest import CHECKLISTS, good_answers, hidden_fields, PASSWORD, post_multipart
@@ -595,7 +600,8 @@ def test_an_option_score_out_of_range_is_shown_in_its_row(hq, edit):
     assert response.status_code == 422
     page = text_of(response)
     cell = page[page.index('id="options-1-score"'):]
-    assert "A score is between 0 and 1, such as 0.5." in cell[:400] and 'value="2"' in page[page.index('id="options-1-score"') - 200:][:400]
+    assert "A score is between 0 and 1, such as 0.5." in cell[:400]
+    assert 'value="2"' in page[page.index('id="options-1-score"') - 200:][:400]
     assert draft_of() is None
 
 
@@ -1066,3 +1072,71 @@ def test_the_preview_of_a_phone_checklist_asks_about_the_call(hq, published):
     page = text_of(hq.get("/hq/checklists/phone-call/preview"))
     assert "<h2>Your call</h2>" in page and '<label for="visit_date">Date of your call</label>' in page
     assert "Preview: sending is switched off." in page
+
+
+# ---------------------------------------------------------------- writes racing each other
+
+
+@contextmanager
+def someone_saves_first(text: str):
+    """Just before the next write of a draft reaches the database, another editor's save of the
+    same draft commits on a connection of its own (it changes the question ``greeted``)."""
+    done: list[bool] = []
+
+    def save_first(session, _context, _instances):
+        if done:
+            return
+        done.append(True)
+        table = ChecklistDraft.__table__
+        with db.engine.begin() as conn:
+            row = conn.execute(sa.select(table.c.revision, table.c.content).where(table.c.slug == SLUG)).one()
+            content = copy.deepcopy(row.content)
+            question(content, "greeted")["text"] = text
+            conn.execute(table.update().where(table.c.slug == SLUG)
+                         .values(content=content, revision=row.revision + 1))
+
+    sa.event.listen(Session, "before_flush", save_first)
+    try:
+        yield done
+    finally:
+        sa.event.remove(Session, "before_flush", save_first)
+
+
+def test_a_form_save_that_loses_a_race_stores_nothing_and_says_so(hq, edit):
+    edit(f"{BASE}/questions/warmth", text="A draft exists")
+    page = hq.get(f"{BASE}/questions/greeted").get_data(as_text=True)
+
+    with someone_saves_first("Theirs") as raced:
+        response = hq.post(f"{BASE}/questions/greeted", data=changed(form_on(page), text="Mine"))
+
+    assert raced and response.status_code == 409
+    assert "someone else changed this checklist's draft" in text_of(response)
+    assert "Mine" in field_block(text_of(response), "text")  # what was typed is still there
+    assert question(draft_of().content, "greeted")["text"] == "Theirs"
+
+
+def test_an_import_that_loses_a_race_to_a_form_save_overwrites_nothing(hq, edit):
+    edit(f"{BASE}/questions/warmth", text="A draft exists")
+    revision = draft_of().revision
+
+    with someone_saves_first("Saved by hand") as raced:
+        response = edit("/hq/checklists/import", text=SMALL.replace("Were you greeted?", "Imported"), then="draft")
+
+    assert raced and response.status_code == 409
+    assert "someone else published or started editing this checklist at the same moment" in text_of(response)
+    draft = draft_of()
+    assert question(draft.content, "greeted")["text"] == "Saved by hand"
+    assert draft.revision == revision + 1  # the hand save's, and no more
+
+
+def test_every_draft_write_checks_the_revision_it_read(hq, edit):
+    """The operations layer itself: a save on a draft that moved on since it was read is refused."""
+    edit(f"{BASE}/questions/warmth", text="A draft exists")
+    working = drafts.load(SLUG)
+    with someone_saves_first("Moved on"):
+        candidate = copy.deepcopy(working.content)
+        question(candidate, "warmth")["text"] = "Late"
+        with pytest.raises(drafts.Stale):
+            drafts.save(working, candidate, working.revision, user_id=None)
+    assert question(draft_of().content, "greeted")["text"] == "Moved on"
+    assert question(draft_of().content, "warmth")["text"] == "A draft exists"

@@ -169,7 +169,8 @@ def test_editing_a_branch_moves_it_and_keeps_its_history(hq, regions, make_branc
     branch = make_branch("BR-001", "NORTH", name="Harbour Street")
 
     response = hq.post(f"/hq/branches/{branch.id}/edit", {"code": "BR-001", "name": "Harbour St",
-                                                          "region_id": str(regions["SOUTH"].id), "address": "12 Harbour St"})
+                                                          "region_id": str(regions["SOUTH"].id),
+                                                          "address": "12 Harbour St"})
 
     assert response.status_code == 302
     assert branches() == {"BR-001": ("Harbour St", "SOUTH", "12 Harbour St", True)}
@@ -193,9 +194,11 @@ def test_a_deactivated_branch_gets_no_new_links_until_reactivated(hq, published,
 
 def test_a_good_file_adds_branches_and_a_second_import_updates_them_by_code(hq, regions, make_branch):
     make_branch("BR-001", "NORTH", name="Old name")
-    content = (HEADER + 'BR-001,Harbour Street,NORTH,12 Harbour Street\n'
-               '\n'
-               'BR-002,"Millgate, upper floor",SOUTH,"4 Millgate Square"\n').encode()
+    content = (
+        HEADER + "BR-001,Harbour Street,NORTH,12 Harbour Street\n"
+        "\n"
+        'BR-002,"Millgate, upper floor",SOUTH,"4 Millgate Square"\n'
+    ).encode()
 
     response = upload(hq, content)
 
@@ -204,7 +207,8 @@ def test_a_good_file_adds_branches_and_a_second_import_updates_them_by_code(hq, 
                           "BR-002": ("Millgate, upper floor", "SOUTH", "4 Millgate Square", True)}
     assert "Imported 2 branches: 1 added, 1 updated, 0 unchanged." in text_of(hq.get("/hq/branches"))
 
-    again = upload(hq, (HEADER + "BR-002,Millgate,NORTH,4 Millgate Square\nBR-001,Harbour Street,NORTH,12 Harbour Street\n").encode())
+    again = upload(hq, (HEADER + "BR-002,Millgate,NORTH,4 Millgate Square\n"
+                        "BR-001,Harbour Street,NORTH,12 Harbour Street\n").encode())
 
     assert again.status_code == 302
     assert branches()["BR-002"] == ("Millgate", "NORTH", "4 Millgate Square", True)
@@ -263,19 +267,30 @@ def test_a_row_with_several_problems_lists_them_all(hq, regions):
     assert "Line 2: the code is empty; the name is empty; unknown region \u201cEAST\u201d." in text_of(response)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"code;name;region_code;address\nBR-1;A;NORTH;x\n",
-     "Line 1: the header must be exactly code,name,region_code,address (found \u201ccode;name;region_code;address\u201d). "
-     "Separate the columns with commas, not semicolons."),
-    (b"name,code,region_code,address\nA,BR-1,NORTH,x\n", "Line 1: the header must be exactly code,name,region_code,address"),
-    ("code,name,region_code,address\nBR-1,Caf\u00e9,NORTH,x\n".encode("latin-1"),
-     "Line 2: the file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d and upload it again."),
-    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00binary", "This is not a CSV file (it holds binary data)."),
-    (b'code,name,region_code,address\nBR-1,"Unclosed,NORTH,x\n', "Line 2: this is not valid CSV"),
-    (b'code,name,region_code,address\nBR-1,"Mill"gate,NORTH,x\n', "Line 2: this is not valid CSV"),
-    (b"", "The file is empty."),
-    (b"code,name,region_code,address\n\n", "The file has no branches below its header."),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            b"code;name;region_code;address\nBR-1;A;NORTH;x\n",
+            "Line 1: the header must be exactly code,name,region_code,address "
+            "(found \u201ccode;name;region_code;address\u201d). "
+            "Separate the columns with commas, not semicolons.",
+        ),
+        (
+            b"name,code,region_code,address\nA,BR-1,NORTH,x\n",
+            "Line 1: the header must be exactly code,name,region_code,address",
+        ),
+        (
+            "code,name,region_code,address\nBR-1,Caf\u00e9,NORTH,x\n".encode("latin-1"),
+            "Line 2: the file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d and upload it again.",
+        ),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00binary", "This is not a CSV file (it holds binary data)."),
+        (b'code,name,region_code,address\nBR-1,"Unclosed,NORTH,x\n', "Line 2: this is not valid CSV"),
+        (b'code,name,region_code,address\nBR-1,"Mill"gate,NORTH,x\n', "Line 2: this is not valid CSV"),
+        (b"", "The file is empty."),
+        (b"code,name,region_code,address\n\n", "The file has no branches below its header."),
+    ],
+)
 def test_a_file_that_is_not_a_branches_csv_is_refused_with_a_clear_message(hq, regions, content, message):
     response = upload(hq, content)
 
@@ -463,8 +478,12 @@ def test_a_branches_file_updates_a_branch_named_in_another_case(hq, regions, mak
     db.session.commit()
     make_branch("BR-001", "NORTH", name="Harbour Street")
 
-    response = upload(hq, (HEADER + "br-001,Harbour Street,NORTH,12 Harbour Street\nBR-7,Seventh,SOUTH,\n"
-                           "br-200,New one,SOUTH,\n").encode())
+    response = upload(
+        hq,
+        (
+            HEADER + "br-001,Harbour Street,NORTH,12 Harbour Street\nBR-7,Seventh,SOUTH,\nbr-200,New one,SOUTH,\n"
+        ).encode(),
+    )
 
     assert response.status_code == 302
     assert branches() == {"BR-001": ("Harbour Street", "NORTH", "12 Harbour Street", True),

@@ -16,7 +16,7 @@ from survey.extensions import db
 from survey.hq import review
 from survey.models import Attachment, Submission, SubmissionEvent
 from survey.shopper.forms import field_name
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from .conftest import good_answers, hidden_fields
 
@@ -62,7 +62,8 @@ def field_block(html: str, name: str) -> str:
 
 def references(response) -> set[str]:
     """Return the references of the submissions listed on a page."""
-    return set(re.findall(r'<a href="/hq/submissions/\d+"><code>([A-Z0-9-]+)</code></a>', response.get_data(as_text=True)))
+    return set(re.findall(r'<a href="/hq/submissions/\d+"><code>([A-Z0-9-]+)</code></a>',
+                          response.get_data(as_text=True)))
 
 
 # ---------------------------------------------------------------- the list and its filters
@@ -75,7 +76,8 @@ def spread(make_submission):
         "north": make_submission("BR-001", "NORTH", score=0.9, visit_date=TODAY - timedelta(days=40)),
         "south": make_submission("BR-005", "SOUTH", wave="W2", score=0.6, visit_date=TODAY - timedelta(days=10)),
         "call": make_submission("BR-002", "NORTH", slug="phone-call", score=0.75, visit_date=TODAY - timedelta(days=5)),
-        "critical": make_submission("BR-001", "NORTH", score=0.0, critical_fail=True, visit_date=TODAY - timedelta(days=2)),
+        "critical": make_submission("BR-001", "NORTH", score=0.0, critical_fail=True,
+                                    visit_date=TODAY - timedelta(days=2)),
         "rejected": make_submission("BR-002", "NORTH", score=0.8, rejected=True, rejected_reason="Wrong branch",
                                     visit_date=TODAY - timedelta(days=1)),
     }
@@ -88,7 +90,8 @@ def filter_for(spread, published, name: str) -> dict[str, str]:
         "region": {"region": str(s["south"].branch.region_id)},
         "branch": {"branch": str(s["call"].branch_id)},
         "checklist": {"checklist": str(published["phone-call"].id)},
-        "dates": {"date_from": (TODAY - timedelta(days=12)).isoformat(), "date_to": (TODAY - timedelta(days=3)).isoformat()},
+        "dates": {"date_from": (TODAY - timedelta(days=12)).isoformat(),
+                  "date_to": (TODAY - timedelta(days=3)).isoformat()},
         "scores": {"score_min": "60", "score_max": "80"},
         "critical": {"critical": "y"},
         "rejected": {"state": "rejected"},
@@ -242,7 +245,8 @@ def exported_ids(hq) -> set[str]:
     """Return the submission ids in the reports' CSV export, which holds counted submissions only."""
     response = hq.get(f"/reports/export.csv?from={(TODAY - timedelta(days=30)).isoformat()}&to={TODAY.isoformat()}")
     assert response.status_code == 200
-    return {row["submission_id"] for row in csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))}
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
+    return {row["submission_id"] for row in rows}
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
@@ -281,7 +285,8 @@ def test_rejecting_flags_the_visit_records_who_and_why_and_takes_it_out_of_repor
     assert stored.rejected_at is not None
     assert db.session.get(models.User, stored.rejected_by_id).email == "hq@example.com"
     event = db.session.scalar(db.select(SubmissionEvent))
-    assert (event.action, event.reason, event.user.email) == ("rejected", "Shopper visited the wrong branch.", "hq@example.com")
+    assert (event.action, event.reason, event.user.email) == (
+        "rejected", "Shopper visited the wrong branch.", "hq@example.com")
     html = text_of(hq.get(f"/hq/submissions/{submission.id}"))
     assert f"Rejected {submission.reference}: it no longer counts in reports." in html
     assert "<strong>Rejected</strong> by hq@example.com" in html
@@ -299,7 +304,8 @@ def test_restoring_counts_the_visit_again_and_keeps_the_whole_trail(hq, make_sub
     db.session.expire_all()
     stored = db.session.get(Submission, submission.id)
     assert (stored.rejected, stored.rejected_reason, stored.rejected_by_id) == (False, None, None)
-    actions = [(e.action, e.reason) for e in db.session.scalars(db.select(SubmissionEvent).order_by(SubmissionEvent.id))]
+    events = db.session.scalars(db.select(SubmissionEvent).order_by(SubmissionEvent.id))
+    actions = [(e.action, e.reason) for e in events]
     assert actions == [("rejected", "Looked copied."), ("restored", "Checked the receipt: genuine.")]
     html = text_of(hq.get(f"/hq/submissions/{submission.id}"))
     assert html.index("<strong>Rejected</strong>") < html.index("<strong>Restored</strong>")

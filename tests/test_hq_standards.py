@@ -223,7 +223,7 @@ def retire_question(html: str, key: str) -> str:
 
 
 def test_retiring_asks_first_and_says_which_checklists_it_blocks(hq, published):
-    from survey.hq.standards import measured_by
+    from survey.hq.queries import measured_by
 
     questions = measured_by()["speed"]
     checklists = sorted({q["checklist"] for q in questions})

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from survey.extensions import db
 from survey.models import Assignment, AssignmentState, Wave, hash_token
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from .conftest import good_answers, hidden_fields
 
@@ -160,7 +160,8 @@ def test_a_wave_name_is_used_once(hq, published, network):
     response = hq.post("/hq/waves/new", wave_data(published, network, visits="1"))
 
     assert response.status_code == 422
-    assert "A wave called \u201c2026 Q4\u201d already exists. Choose another name." in field_block(text_of(response), "name")
+    message = "A wave called \u201c2026 Q4\u201d already exists. Choose another name."
+    assert message in field_block(text_of(response), "name")
     assert count(Assignment) == 4
 
 
@@ -179,7 +180,8 @@ def test_an_inactive_branch_can_not_be_smuggled_into_a_wave(hq, published, netwo
 def wave_of_every_state(client, published, network, make_assignment):
     """One link in each state: open, started, submitted, expired, cancelled."""
     branch = network["BR-001"]
-    made = {state: make_assignment(branch=branch, wave="Mixed") for state in ("open", "started", "submitted", "cancelled")}
+    made = {state: make_assignment(branch=branch, wave="Mixed")
+            for state in ("open", "started", "submitted", "cancelled")}
     made["expired"] = make_assignment(branch=branch, wave="Mixed", not_before=TODAY - timedelta(days=20),
                                       due=TODAY - timedelta(days=1))
     client.get(f"/s/{made['started'][1]}")
@@ -268,7 +270,8 @@ def test_extending_an_expired_link_opens_it_again(hq, client, wave_of_every_stat
     ("cancelled", (TODAY + timedelta(days=9)).isoformat(), "This link is cancelled; it can't be extended."),
     ("submitted", (TODAY + timedelta(days=9)).isoformat(), "This link is submitted; it can't be extended."),
 ])
-def test_a_bad_extension_is_refused_beside_the_field_and_changes_nothing(hq, wave_of_every_state, which, typed, message):
+def test_a_bad_extension_is_refused_beside_the_field_and_changes_nothing(hq, wave_of_every_state, which, typed,
+                                                                        message):
     assignment_id = wave_of_every_state[which]
     before = state_of(assignment_id)
 

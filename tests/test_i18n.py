@@ -1,4 +1,4 @@
-"""The shopper's pages speak the checklist's language (issue 5): English and German ship."""
+"""The shopper's pages speak the checklist's language: English and German ship."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from survey.catalogue import import_paths
 from survey.extensions import db
 from survey.i18n import locale_for
 from survey.models import AssignmentState, Checklist
-from survey.submissions import checklist_of, create_assignments
+from survey.caches import checklist_of
+from survey.submissions import create_assignments
 
 from .conftest import CHECKLISTS, ROOT, good_answers, hidden_fields
 

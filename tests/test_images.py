@@ -1,4 +1,4 @@
-"""Receipt photos lose their metadata (issue 5): GPS, device, comments; the picture and its orientation stay."""
+"""Receipt photos lose their metadata: GPS, device, comments; the picture and its orientation stay."""
 
 from __future__ import annotations
 

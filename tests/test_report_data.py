@@ -248,7 +248,7 @@ def test_unknown_codes_raise(known):
 
 def test_shipped_checklists_report_titles_from_their_versions(make_branch, make_visit, published):
     """A store visit with the real checklist: titles come from the version, comments stay verbatim."""
-    from survey.submissions import checklist_of
+    from survey.caches import checklist_of
 
     from .conftest import good_answers
 
@@ -328,15 +328,14 @@ def test_cli_report_writes_the_document(runner, known, fake_pdf, tmp_path, kind,
     assert body.startswith(b"%PDF") if fmt == "pdf" else body.startswith(b"<!doctype html>")
 
 
-def test_cli_report_with_the_real_renderer(runner, known, pdf_renderer, tmp_path):
+def test_cli_report_with_the_real_renderer(runner, known, tmp_path):
     pdf, html = tmp_path / "a.pdf", tmp_path / "a.html"
     assert runner.invoke(args=["report", "branch", "BR-A", "--from", "2026-01-01", "--to", "2026-06-30",
                                "-o", str(pdf)]).exit_code == 0
     assert pdf.read_bytes().startswith(b"%PDF")
     assert runner.invoke(args=["report", "region", "NORTH", "--format", "html", "-o", str(html)]).exit_code == 0
     page = html.read_text(encoding="utf-8")
-    if pdf_renderer == "weasyprint":
-        assert "<style>" in page and "North" in page       # stylesheet inlined: opens as-is in a browser
+    assert "<style>" in page and "North" in page       # stylesheet inlined: opens as-is in a browser
 
 
 @pytest.mark.parametrize(("args", "words"), [

@@ -172,7 +172,7 @@ def test_pdf_default_period_is_the_last_twelve_months(client, as_user, fake_pdf)
     assert response.headers["Content-Disposition"] == f"attachment; filename={name}"
 
 
-def test_real_pdf_renders(client, known, make_user, login, pdf_renderer):
+def test_real_pdf_renders(client, known, make_user, login):
     make_user("hq@example.com", "hq")
     login("hq@example.com")
     response = client.get(BRANCH_PDF)
@@ -213,7 +213,8 @@ def test_csv_over_http_streams_the_users_regions(client, as_user):
     assert response.status_code == 200
     assert response.is_streamed
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == "attachment; filename=export_SOUTH_2026-01-01_2026-06-30.csv"  # their region, not "all"
+    # Their region, not "all".
+    assert response.headers["Content-Disposition"] == "attachment; filename=export_SOUTH_2026-01-01_2026-06-30.csv"
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("submission_id,visit_date,region_code,branch_code,")
     assert len(lines) == 1 + 2 * 5                               # C's two visits, five questions each

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from flask_wtf import FlaskForm
 from survey.shopper import forms
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from .conftest import good_answers
 

@@ -2,7 +2,7 @@
 
 from survey.extensions import db
 from survey.models import Answer, AssignmentState, Submission
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from .conftest import good_answers
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from survey.extensions import db
 from survey.models import AssignmentState, Attachment, Submission
 from survey.shopper.forms import field_name
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 from . import test_shopper
 from .conftest import good_answers, hidden_fields, post_multipart
@@ -59,8 +59,9 @@ def test_purge_deletes_only_what_no_link_can_send(app, client, runner, make_assi
     assert post_multipart(client, f"/s/{links['sent_with'][1]}", sent).status_code == 303
     links["cancelled"][0].state = AssignmentState.cancelled
     # HQ may still extend a link just past due (its photo must wait), not one a month past.
-    links["long_past_due"][0].not_before, links["long_past_due"][0].due = today - timedelta(days=60), today - timedelta(days=31)
-    links["just_past_due"][0].not_before, links["just_past_due"][0].due = today - timedelta(days=30), today - timedelta(days=1)
+    long_past, just_past = links["long_past_due"][0], links["just_past_due"][0]
+    long_past.not_before, long_past.due = today - timedelta(days=60), today - timedelta(days=31)
+    just_past.not_before, just_past.due = today - timedelta(days=30), today - timedelta(days=1)
     links["sent_without"][0].state = AssignmentState.submitted  # sent by another tab without the photo
     db.session.commit()
     names = {name: stored_name(assignment) for name, (assignment, _) in links.items()}

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import Checklist, ShowIf, answer_text
+from .base import ShowIf, answer_text
+from .schema import Checklist
+from .types import NA, blank
 
-
-class _NA:
-    """The shopper's explicit "not applicable"."""
-
-    def __repr__(self) -> str:
-        return "NA"
-
-
-NA = _NA()
+__all__ = ["NA", "holds", "visible_questions"]
 
 
 def holds(rule: ShowIf, value: Any) -> bool:
-    """Tell whether a visible parent's answer satisfies a rule; a blank or N/A never does."""
-    if value is None or value is NA or value == "" or value == []:
+    """Tell whether a visible parent's answer satisfies a rule; a blank or N/A never does.
+
+    A number answer equals a value of the same number however it is spelled (``45``, ``45.0``).
+    """
+    if blank(value) or value is NA:
         return False
     if rule.above is not None or rule.below is not None:
         try:
@@ -32,8 +29,17 @@ def holds(rule: ShowIf, value: Any) -> bool:
             return False
         return number > rule.above if rule.above is not None else number < rule.below
     wanted = set(rule.values())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) in {n for n in map(_number, wanted) if n is not None}
     chosen = value if isinstance(value, list) else [value]
     return any(answer_text(v) in wanted for v in chosen)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def visible_questions(checklist: Checklist, answers: dict[str, Any]) -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from . import rules
-from .schema import QUESTION_TYPES, Checklist, StandardsFile, answer_text, partial_checklist
+from . import rules, types
+from .base import answer_text
+from .messages import for_file
+from .schema import Checklist, StandardsFile, partial_checklist
 
 Path_ = tuple[str | int, ...]
 
@@ -46,6 +48,14 @@ class LoadError:
     line: int | None
     path: str
     message: str
+    #: What broke, as a key of ``messages.MESSAGES`` (or pydantic's own error type), and its details:
+    #: the editor words it from these, not from ``message``.
+    code: str = field(default="", compare=False)
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @classmethod
+    def of(cls, file: str, line: int | None, path: str, code: str, **params: Any) -> LoadError:
+        return cls(file, line, path, for_file(code, params), code, params)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -90,8 +100,11 @@ class _Builder:
         self.errors: list[LoadError] = []
         self.constructor = yaml.SafeLoader("")
 
-    def error(self, path: Path_, message: str, line: int | None = None) -> None:
-        self.errors.append(LoadError(self.filename, line or self.line_of(path), format_path(path), message))
+    def error(self, path: Path_, code: str, params: dict[str, Any] | None = None, line: int | None = None,
+              fallback: str = "") -> None:
+        params = params or {}
+        self.errors.append(LoadError(self.filename, line or self.line_of(path), format_path(path),
+                                     for_file(code, params, fallback), code, params))
 
     def line_of(self, path: Path_) -> int | None:
         for cut in range(len(path), -1, -1):
@@ -105,7 +118,7 @@ class _Builder:
         if self.count > self.MAX_NODES:
             raise _TooBig()
         if id(node) in self.building:
-            self.error(path, "an alias refers to the block it stands in; that would never end")
+            self.error(path, "yaml_alias_loop")
             return None
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             self.building.add(id(node))
@@ -120,7 +133,7 @@ class _Builder:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    self.error(path, "a key must be plain text", key_node.start_mark.line + 1)
+                    self.error(path, "yaml_key_not_text", line=key_node.start_mark.line + 1)
                     continue
                 key = self.constructor.construct_object(key_node)
                 if isinstance(key, bool):
@@ -128,7 +141,7 @@ class _Builder:
                 child = path + (key,)
                 self.lines[child] = key_node.start_mark.line + 1
                 if key in result:
-                    self.error(child, "this key is given twice")
+                    self.error(child, "yaml_key_twice")
                     continue
                 result[key] = self.build(value_node, child)
             return result
@@ -144,13 +157,13 @@ class _Builder:
                 return "yes" if value else "no"
             if path and path[-1] in BOOL_KEYS:
                 return value
-            self.error(path, f"YAML reads {node.value} as true/false; put it in quotes ('{node.value}') if you mean the text")
+            self.error(path, "yaml_bool", {"raw": node.value})
             return node.value
         if isinstance(value, date):
-            self.error(path, f"YAML reads {node.value} as a date; put it in quotes ('{node.value}')")
+            self.error(path, "yaml_date", {"raw": node.value})
             return node.value
         if isinstance(value, (int, float)) and ":" in node.value:
-            self.error(path, f"YAML reads {node.value} as the number {value}; put it in quotes ('{node.value}')")
+            self.error(path, "yaml_number", {"raw": node.value, "value": value})
             return node.value
         return value
 
@@ -170,54 +183,65 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, _Builder]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        builder.errors.append(LoadError(filename, mark.line + 1 if mark else None, "", f"not valid YAML: {problem}"))
+        builder.errors.append(LoadError.of(filename, mark.line + 1 if mark else None, "", "yaml_invalid",
+                                           problem=problem))
         return None, builder
     if node is None:
-        builder.errors.append(LoadError(filename, 1, "", "the file is empty"))
+        builder.errors.append(LoadError.of(filename, 1, "", "file_empty"))
         return None, builder
     try:
         return builder.build(node, ()), builder
     except _TooBig:
-        builder.errors.append(LoadError(filename, None, "", "the file is too large or repeats aliases too often"))
+        builder.errors.append(LoadError.of(filename, None, "", "file_too_large"))
         return None, builder
 
 
 def _pydantic_errors(exc: ValidationError, builder: _Builder) -> None:
-    """Turn pydantic's errors into located messages, one per place in the file."""
-    found: dict[Path_, list[str]] = {}
+    """Turn pydantic's errors into located problems, one per place in the file."""
+    found: dict[Path_, list[tuple[str, dict[str, Any], str]]] = {}
     for err in exc.errors():
-        loc, msg = _message(err, builder)
-        found.setdefault(loc, [])
-        if msg not in found[loc]:
-            found[loc].append(msg)
-    for loc, messages in found.items():
-        if loc[-1:] == ("critical",) and len(messages) > 1:
-            messages = ["must be true, false, zero or flag"]
-        builder.error(loc, " or ".join(messages))
+        loc, code, params, fallback = _problem(err, builder)
+        same_place = found.setdefault(loc, [])
+        if all(fallback != seen for _, _, seen in same_place):
+            same_place.append((code, params, fallback))
+    for loc, problems in found.items():
+        if loc[-1:] == ("critical",) and len(problems) > 1:
+            problems = [("critical_value", {}, for_file("critical_value"))]
+        code, params, words = problems[0]
+        if len(problems) > 1:  # a value that fits none of a union's shapes: say every way to fix it
+            words = " or ".join(fallback for _, _, fallback in problems)
+        builder.errors.append(LoadError(builder.filename, builder.line_of(loc), format_path(loc), words, code, params))
 
 
-def _message(err: dict, builder: _Builder) -> tuple[Path_, str]:
+#: pydantic's comparison errors carry their limit under these names.
+_LIMITS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+
+def _problem(err: dict, builder: _Builder) -> tuple[Path_, str, dict[str, Any], str]:
+    """Return a pydantic error as (location, code, parameters, the file's words)."""
     loc = _locate(err["loc"], builder.data, keep_last=err["type"] == "missing")
     kind = err["type"]
-    msg = err["msg"]
+    params = dict(err.get("ctx") or {})
     if kind == "extra_forbidden":
-        return loc, _unknown_key_message(loc, builder)
-    if kind == "missing":
-        return loc, "required key missing"
-    if kind == "union_tag_not_found":
-        return loc + ("type",), "required key missing; one of " + ", ".join(QUESTION_TYPES)
-    if kind == "union_tag_invalid":
-        return loc + ("type",), f"'{err['input'].get('type')}' is not a question type; use one of " + ", ".join(QUESTION_TYPES)
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
-        limit = next(iter(err["ctx"].values()))
-        return loc, f"must be {sign} {answer_text(limit)}"
-    if kind == "string_pattern_mismatch" and loc[-1:] == ("language",):
-        return loc, "must be a language code such as en or de"
-    msg = msg.replace("Value error, ", "").replace("Input should be", "must be")
+        code, params = _unknown_key(loc, builder)
+    elif kind == "missing":
+        code = "key_missing"
+    elif kind == "union_tag_not_found":
+        loc, code, params = loc + ("type",), "type_missing", {"types": ", ".join(types.names())}
+    elif kind == "union_tag_invalid":
+        given = err["input"].get("type") if isinstance(err["input"], dict) else None
+        loc, code, params = loc + ("type",), "type_unknown", {"given": given, "types": ", ".join(types.names())}
+    elif kind in _LIMITS:
+        code, params = kind, {"limit": answer_text(params.get(_LIMITS[kind]))}
+    elif kind == "string_pattern_mismatch" and loc[-1:] == ("language",):
+        code = "language_code"
+    else:
+        code = kind
+    msg = err["msg"].replace("Value error, ", "").replace("Input should be", "must be")
     for old in ("Input should have", "String should have", "List should have"):
         msg = msg.replace(old, "must have")
-    return loc, msg[:1].lower() + msg[1:]
+    fallback = for_file(code, params, msg[:1].lower() + msg[1:])
+    return loc, code, params, fallback
 
 
 def _locate(loc: tuple, data: Any, keep_last: bool) -> Path_:
@@ -225,7 +249,7 @@ def _locate(loc: tuple, data: Any, keep_last: bool) -> Path_:
     out: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in QUESTION_TYPES and node.get("type") == part:
+        if isinstance(node, dict) and part in types.REGISTRY and node.get("type") == part:
             continue  # the union's tag, not the question's own `text:` key
         if isinstance(node, dict) and part in node:
             node = node[part]
@@ -238,14 +262,16 @@ def _locate(loc: tuple, data: Any, keep_last: bool) -> Path_:
     return tuple(out)
 
 
-def _unknown_key_message(loc: Path_, builder: _Builder) -> str:
+def _unknown_key(loc: Path_, builder: _Builder) -> tuple[str, dict[str, Any]]:
     name = str(loc[-1])
     if name in KNOWN_KEYS:
         parent = _get(builder, loc[:-1])
         kind = parent.get("type") if isinstance(parent, dict) else None
-        return f"'{name}' is not allowed on a {kind} question" if kind else f"'{name}' is not allowed here"
+        if kind:
+            return "key_not_allowed_on_type", {"name": name, "kind": kind}
+        return "key_not_allowed", {"name": name}
     hint = difflib.get_close_matches(name, KNOWN_KEYS, n=1)
-    return "unknown key" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+    return "unknown_key", {"hint": f" (did you mean '{hint[0]}'?)" if hint else ""}
 
 
 def _get(builder: _Builder, loc: Path_) -> Any:
@@ -282,7 +308,7 @@ def load_standards_text(text: str, filename: str) -> StandardsFile:
         seen: set[str] = set()
         for i, std in enumerate(result.standards):
             if std.key in seen:
-                builder.error(("standards", i, "key"), f"'{std.key}' is used twice")
+                builder.error(("standards", i, "key"), "standard_key_twice", {"key": std.key})
             seen.add(std.key)
     if builder.errors or result is None:
         raise ChecklistError(builder.errors)
@@ -305,7 +331,8 @@ def load_checklist_text(text: str, filename: str, standards: dict[str, bool]) ->
     return result
 
 
-def validate_content(data: Any, standards: dict[str, bool], filename: str = "draft") -> tuple[Checklist | None, list[LoadError]]:
+def validate_content(data: Any, standards: dict[str, bool],
+                     filename: str = "draft") -> tuple[Checklist | None, list[LoadError]]:
     """Validate checklist content that did not come from a file (the HQ editor's draft).
 
     Same rules as a file import; errors carry paths (``sections[0].questions[2].weight``)
@@ -319,7 +346,7 @@ def validate_content(data: Any, standards: dict[str, bool], filename: str = "dra
 
 def _validate(data: Any, builder: _Builder, standards: dict[str, bool]) -> Checklist | None:
     if not isinstance(data, dict):
-        builder.error((), "a checklist file is a mapping with slug, title, channel and sections")
+        builder.error((), "file_not_mapping")
         return None
     result = None
     try:
@@ -328,8 +355,8 @@ def _validate(data: Any, builder: _Builder, standards: dict[str, bool]) -> Check
         _pydantic_errors(exc, builder)
     # Cross-checks run on whatever parts are valid, so a typo in one question
     # doesn't hide a dangling reference in another.
-    for path, message in rules.check(result or partial_checklist(data), standards):
-        builder.error(path, message)
+    for path, code, params in rules.check(result or partial_checklist(data), standards):
+        builder.error(path, code, params)
     return result
 
 
@@ -352,4 +379,4 @@ def read_file(path: str | Path) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         bad = raw[exc.start]
-        raise ChecklistError([LoadError(p.name, line, "", f"not UTF-8 text (byte 0x{bad:02x}); save the file as UTF-8")]) from None
+        raise ChecklistError([LoadError.of(p.name, line, "", "not_utf8", byte=bad)]) from None

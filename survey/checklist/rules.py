@@ -1,17 +1,21 @@
-"""Rules that need the whole checklist: unique keys, references, standards (SPEC §3)."""
+"""Rules that need the whole checklist: unique keys, references, standards (SPEC §3).
+
+Each broken rule is ``(path, code, parameters)``; ``messages.MESSAGES`` words it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from .schema import Checklist, ChoiceQuestion, NumberQuestion, ScaleQuestion, ShowIf, YesNoQuestion
+from .base import ShowIf
+from .schema import Checklist
 
-Problem = tuple[tuple, str]
+Problem = tuple[tuple, str, dict[str, Any]]
 
 
 def check(checklist: Checklist, standards: dict[str, bool]) -> list[Problem]:
-    """Return every broken rule as ``(path, message)``; ``standards`` maps key → retired."""
+    """Return every broken rule; ``standards`` maps key → retired."""
     return list(_sections(checklist)) + list(_questions(checklist, standards))
 
 
@@ -20,7 +24,7 @@ def _sections(checklist: Checklist) -> Iterator[Problem]:
     earlier: dict[str, Any] = {}
     for s, section in enumerate(checklist.sections):
         if section.key is not None and section.key in seen:
-            yield ("sections", s, "key"), f"section key '{section.key}' is used twice"
+            yield ("sections", s, "key"), "section_key_twice", {"key": section.key}
         seen.add(section.key)
         if section.show_if:
             yield from _show_if(section.show_if, ("sections", s, "show_if"), earlier)
@@ -34,7 +38,7 @@ def _questions(checklist: Checklist, standards: dict[str, bool]) -> Iterator[Pro
         for q, question in enumerate(section.questions):
             path = ("sections", s, "questions", q)
             if question.key is not None and question.key in earlier:
-                yield path + ("key",), f"question key '{question.key}' is used twice in this checklist"
+                yield path + ("key",), "question_key_twice", {"key": question.key}
             if getattr(question, "invalid", False):
                 earlier.setdefault(question.key, question)
                 continue
@@ -48,29 +52,19 @@ def _scoring_keys(question: Any, path: tuple, standards: dict[str, bool]) -> Ite
     standard = getattr(question, "standard", None)
     if question.scored:
         if not standard:
-            yield path + ("standard",), "a scored question must name a standard"
+            yield path + ("standard",), "standard_missing", {}
         elif standard not in standards:
-            yield path + ("standard",), f"unknown standard '{standard}'"
+            yield path + ("standard",), "standard_unknown", {"standard": standard}
         elif standards[standard]:
-            yield path + ("standard",), f"standard '{standard}' is retired; pick another"
+            yield path + ("standard",), "standard_retired", {"standard": standard}
         return
-    why = _unscored_reason(question)
+    why = {"why": question.kind.unscored_reason(question)}
     if standard:
-        yield path + ("standard",), f"this question is not scored ({why}), so it names no standard"
+        yield path + ("standard",), "standard_on_unscored", why
     if getattr(question, "critical", False):
-        yield path + ("critical",), f"only a scored question can be critical ({why})"
+        yield path + ("critical",), "critical_on_unscored", why
     if getattr(question, "comment", None):
-        yield path + ("comment",), f"comment goes on scored questions only ({why})"
-
-
-def _unscored_reason(question: Any) -> str:
-    if not getattr(question, "scored_flag", True):
-        return "scored: false"
-    if isinstance(question, NumberQuestion):
-        return "a number without bands"
-    if isinstance(question, ChoiceQuestion):
-        return "its options carry no score"
-    return f"{question.type} questions are never scored"
+        yield path + ("comment",), "comment_on_unscored", why
 
 
 def _show_if(rule: ShowIf, path: tuple, earlier: dict[str, Any]) -> Iterator[Problem]:
@@ -78,29 +72,18 @@ def _show_if(rule: ShowIf, path: tuple, earlier: dict[str, Any]) -> Iterator[Pro
     if getattr(parent, "invalid", False):
         return  # its own errors are reported; guessing at its answers would only add noise
     if parent is None:
-        yield path + ("question",), f"'{rule.question}' is not a question earlier in this checklist"
+        yield path + ("question",), "show_if_not_earlier", {"question": rule.question}
         return
-    numeric = isinstance(parent, (ScaleQuestion, NumberQuestion))
+    kind = parent.kind
     if rule.above is not None or rule.below is not None:
-        if not numeric:
-            yield path, f"above/below need a scale or number question; '{parent.key}' is {parent.type}"
+        if not kind.numeric:
+            yield path, "show_if_not_numeric", {"question": parent.key, "type": parent.type}
         return
-    allowed = _possible_values(parent)
-    if allowed is None:
-        yield path + ("question",), f"'{parent.key}' is a {parent.type} question; show_if can't test it"
+    if not kind.testable:
+        yield path + ("question",), "show_if_untestable", {"question": parent.key, "type": parent.type}
         return
     where = "equals" if rule.equals is not None else "in"
     for value in rule.values():
-        if value not in allowed:
-            shown = ", ".join(sorted(allowed)) if len(allowed) < 25 else "its range"
-            yield path + (where,), f"'{value}' is not an answer '{parent.key}' can take ({shown})"
-
-
-def _possible_values(parent: Any) -> set[str] | None:
-    if isinstance(parent, YesNoQuestion):
-        return {"yes", "no"}
-    if isinstance(parent, ScaleQuestion):
-        return {str(v) for v in range(parent.min, parent.max + 1)}
-    if isinstance(parent, ChoiceQuestion):
-        return {o.key for o in parent.options}
-    return None
+        if not kind.can_take(parent, value):
+            yield path + (where,), "show_if_bad_value", {"value": value, "question": parent.key,
+                                                          "allowed": kind.allowed(parent)}

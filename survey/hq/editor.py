@@ -1,421 +1,83 @@
-"""HQ console: the checklist editor (issue 4).
+"""HQ console: the checklist editor's pages.
 
-HQ edits a *draft* of a checklist (``ChecklistDraft``: the file format as plain
-data, allowed to be unfinished) and publishes it as a new immutable version.
-The draft is made from the latest version on the first change. Every change is
-judged by the YAML import's own rules (``loader.validate_content``):
+HQ edits a *draft* of a checklist and publishes it as a new immutable version. The
+work is in three layers: ``checklist/edits.py`` changes a copy of the draft as plain
+data and judges it by the YAML import's own rules; ``hq/drafts.py`` stores it (every
+write, with the draft's revision as an optimistic lock); these views read a form,
+apply an edit, and show the outcome:
 
-- a change that would *add* a problem (a weight of 0, a duplicate key, a
-  ``show_if`` on a later question, a section left empty) is refused: nothing is
-  stored, the form comes back as typed with each message beside its field;
-- problems already in the draft (a question just added, not yet finished) don't
-  block saving; they are listed on the draft page and block publishing.
-
-Every form carries the draft's revision (before the first change: the version
-it shows); a form opened before someone else saved, published or imported is
-refused with what was typed kept on screen. Saves are conditional UPDATEs on
-the revision, so two saves racing can't both win.
+- a change that would *add* a problem (a weight of 0, a duplicate key, a ``show_if``
+  on a later question, a section left empty) is refused: nothing is stored, the form
+  comes back as typed with each message beside its field;
+- problems already in the draft (a question just added, not yet finished) don't block
+  saving; they are listed on the draft page and block publishing;
+- a form opened before someone else saved, published or imported is refused as stale,
+  with what was typed kept on screen.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import unicodedata
-from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from pydantic import ValidationError
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 
 from .. import catalogue
-from ..checklist import loader
+from ..checklist import edits, loader
 from ..checklist.diff import diff, number
-from ..checklist.schema import Checklist as ChecklistSchema
+from ..checklist.edits import Problem, describe, find_question, find_section, short
 from ..checklist.shares import question_shares, section_shares, standard_shares
-from ..extensions import db
-from ..models import Checklist, ChecklistDraft, ChecklistVersion, Standard, Submission, User, utcnow
+from ..checklist import types
+from ..checklist.types import REGISTRY
 from ..shopper import forms as shopper_forms
 from ..shopper import views as shopper_views
+from . import drafts, queries
 from .blueprint import bp
+from .drafts import RESERVED_SLUGS, Refused, Stale, Working
 from .editor_forms import (
-    IMPORT_MAX_CHARS, SCOREABLE, TYPE_LABELS, ActionForm, AddQuestionForm, AddSectionForm, ImportForm, MoveForm, NewChecklistForm,
+    IMPORT_MAX_CHARS, ActionForm, AddQuestionForm, AddSectionForm, ImportForm, MoveForm, NewChecklistForm,
     QuestionForm, SectionForm, SettingsForm,
 )
 
-#: Slugs the editor's own pages use (``/hq/checklists/new``); a checklist can't take them.
-RESERVED_SLUGS = {"new", "import"}
 STALE = ("Not saved: someone else changed this checklist's draft (saved or published) after you opened this "
          "page. Nothing was overwritten. Your entries are still below: check the current draft, then press "
          "the button again to apply them to it.")
 
 
-# =================================================================== the draft
-
-
-@dataclass
-class Working:
-    """What the editor works on: the published checklist (if any), its draft (if any) and the content to edit."""
-
-    slug: str
-    checklist: Checklist | None
-    draft: ChecklistDraft | None
-    #: The draft's content, or the latest version's while no draft exists (a deep copy: safe to change).
-    content: dict[str, Any]
-
-    @property
-    def revision(self) -> str:
-        """The token every form carries: the draft's revision, or the latest version while there is no draft.
-
-        A form opened before anyone saved the draft, published, or imported a
-        new version carries an older token and is refused as stale.
-        """
-        if self.draft is not None:
-            return str(self.draft.revision)
-        return f"v{self.latest.number if self.latest else 0}"
-
-    @property
-    def latest(self) -> ChecklistVersion | None:
-        return self.checklist.latest if self.checklist else None
-
-    @property
-    def behind(self) -> bool:
-        """Tell whether a version was published after this draft was started (e.g. a YAML import)."""
-        if self.draft is None:
-            return False
-        latest = self.latest.number if self.latest else None
-        return self.draft.base_version != latest
-
-
 def working_or_404(slug: str) -> Working:
-    checklist = db.session.scalar(db.select(Checklist).filter_by(slug=slug))
-    draft = db.session.scalar(db.select(ChecklistDraft).filter_by(slug=slug))
-    if draft is not None:
-        content = draft.content
-    elif checklist is not None and checklist.latest is not None:
-        content = checklist.latest.content
-    else:
+    working = drafts.load(slug)
+    if working is None:
         abort(404)
-    return Working(slug, checklist, draft, copy.deepcopy(content))
-
-
-def save(working: Working, content: dict[str, Any], revision: str | None, base_version: int | None = None) -> bool:
-    """Store ``content`` as the draft's next revision and commit; False (nothing stored) if ``revision`` is stale."""
-    if revision is None or revision != working.revision:
-        return False
-    if working.draft is None:
-        base = working.latest.number if working.latest else None
-        db.session.add(ChecklistDraft(slug=working.slug, content=content, base_version=base, revision=1,
-                                      updated_by_id=current_user.id))
-        try:
-            db.session.commit()
-        except IntegrityError:  # someone created it a moment ago
-            db.session.rollback()
-            return False
-        return True
-    current = working.draft.revision
-    values: dict[str, Any] = {"content": content, "revision": current + 1, "updated_by_id": current_user.id,
-                              "updated_at": utcnow()}
-    if base_version is not None:
-        values["base_version"] = base_version
-    result = db.session.execute(
-        db.update(ChecklistDraft)
-        .where(ChecklistDraft.id == working.draft.id, ChecklistDraft.revision == current)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        return False
-    db.session.commit()
-    return True
-
-
-# =================================================================== problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule of the draft: where (a path such as ``sections[1].questions[2].weight``) and what."""
-
-    path: tuple
-    message: str
-
-    @property
-    def where(self) -> str:
-        return loader.format_path(self.path)
-
-
-PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
-
-
-def parse_path(text: str) -> tuple:
-    """Read ``sections[1].questions[2].weight`` back into ``("sections", 1, "questions", 2, "weight")``."""
-    return tuple(int(index) if index else name for index, name in PATH_PART.findall(text))
-
-
-#: The file validator's wording (checklist/rules.py, loader.py), which the YAML tests pin, and its editor words.
-RETIRED_STANDARD = re.compile(r"^standard '(.+)' is retired; pick another$")
-UNKNOWN_STANDARD = re.compile(r"^unknown standard '(.+)'$")
-COMPARISON = re.compile(r"^must be (>=|<=|>|<) (\S+)$")
-COMPARISON_WORDS = {">": "more than {}", ">=": "{} or more", "<": "less than {}", "<=": "{} or less"}
-
-
-def humanize(path: tuple, message: str, titles: dict[str, str] | None = None) -> str:
-    """Say a validator message the way a person reads it beside a field (``titles``: standard key → title)."""
-    titles = titles or {}
-    retired, unknown, comparison = (RETIRED_STANDARD.match(message), UNKNOWN_STANDARD.match(message),
-                                    COMPARISON.match(message))
-    if retired:
-        message = f"the standard “{titles.get(retired.group(1), retired.group(1))}” is retired; pick another"
-    elif unknown:
-        message = f"there is no standard “{unknown.group(1)}”; pick one from the list"
-    elif comparison and path[-1:] == ("score",):
-        message = "a score is between 0 and 1, such as 0.5"
-    elif comparison:
-        sign, limit = comparison.groups()
-        message = "must be " + COMPARISON_WORDS[sign].format(limit)
-    elif "at least 1 item" in message and path[-1:] == ("questions",):
-        message = "this section has no questions yet: add one, or delete the section"
-    elif "at least 1 item" in message and path == ("sections",):
-        message = "the checklist has no sections yet: add one"
-    elif "unable to parse string as a number" in message:
-        message = "must be a number, such as 2 or 0.5"
-    elif "valid integer" in message:
-        message = "must be a whole number"
-    elif "at least 1 character" in message:
-        message = "must not be empty"
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith((".", "?", "!", ")")) else message + "."
-
-
-def check(content: dict[str, Any]) -> list[Problem]:
-    """Return every problem of the content, by the YAML import's rules."""
-    _, errors = loader.validate_content(content, catalogue.standards_catalogue())
-    if not errors:
-        return []
-    titles = dict(db.session.execute(db.select(Standard.key, Standard.title)).all())
-    return [Problem(parse_path(e.path), humanize(parse_path(e.path), e.message, titles)) for e in errors]
-
-
-def identity(content: dict[str, Any], problem: Problem) -> tuple:
-    """Name a problem by keys, not positions, so moving a question doesn't make old problems look new."""
-    path = problem.path
-    sections = _sections(content)
-    if len(path) >= 2 and path[0] == "sections" and isinstance(path[1], int) and path[1] < len(sections):
-        section = sections[path[1]]
-        questions = _questions(section)
-        if len(path) >= 4 and path[2] == "questions" and isinstance(path[3], int) and path[3] < len(questions):
-            return ("question", questions[path[3]].get("key"), path[4:], problem.message)
-        return ("section", section.get("key"), path[2:], problem.message)
-    return ("checklist", path, problem.message)
+    return working
 
 
 def introduced(before: dict[str, Any], after: dict[str, Any], by_key: bool) -> list[Problem]:
-    """Return the problems ``after`` has that ``before`` did not."""
-    def name(content, problem):
-        return identity(content, problem) if by_key else (problem.path, problem.message)
-
-    old = {name(before, p) for p in check(before)}
-    return [p for p in check(after) if name(after, p) not in old]
+    """Return the problems a change adds, judged against the current standards."""
+    return edits.introduced(before, after, by_key, drafts.check)
 
 
-def previewable(content: dict[str, Any]) -> ChecklistSchema | None:
-    """Build what can be shown of a draft: as ``model_or_none``, leaving out sections with no questions yet."""
-    parsed = model_or_none(content)
-    if parsed is None and isinstance(content, dict):
-        kept = [s for s in _sections(content) if not (isinstance(s, dict) and s.get("questions") == [])]
-        parsed = model_or_none({**content, "sections": kept}) if kept else None
-    return parsed
-
-
-def model_or_none(content: dict[str, Any]) -> ChecklistSchema | None:
-    """Build the checklist if its fields are valid (cross-checks such as standards may still fail)."""
+def store(working: Working, candidate: dict[str, Any], form) -> bool:
+    """Save a changed draft; False (nothing stored) when someone changed it since the form was opened."""
     try:
-        return ChecklistSchema.model_validate(content)
-    except (ValidationError, TypeError, ValueError):
-        return None
-
-
-# =================================================================== content
-
-
-def _sections(content: dict[str, Any]) -> list[dict[str, Any]]:
-    sections = content.get("sections")
-    return sections if isinstance(sections, list) else []
-
-
-def _questions(section: Any) -> list[dict[str, Any]]:
-    questions = section.get("questions") if isinstance(section, dict) else None
-    return questions if isinstance(questions, list) else []
-
-
-def _question_list(section: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return a section's list of questions, making it one if a broken draft holds something else."""
-    if not isinstance(section.get("questions"), list):
-        section["questions"] = []
-    return section["questions"]
-
-
-def find_question(content: dict[str, Any], key: str) -> tuple[int, int] | None:
-    for s, section in enumerate(_sections(content)):
-        for q, question in enumerate(_questions(section)):
-            if isinstance(question, dict) and question.get("key") == key:
-                return s, q
-    return None
-
-
-def find_section(content: dict[str, Any], key: str) -> int | None:
-    for s, section in enumerate(_sections(content)):
-        if isinstance(section, dict) and section.get("key") == key:
-            return s
-    return None
-
-
-def question_keys(content: dict[str, Any]) -> set[str]:
-    return {q.get("key") for s in _sections(content) for q in _questions(s) if isinstance(q, dict)}
-
-
-def new_key(text: str, taken: set[str], fallback: str) -> str:
-    """Make a lower_snake_case key from a title or a question's words, unique among ``taken``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = re.findall(r"[a-z0-9]+", ascii_text)
-    base = "_".join(words[:5])[:40].strip("_") or fallback
-    if not base[0].isalpha():
-        base = f"{fallback}_{base}"
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}_{n}", n + 1
-    return key
-
-
-def earlier_questions(content: dict[str, Any], s: int, q: int | None) -> list[tuple[str, str]]:
-    """Return ``(key, label)`` of the questions before section ``s`` question ``q`` (all of section ``s`` if None)."""
-    out = []
-    for i, section in enumerate(_sections(content)):
-        for j, question in enumerate(_questions(section)):
-            if i > s or (i == s and (q is None or j >= q)):
-                return out
-            if isinstance(question, dict) and question.get("key"):
-                text = str(question.get("text") or "")
-                out.append((question["key"], f"{question['key']} – {text[:60]}{'…' if len(text) > 60 else ''}"))
-    return out
-
-
-def answers_help(content: dict[str, Any], s: int, q: int) -> list[tuple[str, str, str]]:
-    """List what each earlier question can answer, for writing a show_if value."""
-    out = []
-    for key, _ in earlier_questions(content, s, q):
-        found = find_question(content, key)
-        question = content["sections"][found[0]]["questions"][found[1]]
-        kind = question.get("type")
-        if kind == "yes_no":
-            values = "yes, no"
-        elif kind == "scale":
-            values = f"a whole number from {question.get('min')} to {question.get('max')}"
-        elif kind in ("choice", "multi"):
-            values = ", ".join(str(o.get("key")) for o in question.get("options") or [] if isinstance(o, dict))
-        elif kind == "number":
-            values = "a number (above or below only)"
-        else:
-            continue  # text, date, time and photo answers can't be tested
-        out.append((key, _short(question.get("text"), 60), values))
-    return out
-
-
-def rename_references(content: dict[str, Any], old: str, new: str) -> int:
-    """Point every ``show_if`` on question ``old`` at ``new``; return how many were changed."""
-    changed = 0
-    for section in _sections(content):
-        for item in [section] + _questions(section):
-            rule = item.get("show_if") if isinstance(item, dict) else None
-            if isinstance(rule, dict) and rule.get("question") == old:
-                rule["question"] = new
-                changed += 1
-    return changed
-
-
-def move_question(content: dict[str, Any], s: int, q: int, direction: str) -> bool:
-    """Move a question one place; past the edge of its section it goes to the next section. False if it can't."""
-    sections = _sections(content)
-    questions = _questions(sections[s])
-    if direction == "up":
-        if q > 0:
-            questions[q - 1], questions[q] = questions[q], questions[q - 1]
-        elif s > 0:
-            _question_list(sections[s - 1]).append(questions.pop(q))
-        else:
-            return False
-    elif direction == "down":
-        if q < len(questions) - 1:
-            questions[q + 1], questions[q] = questions[q], questions[q + 1]
-        elif s < len(sections) - 1:
-            _question_list(sections[s + 1]).insert(0, questions.pop(q))
-        else:
-            return False
-    else:
+        drafts.save(working, candidate, form.posted_revision(), current_user.id)
+    except Stale:
         return False
     return True
-
-
-def move_question_to(content: dict[str, Any], s: int, q: int, section_key: str, index: int) -> bool:
-    """Move a question to a position in a section (drag and drop)."""
-    target = find_section(content, section_key)
-    if target is None:
-        return False
-    question = _questions(_sections(content)[s]).pop(q)
-    questions = _question_list(_sections(content)[target])
-    questions.insert(max(0, min(index, len(questions))), question)
-    return True
-
-
-def move_section(content: dict[str, Any], s: int, direction: str) -> bool:
-    sections = _sections(content)
-    t = s - 1 if direction == "up" else s + 1 if direction == "down" else -1
-    if not 0 <= t < len(sections):
-        return False
-    sections[s], sections[t] = sections[t], sections[s]
-    return True
-
-
-def describe(content: dict[str, Any], path: tuple) -> str:
-    """Say where a path points, in the words on the page: Section “Arrival” › “Were you greeted?” › weight."""
-    sections = _sections(content)
-    parts: list[str] = []
-    rest = path
-    if len(path) >= 2 and path[0] == "sections" and isinstance(path[1], int) and path[1] < len(sections):
-        section = sections[path[1]]
-        parts.append(f"Section “{section.get('title') or section.get('key')}”")
-        rest = path[2:]
-        questions = _questions(section)
-        if len(rest) >= 2 and rest[0] == "questions" and isinstance(rest[1], int) and rest[1] < len(questions):
-            question = questions[rest[1]]
-            parts.append(f"“{_short(question.get('text') or question.get('key'))}”")
-            rest = rest[2:]
-    if rest:
-        parts.append(loader.format_path(rest))
-    return " › ".join(parts) or "Checklist"
-
-
-def _short(text: Any, limit: int = 70) -> str:
-    text = str(text or "")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def edit_url(slug: str, content: dict[str, Any], path: tuple) -> str:
     """Return the page where the thing at ``path`` is edited."""
     draft_page = url_for("hq.checklist_edit", slug=slug)
-    sections = _sections(content)
-    if len(path) >= 2 and path[0] == "sections" and isinstance(path[1], int) and path[1] < len(sections):
-        section = sections[path[1]]
-        questions = _questions(section)
-        if len(path) >= 4 and path[2] == "questions" and isinstance(path[3], int) and path[3] < len(questions):
-            key = questions[path[3]].get("key") if isinstance(questions[path[3]], dict) else None
+    found = edits.sections(content)
+    if len(path) >= 2 and path[0] == "sections" and isinstance(path[1], int) and path[1] < len(found):
+        section = found[path[1]]
+        items = edits.questions(section)
+        if len(path) >= 4 and path[2] == "questions" and isinstance(path[3], int) and path[3] < len(items):
+            key = items[path[3]].get("key") if isinstance(items[path[3]], dict) else None
             return url_for("hq.checklist_question_edit", slug=slug, key=key) if key else draft_page
         if not isinstance(section, dict) or not section.get("key"):
             return draft_page
@@ -433,41 +95,7 @@ def edit_url(slug: str, content: dict[str, Any], path: tuple) -> str:
 @bp.get("/checklists")
 def checklists():
     """List checklists with channel, latest version and submissions per version."""
-    return render_template("hq/checklists/index.html", items=checklist_summaries())
-
-
-def checklist_summaries() -> list[dict[str, Any]]:
-    """Summarise every checklist and draft: submissions per version come from one grouped query."""
-    rows = db.session.execute(
-        db.select(Checklist.slug, Checklist.title, Checklist.channel, ChecklistVersion.number,
-                  ChecklistVersion.published_at, ChecklistVersion.content_hash, func.count(Submission.id))
-        .join(ChecklistVersion, ChecklistVersion.checklist_id == Checklist.id)
-        .outerjoin(Submission, Submission.version_id == ChecklistVersion.id)
-        .group_by(Checklist.slug, Checklist.title, Checklist.channel, ChecklistVersion.number,
-                  ChecklistVersion.published_at, ChecklistVersion.content_hash)
-        .order_by(Checklist.title, ChecklistVersion.number)
-    ).all()
-    items: dict[str, dict[str, Any]] = {}
-    for slug, title, channel, version_number, published_at, digest, submissions in rows:
-        item = items.setdefault(slug, {"slug": slug, "title": title, "channel": channel.value, "versions": [],
-                                       "submissions": 0, "draft": None})
-        item["versions"].append({"number": version_number, "published_at": published_at, "submissions": submissions})
-        item["submissions"] += submissions
-        item["latest"], item["latest_hash"] = version_number, digest
-    for draft in db.session.scalars(db.select(ChecklistDraft).order_by(ChecklistDraft.slug)):
-        item = items.get(draft.slug)
-        if item is None:
-            content = draft.content if isinstance(draft.content, dict) else {}
-            items[draft.slug] = {"slug": draft.slug, "title": content.get("title") or draft.slug,
-                                 "channel": content.get("channel") or "", "versions": [], "submissions": 0,
-                                 "latest": None, "draft": "new"}
-            continue
-        parsed = model_or_none(draft.content)
-        if draft.base_version != item["latest"]:
-            item["draft"] = "behind"
-        elif parsed is None or loader.content_hash(parsed.canonical()) != item["latest_hash"]:
-            item["draft"] = "changed"
-    return sorted(items.values(), key=lambda i: str(i["title"]).lower())
+    return render_template("hq/checklists/index.html", items=queries.checklist_summaries())
 
 
 @bp.route("/checklists/new", methods=["GET", "POST"])
@@ -477,18 +105,14 @@ def checklist_new():
     if form.is_submitted():
         form.validate()
         content = form.to_content()
-        _, errors = loader.validate_content(content, catalogue.standards_catalogue())
-        for e in errors:
-            form.place(parse_path(e.path), humanize(parse_path(e.path), e.message))  # no standards yet
+        for problem in drafts.check(content):  # no standards are needed yet
+            form.place(problem.path, problem)
         if content["slug"] in RESERVED_SLUGS:
             form.slug.errors.append(f"“{content['slug']}” is the name of an editor page; pick another slug.")
         if not form.errors:
-            db.session.add(ChecklistDraft(slug=content["slug"], content=content, base_version=None, revision=1,
-                                          updated_by_id=current_user.id))
             try:
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
+                drafts.create(content, current_user.id)
+            except Stale:
                 form.slug.errors.append("That slug was taken a moment ago. Pick another.")
             else:
                 flash("New checklist started. Add its first section below.")
@@ -506,17 +130,14 @@ def checklist_import():
         text, name = _import_text(form)
         if text is not None:
             try:
-                parsed = _load_import(text, name)
+                parsed = drafts.parse_import(text, name)
             except loader.ChecklistError as exc:
                 errors = exc.errors
             else:
                 try:
-                    return _apply_import(parsed, form.then.data)
-                except IntegrityError:  # a version or draft of this checklist appeared meanwhile
-                    db.session.rollback()
-                    errors = [loader.LoadError(name, None, "", (
-                        "someone else published or started editing this checklist at the same moment, "
-                        "so nothing was imported. Look at the checklist's page, then import again."))]
+                    return _imported(drafts.import_checklist(parsed, form.then.data, current_user.id), parsed)
+                except Stale:  # a version or draft of this checklist appeared meanwhile
+                    errors = [loader.LoadError.of(name, None, "", "import_raced")]
                     return render_template("hq/checklists/import.html", form=form, errors=errors), 409
     status = 422 if form.is_submitted() else 200
     return render_template("hq/checklists/import.html", form=form, errors=errors), status
@@ -530,7 +151,8 @@ def _import_text(form: ImportForm) -> tuple[str | None, str]:
         finally:
             upload.close()  # a large body is spooled to a temporary file: let it go now
         if len(raw) > IMPORT_MAX_CHARS:
-            form.file.errors.append(f"This file is larger than {IMPORT_MAX_CHARS // 1000:,} KB; a checklist is far smaller.")
+            form.file.errors.append(
+                f"This file is larger than {IMPORT_MAX_CHARS // 1000:,} KB; a checklist is far smaller.")
             return None, upload.filename
         try:
             return raw.decode("utf-8-sig"), upload.filename
@@ -543,64 +165,24 @@ def _import_text(form: ImportForm) -> tuple[str | None, str]:
     return None, ""
 
 
-def _load_import(text: str, name: str) -> ChecklistSchema:
-    data, builder = loader.parse_yaml(text, name)
-    if loader.kind_of(data) == "standards":
-        raise loader.ChecklistError([loader.LoadError(
-            name, 1, "", "this is a standards catalogue, not a checklist; import it on the command line "
-                         "with flask checklist import")])
-    parsed = loader.load_checklist_text(text, name, catalogue.standards_catalogue())
-    if parsed.slug in RESERVED_SLUGS:
-        raise loader.ChecklistError([loader.LoadError(
-            name, builder.lines.get(("slug",)), "slug",
-            f"“{parsed.slug}” is the name of an editor page; pick another slug")])
-    return parsed
-
-
-def _apply_import(parsed: ChecklistSchema, then: str):
-    slug = parsed.slug
-    checklist = db.session.scalar(db.select(Checklist).filter_by(slug=slug))
-    if then == "publish":
-        previous = checklist.latest if checklist else None
-        version, created = catalogue.publish(parsed)
-        _fast_forward_draft(slug, previous, version)
-        db.session.commit()
-        if not created:
-            flash(f"Nothing changed: the file matches version {version.number}. No new version was published.")
-            return redirect(url_for("hq.checklist_edit", slug=slug))
-        flash(f"Published version {version.number} of {parsed.title}.")
-        return redirect(url_for("hq.checklist_version", slug=slug, number=version.number))
-    draft = db.session.scalar(db.select(ChecklistDraft).filter_by(slug=slug))
-    latest = checklist.latest.number if checklist and checklist.latest else None
-    unchanged = latest is not None and loader.content_hash(parsed.canonical()) == checklist.latest.content_hash
-    if unchanged and draft is None:
-        flash(f"No changes from the published version (version {latest}): there is nothing to review or publish.")
-        return redirect(url_for("hq.checklist_edit", slug=slug))
-    if draft is None:
-        db.session.add(ChecklistDraft(slug=slug, content=parsed.canonical(), base_version=latest, revision=1,
-                                      updated_by_id=current_user.id))
-    else:
-        draft.content, draft.base_version = parsed.canonical(), latest
-        draft.revision += 1
-        draft.updated_by_id, draft.updated_at = current_user.id, utcnow()
-    db.session.commit()
-    if unchanged:
-        flash(f"Imported into the draft. No changes from the published version (version {latest}): "
-              "there is nothing to publish.")
-    else:
-        flash("Imported into the draft. Review the changes below, then publish.")
-    return redirect(url_for("hq.checklist_edit", slug=slug))
-
-
-def _fast_forward_draft(slug: str, previous: ChecklistVersion | None, version: ChecklistVersion) -> None:
-    """After a publish from elsewhere, move a draft with no changes of its own onto the new version."""
-    draft = db.session.scalar(db.select(ChecklistDraft).filter_by(slug=slug))
-    if draft is None or previous is None or draft.base_version != previous.number:
-        return
-    parsed = model_or_none(draft.content)
-    if parsed is not None and loader.content_hash(parsed.canonical()) == previous.content_hash:
-        draft.content, draft.base_version = copy.deepcopy(version.content), version.number
-        draft.revision += 1
+def _imported(done: drafts.Imported, parsed):
+    """Say what an import did, and show where it went."""
+    if done.outcome == "published":
+        flash(f"Published version {done.version.number} of {parsed.title}.")
+        return redirect(url_for("hq.checklist_version", slug=done.slug, number=done.version.number))
+    flash(
+        {
+            "published_unchanged": f"Nothing changed: the file matches version {done.latest}. "
+                                   "No new version was published.",
+            "nothing_to_review": f"No changes from the published version (version {done.latest}): there is nothing to "
+            "review or publish.",
+            "draft_unchanged": "Imported into the draft. No changes from the published version "
+                               f"(version {done.latest}): "
+            "there is nothing to publish.",
+            "draft": "Imported into the draft. Review the changes below, then publish.",
+        }[done.outcome]
+    )
+    return redirect(url_for("hq.checklist_edit", slug=done.slug))
 
 
 # =================================================================== pages: one checklist
@@ -618,43 +200,46 @@ def render_draft(working: Working, status: int = 200, notice: str | None = None,
     if notice_at and not (find_question(content, notice_at[2:]) if notice_at.startswith("q-")
                           else find_section(content, notice_at[2:]) is not None):
         notice_at = None  # gone (deleted by someone else): say it at the top
-    problems = check(content)
-    parsed = model_or_none(content)
-    shown = parsed or previewable(content)
+    problems = drafts.check(content)
+    parsed = edits.model_or_none(content)
+    shown = parsed or edits.previewable(content)
     latest = working.latest
     by_place: dict[tuple, list[Problem]] = {}
     for p in problems:
         place = p.path[:4] if p.path[2:3] == ("questions",) and len(p.path) >= 4 else p.path[:2]
         by_place.setdefault(place, []).append(p)
-    titles = dict(db.session.execute(db.select(Standard.key, Standard.title)).all())
     shares = {}
     if shown is not None:
         shares = {"questions": question_shares(shown), "sections": section_shares(shown),
                   "standards": sorted(standard_shares(shown).items(), key=lambda kv: -kv[1])}
     changes = diff(latest.content if latest else None, parsed.canonical() if parsed else content)
-    # Nothing to publish: the draft is the latest version (by content, as publishing judges it).
-    unchanged = (latest is not None and parsed is not None
-                 and loader.content_hash(parsed.canonical()) == latest.content_hash)
     return render_template(
         "hq/checklists/edit.html",
-        working=working, content=content, sections=_sections(content), questions_of=_questions,
+        working=working,
+        content=content,
+        sections=edits.sections(content),
+        questions_of=edits.questions,
         problems=[(p, describe(content, p.path), edit_url(working.slug, content, p.path)) for p in problems],
-        by_place=by_place, shares=shares, titles=titles, changes=changes, unchanged=unchanged,
-        type_labels=TYPE_LABELS,
-        scoreable=SCOREABLE, scored_keys={q.key for _, q in shown.questions() if q.scored} if shown else None,
-        notice=notice, notice_items=list(notice_items), notice_at=notice_at,
-        fmt=loader.format_path, num=number,
-        updated_by=_email_of(working.draft.updated_by_id if working.draft else None),
-        add_section=AddSectionForm(formdata=None), add_question=AddQuestionForm(formdata=None),
+        by_place=by_place,
+        shares=shares,
+        titles=queries.standard_titles(),
+        changes=changes,
+        # Nothing to publish: the draft is the latest version (by content, as publishing judges it).
+        unchanged=latest is not None and edits.unchanged_from(content, latest.content_hash),
+        types=REGISTRY,
+        scored_keys={q.key for _, q in shown.questions() if q.scored} if shown else None,
+        notice=notice,
+        notice_items=list(notice_items),
+        notice_at=notice_at,
+        fmt=loader.format_path,
+        num=number,
+        updated_by=queries.user_email(working.draft.updated_by_id if working.draft else None),
+        add_section=AddSectionForm(formdata=None),
+        add_question=AddQuestionForm(formdata=None),
     ), status
 
 
-def _email_of(user_id: int | None) -> str | None:
-    user = db.session.get(User, user_id) if user_id else None
-    return user.email if user else None
-
-
-def _refuse(working: Working, form, notice: str, items=(), status: int = 422, at: str | None = None):
+def _refuse(working: Working, notice: str, items=(), status: int = 422, at: str | None = None):
     """Re-show the draft page unchanged with a message beside the item whose button was pressed."""
     return render_draft(working, status, notice, items, at)
 
@@ -667,41 +252,18 @@ def _stale(working: Working, form) -> bool:
     return form.posted_revision() != working.revision
 
 
-@bp.route("/checklists/<slug>/settings", methods=["GET", "POST"])
-def checklist_settings(slug: str):
-    working = working_or_404(slug)
-    form = SettingsForm()
-    if not form.is_submitted():
-        form.fill(working.content)
-        form.revision.data = working.revision
-        _place_all(form, [(p.path, p.message) for p in check(working.content) if p.path != ("sections",)])
-        return render_template("hq/checklists/settings.html", working=working, form=form)
-    if _stale(working, form):
-        return _reshow(form, working, "hq/checklists/settings.html", STALE)
-    candidate = form.apply(working.content)
-    new = introduced(working.content, candidate, by_key=False)
-    if new:
-        _place_all(form, [(p.path, p.message) for p in check(candidate) if p.path != ("sections",)], others=new,
-                   content=candidate)
-        return _reshow(form, working, "hq/checklists/settings.html", None, 422)
-    if not save(working, candidate, form.posted_revision()):
-        return _reshow(form, working, "hq/checklists/settings.html", STALE)
-    flash("Checklist settings saved.")
-    return redirect(url_for("hq.checklist_edit", slug=slug))
-
-
-def _place_all(form, problems: list[tuple[tuple, str]], prefix: tuple = (), others=(), content=None) -> None:
+def _place_all(form, problems: list[Problem], prefix: tuple = (), others=(), content=None) -> None:
     """Put each message below ``prefix`` beside its field; list new problems elsewhere at the top of the form."""
-    for path, message in problems:
-        rest = path[len(prefix):]
-        if path[: len(prefix)] != prefix or _inner_item(rest):
+    for problem in problems:
+        rest = problem.path[len(prefix) :]
+        if problem.path[: len(prefix)] != prefix or _inner_item(rest):
             continue
-        if not form.place(rest, message):
-            form.form_errors.append(f"{loader.format_path(rest) or 'This'}: {message}")
+        if not form.place(rest, problem):
+            form.form_errors.append(f"{loader.format_path(rest) or 'This'}: {problem.message}")
     for p in others:
         if p.path[: len(prefix)] == prefix:
             continue
-        if "used twice" in p.message and hasattr(form, "key"):
+        if p.code in ("question_key_twice", "section_key_twice") and hasattr(form, "key"):
             form.key.errors = list(form.key.errors or []) + [p.message]
         else:
             form.form_errors.append(f"This would break {describe(content or {}, p.path)}: {p.message}")
@@ -723,6 +285,28 @@ def _reshow(form, working: Working, template: str, refusal: str | None, status: 
     return render_template(template, working=working, form=form, **context), code
 
 
+@bp.route("/checklists/<slug>/settings", methods=["GET", "POST"])
+def checklist_settings(slug: str):
+    working = working_or_404(slug)
+    form = SettingsForm()
+    if not form.is_submitted():
+        form.fill(working.content)
+        form.revision.data = working.revision
+        _place_all(form, [p for p in drafts.check(working.content) if p.path != ("sections",)])
+        return render_template("hq/checklists/settings.html", working=working, form=form)
+    if _stale(working, form):
+        return _reshow(form, working, "hq/checklists/settings.html", STALE)
+    candidate = form.apply(working.content)
+    new = introduced(working.content, candidate, by_key=False)
+    if new:
+        _place_all(form, [p for p in drafts.check(candidate) if p.path != ("sections",)], others=new, content=candidate)
+        return _reshow(form, working, "hq/checklists/settings.html", None, 422)
+    if not store(working, candidate, form):
+        return _reshow(form, working, "hq/checklists/settings.html", STALE)
+    flash("Checklist settings saved.")
+    return redirect(url_for("hq.checklist_edit", slug=slug))
+
+
 # ------------------------------------------------------------------- sections
 
 
@@ -735,20 +319,20 @@ def checklist_section_add(slug: str):
         return render_template("hq/checklists/add_section.html", working=working, form=form)
     if _stale(working, form):
         return _reshow(form, working, "hq/checklists/add_section.html", STALE)
-    taken = {s.get("key") for s in _sections(working.content) if isinstance(s, dict)}
-    key = (form.key.data or "").strip() or new_key(form.title.data or "", taken, "section")
+    key = (form.key.data or "").strip() or edits.new_key(
+        form.title.data or "", edits.section_keys(working.content), "section"
+    )
     candidate = copy.deepcopy(working.content)
-    candidate.setdefault("sections", [])
-    if not isinstance(candidate["sections"], list):
-        candidate["sections"] = []
-    candidate["sections"].append(form.to_section(key))
-    prefix = ("sections", len(candidate["sections"]) - 1)
-    blocking = [p for p in introduced(working.content, candidate, by_key=False)
-                if p.path[:2] != prefix or p.path[2:] != ("questions",)]
+    prefix = ("sections", edits.add_section(candidate, form.to_section(key)))
+    blocking = [
+        p
+        for p in introduced(working.content, candidate, by_key=False)
+        if p.path[:2] != prefix or p.path[2:] != ("questions",)
+    ]
     if blocking:
-        _place_all(form, [(p.path, p.message) for p in blocking], prefix, others=blocking, content=candidate)
+        _place_all(form, blocking, prefix, others=blocking, content=candidate)
         return _reshow(form, working, "hq/checklists/add_section.html", None, 422)
-    if not save(working, candidate, form.posted_revision()):
+    if not store(working, candidate, form):
         return _reshow(form, working, "hq/checklists/add_section.html", STALE)
     flash(f"Section “{form.title.data.strip()}” added. Now add its first question.")
     return redirect(url_for("hq.checklist_edit", slug=slug) + f"#s-{key}")
@@ -764,20 +348,19 @@ def checklist_section_edit(slug: str, key: str):
             abort(404)
         form.fill(working.content["sections"][s])
         form.revision.data = working.revision
-        form.show_if.form.offer(earlier_questions(working.content, s, None))
-        _place_all(form, [(p.path, p.message) for p in check(working.content)], ("sections", s))
+        form.show_if.form.offer(edits.earlier_questions(working.content, s, None))
+        _place_all(form, drafts.check(working.content), ("sections", s))
         return render_template("hq/checklists/section.html", working=working, form=form, key=key)
-    form.show_if.form.offer(earlier_questions(working.content, s if s is not None else 10**6, None))
+    form.show_if.form.offer(edits.earlier_questions(working.content, s if s is not None else 10**6, None))
     if _stale(working, form) or s is None:
         return _reshow(form, working, "hq/checklists/section.html", STALE, key=key)
     candidate = copy.deepcopy(working.content)
     candidate["sections"][s] = form.apply(candidate["sections"][s])
     new = introduced(working.content, candidate, by_key=False)
     if new:
-        _place_all(form, [(p.path, p.message) for p in check(candidate)], ("sections", s), others=new,
-                   content=candidate)
+        _place_all(form, drafts.check(candidate), ("sections", s), others=new, content=candidate)
         return _reshow(form, working, "hq/checklists/section.html", None, 422, key=key)
-    if not save(working, candidate, form.posted_revision()):
+    if not store(working, candidate, form):
         return _reshow(form, working, "hq/checklists/section.html", STALE, key=key)
     flash(f"Section “{candidate['sections'][s]['title']}” saved.")
     return redirect(url_for("hq.checklist_edit", slug=slug) + f"#s-{candidate['sections'][s]['key']}")
@@ -788,14 +371,15 @@ def checklist_section_move(slug: str, key: str):
     working, form = working_or_404(slug), MoveForm()
     s = find_section(working.content, key)
     if _stale(working, form) or s is None:
-        return _refuse(working, form, STALE, status=409, at=f"s-{key}")
+        return _refuse(working, STALE, status=409, at=f"s-{key}")
     candidate = copy.deepcopy(working.content)
-    title = _title_of(working.content["sections"][s])
-    if not move_section(candidate, s, form.direction.data):
+    title = edits.title_of(working.content["sections"][s])
+    if not edits.move_section(candidate, s, form.direction.data):
         edge = {"up": " is already first", "down": " is already last"}.get(form.direction.data, " can't move there")
-        return _refuse(working, form, f"Section “{title}”{edge}.", at=f"s-{key}")
-    return _store_structural(working, candidate, form, f"Section “{title}” moved {form.direction.data}.", f"s-{key}",
-                             at=f"s-{key}")
+        return _refuse(working, f"Section “{title}”{edge}.", at=f"s-{key}")
+    return _store_structural(
+        working, candidate, form, f"Section “{title}” moved {form.direction.data}.", f"s-{key}", at=f"s-{key}"
+    )
 
 
 @bp.post("/checklists/<slug>/sections/<key>/delete")
@@ -803,10 +387,10 @@ def checklist_section_delete(slug: str, key: str):
     working, form = working_or_404(slug), ActionForm()
     s = find_section(working.content, key)
     if _stale(working, form) or s is None:
-        return _refuse(working, form, STALE, status=409, at=f"s-{key}")
+        return _refuse(working, STALE, status=409, at=f"s-{key}")
     candidate = copy.deepcopy(working.content)
     removed = candidate["sections"].pop(s)
-    done = f"Section “{removed.get('title') or key}” and its {len(_questions(removed))} question(s) deleted."
+    done = f"Section “{removed.get('title') or key}” and its {len(edits.questions(removed))} question(s) deleted."
     return _store_structural(working, candidate, form, done, "", at=f"s-{key}")
 
 
@@ -816,10 +400,9 @@ def _store_structural(working: Working, candidate: dict[str, Any], form, done: s
     new = introduced(working.content, candidate, by_key=True)
     if new:
         items = [f"{describe(candidate, p.path)}: {p.message}" for p in new]
-        return _refuse(working, form, "Not done: it would break the checklist as follows. Nothing was changed.",
-                       items, at=at)
-    if not save(working, candidate, form.posted_revision()):
-        return _refuse(working, form, STALE, status=409, at=at)
+        return _refuse(working, "Not done: it would break the checklist as follows. Nothing was changed.", items, at=at)
+    if not store(working, candidate, form):
+        return _refuse(working, STALE, status=409, at=at)
     flash(done)
     return redirect(url_for("hq.checklist_edit", slug=working.slug) + (f"#{anchor}" if anchor else ""))
 
@@ -839,18 +422,24 @@ def checklist_question_add(slug: str, key: str):
         return render_template("hq/checklists/add_question.html", working=working, form=form, key=key)
     if _stale(working, form) or s is None:
         return _reshow(form, working, "hq/checklists/add_question.html", STALE, key=key)
-    qkey = (form.key.data or "").strip() or new_key(form.text.data or "", question_keys(working.content), "question")
+    qkey = (form.key.data or "").strip() or edits.new_key(
+        form.text.data or "", edits.question_keys(working.content), "question"
+    )
     candidate = copy.deepcopy(working.content)
-    questions = _question_list(candidate["sections"][s])
+    questions = edits.question_list(candidate["sections"][s])
     questions.append(form.to_question(qkey))
     prefix = ("sections", s, "questions", len(questions) - 1)
-    blocking = [p for p in introduced(working.content, candidate, by_key=False)
-                if p.path[:4] != prefix or p.path[4:5] in (("key",), ("text",), ("type",))
-                or (p.path == prefix and "type" in p.message)]
+    blocking = [
+        p
+        for p in introduced(working.content, candidate, by_key=False)
+        if p.path[:4] != prefix
+        or p.path[4:5] in (("key",), ("text",), ("type",))
+        or (p.path == prefix and p.code in ("type_missing", "type_unknown"))
+    ]
     if blocking:
-        _place_all(form, [(p.path, p.message) for p in blocking], prefix, others=blocking, content=candidate)
+        _place_all(form, blocking, prefix, others=blocking, content=candidate)
         return _reshow(form, working, "hq/checklists/add_question.html", None, 422, key=key)
-    if not save(working, candidate, form.posted_revision()):
+    if not store(working, candidate, form):
         return _reshow(form, working, "hq/checklists/add_question.html", STALE, key=key)
     flash("Question added. Fill in the rest of it below.")
     return redirect(url_for("hq.checklist_question_edit", slug=slug, key=qkey))
@@ -861,22 +450,24 @@ def checklist_question_edit(slug: str, key: str):
     working = working_or_404(slug)
     found = find_question(working.content, key)
     form = QuestionForm()
-    standards = db.session.execute(
-        db.select(Standard.key, Standard.title, Standard.retired).order_by(Standard.position, Standard.key)).all()
-    context = {"key": key, "scoreable": SCOREABLE,
-               "answers": answers_help(working.content, *found) if found else []}
+    standards = queries.standard_choices()
+    context = {
+        "key": key,
+        "type_group": types.with_group,
+        "answers": edits.answers_help(working.content, *found) if found else [],
+    }
     if not form.is_submitted():
         if found is None:
             abort(404)
         s, q = found
         form.fill(working.content["sections"][s]["questions"][q])
         form.revision.data = working.revision
-        form.offer(standards, earlier_questions(working.content, s, q))
+        form.offer(standards, edits.earlier_questions(working.content, s, q))
         form.to_question()  # records which row is which, for the messages below
-        _place_all(form, [(p.path, p.message) for p in check(working.content)], ("sections", s, "questions", q))
+        _place_all(form, drafts.check(working.content), ("sections", s, "questions", q))
         form.pad_rows()
         return render_template("hq/checklists/question.html", working=working, form=form, **context)
-    earlier = earlier_questions(working.content, *found) if found else []
+    earlier = edits.earlier_questions(working.content, *found) if found else []
     form.offer(standards, earlier)
     if _stale(working, form) or found is None:
         form.pad_rows()
@@ -886,23 +477,22 @@ def checklist_question_edit(slug: str, key: str):
     question = form.to_question()
     candidate["sections"][s]["questions"][q] = question
     renamed = 0
-    if question["key"] and question["key"] != key and question["key"] not in question_keys(working.content):
-        renamed = rename_references(candidate, key, question["key"])
+    if question["key"] and question["key"] != key and question["key"] not in edits.question_keys(working.content):
+        renamed = edits.rename_references(candidate, key, question["key"])
     new = introduced(working.content, candidate, by_key=False)
     if new or form.all_errors():
-        _place_all(form, [(p.path, p.message) for p in check(candidate)], ("sections", s, "questions", q),
-                   others=new, content=candidate)
+        _place_all(form, drafts.check(candidate), ("sections", s, "questions", q), others=new, content=candidate)
         form.pad_rows()
         return _reshow(form, working, "hq/checklists/question.html", None, 422, **context)
-    if not save(working, candidate, form.posted_revision()):
+    if not store(working, candidate, form):
         form.pad_rows()
         return _reshow(form, working, "hq/checklists/question.html", STALE, **context)
-    remaining = [p for p in check(candidate) if p.path[:4] == ("sections", s, "questions", q)]
+    remaining = [p for p in drafts.check(candidate) if p.path[:4] == ("sections", s, "questions", q)]
     note = f" {renamed} show_if rule(s) now name the new key." if renamed else ""
     if remaining:
         flash(f"Saved.{note} This question still has {len(remaining)} problem(s) to fix before publishing.")
         return redirect(url_for("hq.checklist_question_edit", slug=slug, key=question["key"]))
-    flash(f"Question “{_short(question['text'], 60)}” saved.{note}")
+    flash(f"Question “{short(question['text'], 60)}” saved.{note}")
     return redirect(url_for("hq.checklist_edit", slug=slug) + f"#q-{question['key']}")
 
 
@@ -912,42 +502,38 @@ def checklist_question_move(slug: str, key: str):
     working, form = working_or_404(slug), MoveForm()
     found = find_question(working.content, key)
     if _stale(working, form) or found is None:
-        return _refuse(working, form, STALE, status=409, at=f"q-{key}")
+        return _refuse(working, STALE, status=409, at=f"q-{key}")
     candidate = copy.deepcopy(working.content)
     s, q = found
-    label = _short(working.content["sections"][s]["questions"][q].get("text") or key, 60)
+    label = short(working.content["sections"][s]["questions"][q].get("text") or key, 60)
     direction = form.direction.data
     if form.to_section.data:
         try:
             index = int(form.to_index.data)
         except (TypeError, ValueError):
             index = -1
-        moved = index >= 0 and move_question_to(candidate, s, q, form.to_section.data, index)
+        moved = index >= 0 and edits.move_question_to(candidate, s, q, form.to_section.data, index)
     else:
-        moved = move_question(candidate, s, q, direction)
+        moved = edits.move_question(candidate, s, q, direction)
     if not moved:
         edge = {"up": "it is already the first question", "down": "it is already the last question"}
         why = edge.get(direction, "") if not form.to_section.data else ""
-        return _refuse(working, form, f"Question “{label}” can't move there{': ' + why if why else ''}.",
-                       at=f"q-{key}")
-    return _store_structural(working, candidate, form, _moved_message(candidate, key, s, label, direction,
-                                                                      bool(form.to_section.data)),
-                             f"q-{key}", at=f"q-{key}")
-
-
-def _title_of(section: Any) -> str:
-    """A section as the page names it: its title (its key while it has none)."""
-    if not isinstance(section, dict):
-        return "(no title)"
-    return _short(section.get("title") or section.get("key") or "(no title)", 60)
+        return _refuse(working, f"Question “{label}” can't move there{': ' + why if why else ''}.", at=f"q-{key}")
+    return _store_structural(
+        working,
+        candidate,
+        form,
+        _moved_message(candidate, key, s, label, direction, bool(form.to_section.data)),
+        f"q-{key}",
+        at=f"q-{key}",
+    )
 
 
 def _moved_message(candidate: dict[str, Any], key: str, old_section: int, label: str, direction: str,
                    dragged: bool) -> str:
     """Say where a question went, in the page's words: its text, its section's title and its place."""
     s, q = find_question(candidate, key)
-    section = candidate["sections"][s]
-    title = _title_of(section)
+    title = edits.title_of(candidate["sections"][s])
     if dragged:
         return f"Question “{label}” moved to place {q + 1} of “{title}”."
     if s != old_section:
@@ -960,11 +546,11 @@ def checklist_question_delete(slug: str, key: str):
     working, form = working_or_404(slug), ActionForm()
     found = find_question(working.content, key)
     if _stale(working, form) or found is None:
-        return _refuse(working, form, STALE, status=409, at=f"q-{key}")
+        return _refuse(working, STALE, status=409, at=f"q-{key}")
     candidate = copy.deepcopy(working.content)
     s, q = found
     removed = candidate["sections"][s]["questions"].pop(q)
-    done = f"Question “{_short(removed.get('text') or key, 60)}” deleted."
+    done = f"Question “{short(removed.get('text') or key, 60)}” deleted."
     return _store_structural(working, candidate, form, done, f"s-{candidate['sections'][s].get('key')}", at=f"q-{key}")
 
 
@@ -976,40 +562,18 @@ def checklist_publish(slug: str):
     """Publish the draft as a new immutable version; submissions keep the version they were made on."""
     working = working_or_404(slug)
     form = ActionForm()
-    if _stale(working, form):
-        return _refuse(working, form, STALE, status=409)
-    parsed, errors = loader.validate_content(working.content, catalogue.standards_catalogue())
-    if errors or parsed is None:
-        return _refuse(working, form, f"Not published: fix the {len(errors)} problem(s) listed below first. "
-                                      "Nothing was changed.")
-    if working.behind:
-        latest = working.latest.number if working.latest else None
-        return _refuse(working, form, f"Not published: version {latest} was published (for example by a YAML "
-                                      f"import) after this draft was started. Publishing would undo it. Discard the "
-                                      f"draft to start again from version {latest}.", status=409)
     try:
-        version, created = catalogue.publish(parsed)
-    except IntegrityError:  # someone published this checklist at the same moment
-        db.session.rollback()
-        return _refuse(working_or_404(slug), form, STALE, status=409)
-    if not created:
-        db.session.rollback()
-        flash(f"Nothing changed since version {version.number}: no new version was published.")
+        published = drafts.publish(working, form.posted_revision(), current_user.id)
+    except Stale:
+        return _refuse(working_or_404(slug), STALE, status=409)
+    except Refused as refused:
+        return _refuse(working, refused.message, status=refused.status)
+    if not published.created:
+        flash(f"Nothing changed since version {published.version.number}: no new version was published.")
         return redirect(url_for("hq.checklist_edit", slug=slug))
-    if working.draft is not None:
-        result = db.session.execute(
-            db.update(ChecklistDraft)
-            .where(ChecklistDraft.id == working.draft.id, ChecklistDraft.revision == working.draft.revision)
-            .values(content=copy.deepcopy(version.content), base_version=version.number,
-                    revision=working.draft.revision + 1, updated_by_id=current_user.id, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            db.session.rollback()
-            return _refuse(working_or_404(slug), form, STALE, status=409)
-    db.session.commit()
-    flash(f"Published version {version.number}. Links opened from now on get it; earlier submissions keep theirs.")
-    return redirect(url_for("hq.checklist_version", slug=slug, number=version.number))
+    number = published.version.number
+    flash(f"Published version {number}. Links opened from now on get it; earlier submissions keep theirs.")
+    return redirect(url_for("hq.checklist_version", slug=slug, number=number))
 
 
 @bp.post("/checklists/<slug>/discard")
@@ -1018,19 +582,18 @@ def checklist_discard(slug: str):
     working = working_or_404(slug)
     form = ActionForm()
     if _stale(working, form):
-        return _refuse(working, form, STALE, status=409)
+        return _refuse(working, STALE, status=409)
     if working.draft is None:
         flash("There were no changes to discard.")
         return redirect(url_for("hq.checklist_edit", slug=slug))
-    latest = working.latest
-    if latest is None:
-        db.session.delete(working.draft)
-        db.session.commit()
+    try:
+        shown = drafts.discard(working, form.posted_revision(), current_user.id)
+    except Stale:
+        return _refuse(working, STALE, status=409)
+    if shown is None:
         flash(f"The unpublished checklist “{slug}” was discarded.")
         return redirect(url_for("hq.checklists"))
-    if not save(working, copy.deepcopy(latest.content), form.posted_revision(), base_version=latest.number):
-        return _refuse(working, form, STALE, status=409)
-    flash(f"Draft discarded: the editor shows version {latest.number} again.")
+    flash(f"Draft discarded: the editor shows version {shown.number} again.")
     return redirect(url_for("hq.checklist_edit", slug=slug))
 
 
@@ -1041,11 +604,13 @@ def checklist_discard(slug: str):
 def checklist_preview(slug: str):
     """Render the draft with the shopper's own template; nothing is stored and the form posts nowhere."""
     working = working_or_404(slug)
-    checklist = previewable(working.content)
+    checklist = edits.previewable(working.content)
     if checklist is None:
-        problems = check(working.content)
-        return render_template("hq/checklists/preview_unavailable.html", working=working,
-                               problems=[(describe(working.content, p.path), p.message) for p in problems])
+        return render_template(
+            "hq/checklists/preview_unavailable.html",
+            working=working,
+            problems=[(describe(working.content, p.path), p.message) for p in drafts.check(working.content)],
+        )
     # Not the shopper's cached form class: every edit of a draft is new content, and would stay in the cache.
     form = shopper_forms.build_form_class(checklist)()
     today = date.today()
@@ -1059,8 +624,10 @@ def checklist_preview(slug: str):
 
 
 #: Said in the preview beside the shopper's "Send my answers" button, which (form-action 'none') does nothing there.
-PREVIEW_NOTE = ('<p class="saved" id="preview-off" role="note">Preview: sending is switched off. '
-                'Nothing typed here is stored or sent.</p>')
+PREVIEW_NOTE = (
+    '<p class="saved" id="preview-off" role="note">Preview: sending is switched off. '
+    "Nothing typed here is stored or sent.</p>"
+)
 SEND_BUTTON = re.compile(r'<p class="send">(\s*)<button type="submit"')
 
 
@@ -1089,12 +656,14 @@ def checklist_export(slug: str):
 @bp.get("/checklists/<slug>/versions/<int:number>")
 def checklist_version(slug: str, number: int):
     """One published version: when, how many submissions, and what changed since the one before."""
-    checklist = db.session.scalar(db.select(Checklist).filter_by(slug=slug))
-    version = next((v for v in (checklist.versions if checklist else []) if v.number == number), None)
-    if version is None:
+    page = queries.version_page(slug, number)
+    if page is None:
         abort(404)
-    previous = next((v for v in checklist.versions if v.number == number - 1), None)
-    submissions = db.session.scalar(db.select(func.count(Submission.id)).filter_by(version_id=version.id))
-    return render_template("hq/checklists/version.html", checklist=checklist, version=version, previous=previous,
-                           submissions=submissions,
-                           changes=diff(previous.content if previous else None, version.content))
+    return render_template(
+        "hq/checklists/version.html",
+        checklist=page.checklist,
+        version=page.version,
+        previous=page.previous,
+        submissions=page.submissions,
+        changes=diff(page.previous.content if page.previous else None, page.version.content),
+    )

@@ -9,7 +9,6 @@ that parse become numbers; empty fields are left out (the format's defaults).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -21,19 +20,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..checklist.schema import QUESTION_TYPES, answer_text
+from ..checklist.edits import Problem
+from ..checklist.types import REGISTRY, kind_of, number_or_text, shown
 from ..extensions import db
 from ..models import Checklist, ChecklistDraft
 
 CHANNELS = [("visit", "Visit to a branch"), ("call", "Phone call"), ("email", "E-mail"), ("chat", "Chat")]
-TYPE_LABELS = {
-    "yes_no": "Yes / no", "scale": "Scale (min to max)", "choice": "Choice (one option)",
-    "multi": "Multi (several options)", "number": "Number", "text": "Text", "date": "Date",
-    "time": "Time", "photo": "Photo",
-}
-TYPES = [(t, TYPE_LABELS[t]) for t in QUESTION_TYPES]
-#: Types that can earn points and so take weight, standard, critical, comment, N/A.
-SCOREABLE = ("yes_no", "scale", "choice", "multi", "number")
 #: Blank rows offered under the filled ones, so an option or band can be added without JavaScript.
 SPARE_ROWS = 2
 #: A checklist file is a few KB; this stops a file that would hold a worker for seconds in the parser.
@@ -44,33 +36,6 @@ MAX_ROWS = 40
 def options(pairs) -> list[SelectChoice]:
     """Spell select choices the way WTForms 3.3 wants them."""
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-def number_or_text(raw: str | None) -> int | float | str | None:
-    """Read a typed number; keep anything else as typed so the validator can name the problem."""
-    text = (raw or "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        return text
-    return value if math.isfinite(value) else text
-
-
-def shown(value: Any) -> str:
-    """Write a content value back into a text box: ``2.0`` as ``2``, nothing as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return answer_text(value)
-    return str(value)
 
 
 def _clean(text: str | None) -> str | None:
@@ -135,13 +100,13 @@ class ShowIfForm(Form):
                 rule[op] = number_or_text(raw)
         return rule
 
-    def place(self, rest: tuple, message: str) -> bool:
+    def place(self, rest: tuple, problem: Problem) -> bool:
         if rest[:1] == ("question",):
-            _add_error(self.question, message)
-        elif not rest and "above/below" in message:
-            _add_error(self.op, message)
+            _add_error(self.question, problem.message)
+        elif not rest and problem.code == "show_if_not_numeric":
+            _add_error(self.op, problem.message)
         else:
-            _add_error(self.value, message)
+            _add_error(self.value, problem.message)
         return True
 
     def offer(self, earlier: list[tuple[str, str]]) -> None:
@@ -215,11 +180,11 @@ class NewChecklistForm(FlaskForm):
         return {"slug": (self.slug.data or "").strip(), "title": (self.title.data or "").strip(),
                 "channel": self.channel.data, "sections": []}
 
-    def place(self, path: tuple, message: str) -> bool:
+    def place(self, path: tuple, problem: Problem) -> bool:
         field = getattr(self, str(path[0]), None) if path else None
         if field is None or path[0] not in ("slug", "title", "channel"):
             return False
-        _add_error(field, message)
+        _add_error(field, problem.message)
         return True
 
 
@@ -254,9 +219,9 @@ class SettingsForm(EditForm):
         out.setdefault("title", "")
         return out
 
-    def place(self, path: tuple, message: str) -> bool:
+    def place(self, path: tuple, problem: Problem) -> bool:
         if path and path[0] in self.FIELDS:
-            _add_error(getattr(self, path[0]), message)
+            _add_error(getattr(self, path[0]), problem.message)
             return True
         return False
 
@@ -289,12 +254,12 @@ class SectionForm(EditForm):
         out["questions"] = section.get("questions", [])
         return out
 
-    def place(self, rest: tuple, message: str) -> bool:
+    def place(self, rest: tuple, problem: Problem) -> bool:
         """Put a message about this section (path below ``sections[i]``) beside its field."""
         if rest[:1] == ("show_if",):
-            return self.show_if.form.place(rest[1:], message)
+            return self.show_if.form.place(rest[1:], problem)
         if rest[:1] and rest[0] in ("key", "title", "help", "weight"):
-            _add_error(getattr(self, rest[0]), message)
+            _add_error(getattr(self, rest[0]), problem.message)
             return True
         return False
 
@@ -312,9 +277,9 @@ class AddSectionForm(EditForm):
         out["questions"] = []
         return out
 
-    def place(self, rest: tuple, message: str) -> bool:
+    def place(self, rest: tuple, problem: Problem) -> bool:
         if rest[:1] and rest[0] in ("key", "title", "weight"):
-            _add_error(getattr(self, rest[0]), message)
+            _add_error(getattr(self, rest[0]), problem.message)
             return True
         return False
 
@@ -322,18 +287,23 @@ class AddSectionForm(EditForm):
 # ------------------------------------------------------------------ questions
 
 
+def type_choices() -> list[SelectChoice]:
+    """Offer every registered question type, by the editor's name for it."""
+    return options((name, kind.label) for name, kind in REGISTRY.items())
+
+
 class AddQuestionForm(EditForm):
     text = StringField("Question", description="As the shopper reads it, e.g. “Were you greeted within 30 seconds?”")
-    type = SelectField("Type", choices=options(TYPES), validate_choice=False,
+    type = SelectField("Type", choices=type_choices, validate_choice=False,
                        description="What kind of answer it takes.")
     key = StringField("Key", description="Optional: made from the question when left empty.")
 
     def to_question(self, key: str) -> dict[str, Any]:
         return {"key": key, "text": (self.text.data or "").strip(), "type": self.type.data or "yes_no"}
 
-    def place(self, rest: tuple, message: str) -> bool:
+    def place(self, rest: tuple, problem: Problem) -> bool:
         if rest[:1] and rest[0] in ("key", "text", "type"):
-            _add_error(getattr(self, rest[0]), message)
+            _add_error(getattr(self, rest[0]), problem.message)
             return True
         return False
 
@@ -344,7 +314,7 @@ class QuestionForm(EditForm):
     key = StringField("Key", description="lower_snake_case, unique in the checklist. Reports follow a question "
                                          "across versions by its key: keep it once published.")
     text = TextAreaField("Question", description="As the shopper reads it.")
-    type = SelectField("Type", choices=options(TYPES), validate_choice=False,
+    type = SelectField("Type", choices=type_choices, validate_choice=False,
                        description="Changing it shows that type's fields (press Save without JavaScript).")
     help = TextAreaField("Guidance for shoppers",
                          description="Shown under the question, e.g. “Count from stepping inside.”")
@@ -388,8 +358,12 @@ class QuestionForm(EditForm):
     bands = FieldList(FormField(BandRowForm), label="Score bands", max_entries=MAX_ROWS)
     show_if = FormField(ShowIfForm, label="Ask this question only if…")
 
-    #: Content keys shown in a single field of this form.
-    SIMPLE = ("key", "text", "type", "help", "standard", "weight", "critical", "comment", "pass_on", "unit")
+    #: Content keys every type has, each shown in a single field of this form.
+    SIMPLE = ("key", "text", "type", "help")
+    #: Keys of the types that can earn points (``QuestionType.scoreable``), each in a single field.
+    SCORING = ("standard", "weight", "critical", "comment")
+    #: The lists of rows, by field name: their messages go beside a row, or above the list.
+    ROWS = ("options", "bands", "labels")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -400,27 +374,21 @@ class QuestionForm(EditForm):
 
     # content → form
     def fill(self, q: dict[str, Any]) -> None:
-        for name in self.SIMPLE:
+        for name in self.SIMPLE + self.SCORING:
             getattr(self, name).data = shown(q.get(name))
         self.type.data = self.type.data or "yes_no"
-        self.pass_on.data = self.pass_on.data or "yes"
+        self.pass_on.data = "yes"
         self.required.data = "" if q.get("required") is None else shown(q.get("required"))
         critical = q.get("critical")
         self.critical.data = "" if critical in (None, False) else shown(critical)
         self.allow_na.data = q.get("allow_na") is True
         self.unscored.data = q.get("scored") is False
-        kind = q.get("type")
-        self.scale_min.data = shown(q.get("min")) if kind == "scale" else ""
-        self.scale_max.data = shown(q.get("max")) if kind == "scale" else ""
-        self.number_min.data = shown(q.get("min")) if kind == "number" else ""
-        self.number_max.data = shown(q.get("max")) if kind == "number" else ""
-        labels = q.get("labels") if isinstance(q.get("labels"), dict) else {}
-        _fill_rows(self.labels, [{"point": shown(k), "text": shown(v)} for k, v in labels.items()])
-        options = q.get("options") if isinstance(q.get("options"), list) else []
-        _fill_rows(self.options, [{n: shown(o.get(n)) for n in ("key", "label", "score")}
-                                  for o in options if isinstance(o, dict)])
-        bands = q.get("bands") if isinstance(q.get("bands"), list) else []
-        _fill_rows(self.bands, [{n: shown(b.get(n)) for n in ("max", "score")} for b in bands if isinstance(b, dict)])
+        kind = kind_of(q)
+        for name, value in (kind.to_editor(q) if kind is not None else {}).items():
+            if name in self.ROWS:
+                _fill_rows(getattr(self, name), value)
+            else:
+                getattr(self, name).data = value
         self.show_if.form.fill(q.get("show_if"))
 
     def pad_rows(self) -> None:
@@ -430,122 +398,75 @@ class QuestionForm(EditForm):
 
     # form → content
     def to_question(self) -> dict[str, Any]:
-        kind = self.type.data if self.type.data in QUESTION_TYPES else (self.type.data or "yes_no")
-        q: dict[str, Any] = {"key": (self.key.data or "").strip(), "text": (self.text.data or "").strip(), "type": kind}
+        """Turn what was typed into the question's content, without judging it (its type says how)."""
+        name = self.type.data or "yes_no"
+        q: dict[str, Any] = {"key": (self.key.data or "").strip(), "text": (self.text.data or "").strip(), "type": name}
         if _clean(self.help.data):
             q["help"] = _clean(self.help.data)
         if self.required.data in ("true", "false"):
             q["required"] = self.required.data == "true"
-        if kind == "scale":
-            q["min"] = number_or_text(self.scale_min.data)
-            q["max"] = number_or_text(self.scale_max.data)
-            labels: dict[Any, str] = {}
-            self.rows["labels"] = []
-            for i, entry in enumerate(self.labels.entries):
-                row = entry.form
-                if _rows_blank(row):
-                    continue
-                point = number_or_text(row.point.data)
-                point = point if point is not None else ""
-                if point in labels:
-                    _add_error(row.point, f"Point {shown(point)} already has a label above.")
-                labels[point] = (row.text.data or "").strip()
-                self.rows["labels"].append(i)
-            if labels:
-                q["labels"] = labels
-        if kind in ("choice", "multi"):
-            q["options"] = []
-            self.rows["options"] = []
-            for i, entry in enumerate(self.options.entries):
-                row = entry.form
-                if _rows_blank(row):
-                    continue
-                option: dict[str, Any] = {"key": (row.key.data or "").strip(), "label": (row.label.data or "").strip()}
-                score = number_or_text(row.score.data)
-                if score is not None:
-                    option["score"] = score
-                q["options"].append(option)
-                self.rows["options"].append(i)
-        if kind == "number":
-            if _clean(self.unit.data):
-                q["unit"] = _clean(self.unit.data)
-            for name, field in (("min", self.number_min), ("max", self.number_max)):
-                value = number_or_text(field.data)
-                if value is not None:
-                    q[name] = value
-            bands = []
-            self.rows["bands"] = []
-            for i, entry in enumerate(self.bands.entries):
-                row = entry.form
-                if _rows_blank(row):
-                    continue
-                band: dict[str, Any] = {}
-                top = number_or_text(row.max.data)
-                if top is not None:
-                    band["max"] = top
-                band["score"] = number_or_text(row.score.data)
-                bands.append(band)
-                self.rows["bands"].append(i)
-            if bands:
-                q["bands"] = bands
-        if kind in SCOREABLE:
-            if kind == "yes_no" and self.pass_on.data == "no":
-                q["pass_on"] = "no"
-            if self.unscored.data:
-                q["scored"] = False
-            if _clean(self.standard.data):
-                q["standard"] = _clean(self.standard.data)
-            weight = number_or_text(self.weight.data)
-            if weight is not None:
-                q["weight"] = weight
-            if self.critical.data in ("true", "zero", "flag"):
-                q["critical"] = True if self.critical.data == "true" else self.critical.data
-            if self.allow_na.data:
-                q["allow_na"] = True
-            if self.comment.data in ("optional", "on_fail"):
-                q["comment"] = self.comment.data
+        kind = kind_of(q)
+        if kind is not None:
+            values: dict[str, Any] = {}
+            for field_name in kind.editor_fields.values():
+                if field_name in self.ROWS:
+                    kept = [(i, e.form) for i, e in enumerate(getattr(self, field_name).entries)
+                            if not _rows_blank(e.form)]
+                    self.rows[field_name] = [i for i, _ in kept]
+                    values[field_name] = [(i, {f.short_name: f.data for f in row}) for i, row in kept]
+                else:
+                    values[field_name] = getattr(self, field_name).data
+            content, trouble = kind.from_editor(values)
+            q.update(content)
+            for (field_name, i, column), message in trouble:
+                _add_error(getattr(self, field_name).entries[i].form[column], message)
+            if kind.scoreable:
+                self._scoring_keys(q)
         rule = self.show_if.form.to_rule()
         if rule:
             q["show_if"] = rule
         return q
 
+    def _scoring_keys(self, q: dict[str, Any]) -> None:
+        if self.unscored.data:
+            q["scored"] = False
+        if _clean(self.standard.data):
+            q["standard"] = _clean(self.standard.data)
+        weight = number_or_text(self.weight.data)
+        if weight is not None:
+            q["weight"] = weight
+        if self.critical.data in ("true", "zero", "flag"):
+            q["critical"] = True if self.critical.data == "true" else self.critical.data
+        if self.allow_na.data:
+            q["allow_na"] = True
+        if self.comment.data in ("optional", "on_fail"):
+            q["comment"] = self.comment.data
+
     # messages → fields
-    def place(self, rest: tuple, message: str) -> bool:
+    def place(self, rest: tuple, problem: Problem) -> bool:
         """Put a message about this question (its path below ``...questions[j]``) beside its field."""
-        kind = self.type.data
-        if not rest:
-            return self._place_whole(kind, message)
+        kind = kind_of({"type": self.type.data})
+        fields = kind.editor_fields if kind is not None else {}
+        if not rest:  # a rule about the question as a whole (pydantic's model checks): its type says where
+            name = kind.editor_problems.get(problem.code) if kind is not None else None
+            if name in self.ROWS:
+                self.group_errors[name].append(problem.message)
+            elif name:
+                _add_error(getattr(self, name), problem.message)
+            return name is not None
         head = rest[0]
-        if head in ("options", "bands", "labels"):
-            return self._place_row(head, rest[1:], message)
         if head == "show_if":
-            return self.show_if.form.place(rest[1:], message)
-        if head in ("min", "max"):
-            prefix = "scale" if kind == "scale" else "number"
-            _add_error(getattr(self, f"{prefix}_{head}"), message)
-            return True
+            return self.show_if.form.place(rest[1:], problem)
         if head == "scored":
-            _add_error(self.unscored, message)
+            _add_error(self.unscored, problem.message)
             return True
-        if head in self.SIMPLE or head in ("required", "allow_na"):
-            _add_error(getattr(self, head), message)
+        name = fields.get(head, head)
+        if name in self.ROWS:
+            return self._place_row(name, rest[1:], problem.message)
+        if name in self.SIMPLE + self.SCORING + ("required", "allow_na") or name in fields.values():
+            _add_error(getattr(self, name), problem.message)
             return True
         return False
-
-    def _place_whole(self, kind: str | None, message: str) -> bool:
-        """Place a rule about the question as a whole (pydantic's model checks) by what it is about."""
-        lower = message.lower()
-        if "option" in lower:
-            self.group_errors["options"].append(message)
-        elif "band" in lower:
-            self.group_errors["bands"].append(message)
-        elif "label" in lower:
-            self.group_errors["labels"].append(message)
-        elif "min" in lower or "max" in lower or "scale" in lower:
-            _add_error(self.scale_min if kind == "scale" else self.number_min, message)
-        else:
-            return False
-        return True
 
     def _place_row(self, name: str, rest: tuple, message: str) -> bool:
         rows = self.rows.get(name, [])

@@ -32,7 +32,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..checklist.schema import KEY_RE
+from ..checklist.base import KEY_RE
+from .queries import SubmissionFilter
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Standard, Wave, code_is
 
@@ -212,7 +213,8 @@ class BranchImportForm(FlaskForm):
         "Branches file (CSV)",
         validators=[FileRequired("Choose a CSV file to upload.")],
         description="UTF-8 CSV with the header code,name,region_code,address. Branches are matched by "
-                    "code, whatever its case (codes are stored in capitals): new codes are added, known ones updated. If any row is wrong, nothing is imported.",
+        "code, whatever its case (codes are stored in capitals): new codes are added, known ones updated. "
+        "If any row is wrong, nothing is imported.",
     )
 
     def __init__(self, *args, max_bytes: int = 1024 * 1024, **kwargs):
@@ -223,8 +225,9 @@ class BranchImportForm(FlaskForm):
     def validate_file(self, field) -> None:
         data = field.data.stream.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
-            raise ValidationError(f"The file is larger than {self.max_bytes // 1024:,} KB. "
-                                  "Split it and upload each part.")
+            raise ValidationError(
+                f"The file is larger than {self.max_bytes // 1024:,} KB. Split it and upload each part."
+            )
         known = set(db.session.scalars(db.select(Region.code)))
         rows, problems = parse_branch_csv(data, known)
         if problems:
@@ -247,8 +250,9 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
     if not data.strip():
         return [], ["The file is empty."]
     if b"\x00" in data:
-        return [], ["This is not a CSV file (it holds binary data). "
-                    "Save the sheet as \u201cCSV UTF-8\u201d and upload that."]
+        return [], [
+            "This is not a CSV file (it holds binary data). Save the sheet as \u201cCSV UTF-8\u201d and upload that."
+        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -292,8 +296,9 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
         elif len(code) > BRANCH_LIMITS["code"]:
             row_problems.append(f"the code is longer than {BRANCH_LIMITS['code']} characters")
         elif not CODE_RE.match(code):
-            row_problems.append(f"the code \u201c{code}\u201d has characters other than "
-                                "letters, digits, '-', '_' or '.'")
+            row_problems.append(
+                f"the code \u201c{code}\u201d has characters other than letters, digits, '-', '_' or '.'"
+            )
         elif code in first_seen:
             row_problems.append(f"the code {code} is already on line {first_seen[code]}")
         if not name:
@@ -325,28 +330,50 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
 
 
 class WaveForm(FlaskForm):
-    name = StringField("Wave name", filters=[_strip],
-                       validators=[DataRequired("Give the wave a name."), Length(max=200)],
-                       description="Unique, e.g. 2026 Q4. Reports and the submissions list filter by it.")
-    checklist_id = SelectField("Checklist", coerce=optional_int,
-                               validators=[InputRequired("Choose a checklist.")],
-                               invalid_choice_message="Choose one of the published checklists.",
-                               description="Shoppers fill its latest published version.")
-    branch_ids = SelectMultipleField("Branches", coerce=int,
-                                     invalid_choice_message="Pick branches from the list "
-                                                            "(inactive ones can't get links).",
-                                     description="Tick single branches, a whole region, or both.")
-    region_ids = SelectMultipleField("Whole regions", coerce=int,
-                                     invalid_choice_message="Pick regions from the list.",
-                                     description="Every active branch of the region.")
-    visits = IntegerField("Visits per branch", default=1,
-                          validators=[InputRequired("Enter how many visits each branch gets."),
-                                      NumberRange(1, 50, "Enter a number from 1 to 50.")],
-                          description="One link per visit.")
-    not_before = date_field("First day", validators=[InputRequired("Enter the first day of the window.")],
-                            description="Links can't be used before this day.")
-    due = date_field("Due", validators=[InputRequired("Enter the last day of the window.")],
-                     description="Links expire after this day.")
+    name = StringField(
+        "Wave name",
+        filters=[_strip],
+        validators=[DataRequired("Give the wave a name."), Length(max=200)],
+        description="Unique, e.g. 2026 Q4. Reports and the submissions list filter by it.",
+    )
+    checklist_id = SelectField(
+        "Checklist",
+        coerce=optional_int,
+        validators=[InputRequired("Choose a checklist.")],
+        invalid_choice_message="Choose one of the published checklists.",
+        description="Shoppers fill its latest published version.",
+    )
+    branch_ids = SelectMultipleField(
+        "Branches",
+        coerce=int,
+        invalid_choice_message="Pick branches from the list (inactive ones can't get links).",
+        description="Tick single branches, a whole region, or both.",
+    )
+    region_ids = SelectMultipleField(
+        "Whole regions",
+        coerce=int,
+        invalid_choice_message="Pick regions from the list.",
+        description="Every active branch of the region.",
+    )
+    visits = IntegerField(
+        "Visits per branch",
+        default=1,
+        validators=[
+            InputRequired("Enter how many visits each branch gets."),
+            NumberRange(1, 50, "Enter a number from 1 to 50."),
+        ],
+        description="One link per visit.",
+    )
+    not_before = date_field(
+        "First day",
+        validators=[InputRequired("Enter the first day of the window.")],
+        description="Links can't be used before this day.",
+    )
+    due = date_field(
+        "Due",
+        validators=[InputRequired("Enter the last day of the window.")],
+        description="Links expire after this day.",
+    )
 
     def __init__(self, *args, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -376,8 +403,9 @@ class WaveForm(FlaskForm):
         if field.data is None:
             return
         if self.not_before.data is not None and field.data < self.not_before.data:
-            raise ValidationError(f"The window ends before it starts: choose a day on or after "
-                                  f"{self.not_before.data.isoformat()}.")
+            raise ValidationError(
+                f"The window ends before it starts: choose a day on or after {self.not_before.data.isoformat()}."
+            )
         if field.data < self.today:
             raise ValidationError("That day has passed; the links would be expired already.")
 
@@ -416,11 +444,15 @@ class ExtendForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason for rejecting", filters=[_strip],
-                           validators=[DataRequired("Give a reason: it is kept for the audit trail."),
-                                       Length(max=2000, message="Keep the reason under 2,000 characters.")],
-                           description="Why this visit must not count, "
-                                       "e.g. \u201cshopper visited the wrong branch\u201d.")
+    reason = TextAreaField(
+        "Reason for rejecting",
+        filters=[_strip],
+        validators=[
+            DataRequired("Give a reason: it is kept for the audit trail."),
+            Length(max=2000, message="Keep the reason under 2,000 characters."),
+        ],
+        description="Why this visit must not count, e.g. \u201cshopper visited the wrong branch\u201d.",
+    )
 
 
 class RestoreForm(FlaskForm):
@@ -463,15 +495,40 @@ class SubmissionFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.wave.choices = options([("", "All waves")] + [
-            (w.id, w.name)
-            for w in db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))])
-        self.region.choices = options([("", "All regions")] + [
-            (r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))])
-        self.branch.choices = options([("", "All branches")] + [
-            (b.id, f"{b.code} {b.name}") for b in db.session.scalars(db.select(Branch).order_by(Branch.code))])
-        self.checklist.choices = options([("", "All checklists")] + [
-            (c.id, c.title) for c in db.session.scalars(db.select(Checklist).order_by(Checklist.title))])
+        self.wave.choices = options(
+            [("", "All waves")]
+            + [
+                (w.id, w.name)
+                for w in db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
+            ]
+        )
+        self.region.choices = options(
+            [("", "All regions")]
+            + [(r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))]
+        )
+        self.branch.choices = options(
+            [("", "All branches")]
+            + [(b.id, f"{b.code} {b.name}") for b in db.session.scalars(db.select(Branch).order_by(Branch.code))]
+        )
+        self.checklist.choices = options(
+            [("", "All checklists")]
+            + [(c.id, c.title) for c in db.session.scalars(db.select(Checklist).order_by(Checklist.title))]
+        )
+
+    def criteria(self) -> SubmissionFilter:
+        """Return the (validated) filters as plain values for ``queries.submissions_page``."""
+        return SubmissionFilter(
+            wave=self.wave.data,
+            region=self.region.data,
+            branch=self.branch.data,
+            checklist=self.checklist.data,
+            date_from=self.date_from.data,
+            date_to=self.date_to.data,
+            score_min=float(self.score_min.data) if self.score_min.data is not None else None,
+            score_max=float(self.score_max.data) if self.score_max.data is not None else None,
+            critical=bool(self.critical.data),
+            state=self.state.data or "",
+        )
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

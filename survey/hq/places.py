@@ -7,7 +7,8 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
-from ..models import Assignment, Branch, Region
+from ..models import Branch, Region
+from . import queries
 from .blueprint import bp
 from .forms import BRANCH_CSV_HEADER, BranchForm, BranchImportForm, BranchRow, RegionForm
 
@@ -17,16 +18,6 @@ IMPORT_MAX_BYTES = 1024 * 1024
 
 
 
-def open_links_by_branch() -> dict[int, int]:
-    """Return, per branch id, how many of its links a shopper could still use."""
-    rows = db.session.execute(
-        db.select(Assignment.branch_id, db.func.count())
-        .where(Assignment.usable_on(date.today()))
-        .group_by(Assignment.branch_id)
-    ).all()
-    return dict(rows)
-
-
 # ---------------------------------------------------------------- regions
 
 
@@ -34,11 +25,8 @@ def open_links_by_branch() -> dict[int, int]:
 def regions():
     """List regions with how many branches can get links: a region's inactive branches, or all the branches of
     an inactive region, are counted apart."""
-    totals: dict[int, dict[bool, int]] = {}
-    for region_id, active, n in db.session.execute(
-            db.select(Branch.region_id, Branch.active, db.func.count()).group_by(Branch.region_id, Branch.active)):
-        totals.setdefault(region_id, {True: 0, False: 0})[bool(active)] += n
-    rows = db.session.scalars(db.select(Region).order_by(Region.active.desc(), Region.code)).all()
+    totals = queries.branch_counts_by_region()
+    rows = queries.regions()
     counts = {}
     for r in rows:
         on, off = totals.get(r.id, {}).get(True, 0), totals.get(r.id, {}).get(False, 0)
@@ -115,16 +103,13 @@ def branches():
     region = None
     code = request.args.get("region", "")
     if code:
-        region = db.session.scalar(db.select(Region).filter_by(code=code))
+        region = queries.region(code)
         if region is None:
             abort(404)
-    query = db.select(Branch).join(Region).order_by(Branch.active.desc(), Region.code, Branch.code)
-    if region is not None:
-        query = query.where(Branch.region_id == region.id)
     return render_template(
-        "hq/branches.html", branches=db.session.scalars(query).all(), region=region,
-        regions=db.session.scalars(db.select(Region).order_by(Region.code)).all(),
-        open_links=open_links_by_branch(), deactivate_question=deactivate_branch_question,
+        "hq/branches.html", branches=queries.branches(region.id if region else None), region=region,
+        regions=queries.regions_by_code(), open_links=queries.open_links_by_branch(date.today()),
+        deactivate_question=deactivate_branch_question,
     )
 
 
@@ -154,8 +139,9 @@ def branch_edit(branch_id: int):
         db.session.commit()
         flash(f"Saved the branch {branch.code} {branch.name}.")
         return redirect(url_for("hq.branches"))
-    return render_template("hq/branch_form.html", form=form, branch=branch,
-                           open_links=open_links_by_branch().get(branch.id, 0)), 422 if form.errors else 200
+    open_links = queries.open_links_by_branch(date.today()).get(branch.id, 0)
+    return (render_template("hq/branch_form.html", form=form, branch=branch, open_links=open_links),
+            422 if form.errors else 200)
 
 
 @bp.post("/branches/<int:branch_id>/deactivate")

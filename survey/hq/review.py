@@ -12,54 +12,19 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import (
-    Assignment,
     Attachment,
-    Branch,
-    Checklist,
-    ChecklistVersion,
-    Region,
-    Standard,
     Submission,
     SubmissionEvent,
     utcnow,
 )
-from ..submissions import checklist_of
+from ..caches import checklist_of
+from ..scoring import standard_points
+from . import queries
 from .blueprint import bp
 from .forms import RejectForm, RestoreForm, SubmissionFilterForm
 
 PAGE_SIZE = 50
 
-
-
-def filtered(form: SubmissionFilterForm):
-    """Return the select of submissions matching the (valid) filters, newest visit first."""
-    query = (db.select(Submission, Branch, Region, Assignment, ChecklistVersion)
-             .join(Branch, Submission.branch_id == Branch.id).join(Region, Branch.region_id == Region.id)
-             .join(Assignment, Submission.assignment_id == Assignment.id)
-             .join(ChecklistVersion, Submission.version_id == ChecklistVersion.id))
-    if form.wave.data is not None:
-        query = query.where(Assignment.wave_id == form.wave.data)
-    if form.region.data is not None:
-        query = query.where(Branch.region_id == form.region.data)
-    if form.branch.data is not None:
-        query = query.where(Submission.branch_id == form.branch.data)
-    if form.checklist.data is not None:
-        query = query.where(ChecklistVersion.checklist_id == form.checklist.data)
-    if form.date_from.data:
-        query = query.where(Submission.visit_date >= form.date_from.data)
-    if form.date_to.data:
-        query = query.where(Submission.visit_date <= form.date_to.data)
-    if form.score_min.data is not None:
-        query = query.where(Submission.score >= float(form.score_min.data) / 100)
-    if form.score_max.data is not None:
-        query = query.where(Submission.score <= float(form.score_max.data) / 100)
-    if form.critical.data:
-        query = query.where(Submission.critical_fail.is_(True))
-    if form.state.data == "counted":
-        query = query.where(Submission.rejected.is_(False))
-    elif form.state.data == "rejected":
-        query = query.where(Submission.rejected.is_(True))
-    return query
 
 
 @bp.get("/submissions")
@@ -69,20 +34,12 @@ def submissions():
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
     if not form.validate():
         return render_template("hq/submissions.html", form=form, rows=[], total=0, page=1, pages=1, args={})
-    query = filtered(form)
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.with_only_columns(Submission.id).subquery()))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(page, pages)
-    rows = db.session.execute(
-        query.order_by(Submission.visit_date.desc(), Submission.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    titles = {c.id: c.title for c in db.session.scalars(db.select(Checklist))}
+    rows, total, page = queries.submissions_page(form.criteria(), page, PAGE_SIZE)
     # Only the filter's own fields go into the pager's links (url_for would take "_external" and the like).
     fields = {f.name for f in form}
     args = {k: v for k, v in request.args.items() if k in fields and v}
-    return render_template("hq/submissions.html", form=form, rows=rows, total=total, page=page, pages=pages,
-                           args=args, titles=titles)
+    return render_template("hq/submissions.html", form=form, rows=rows, total=total, page=page,
+                           pages=max(1, math.ceil(total / PAGE_SIZE)), args=args, titles=queries.checklist_titles())
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -158,46 +115,27 @@ def submission_details(submission: Submission) -> dict:
     questions = {q.key: (section, q) for section, q in checklist.questions()}
     photos = {a.question_key: a for a in submission.attachments}
     by_section: dict[str, list[dict]] = defaultdict(list)
-    standard_points: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for answer in submission.answers:
         section, question = questions.get(answer.question_key, (None, None))
         by_section[answer.section_key].append({
             "key": answer.question_key,
             "text": question.text if question else answer.question_key,
-            "value": shown_value(question, answer.value),
+            "value": question.kind.display(question, answer.value) if question else answer.value,
             "status": answer.status, "earned": answer.earned, "possible": answer.possible,
             "critical_fail": answer.critical_fail, "comment": answer.comment,
             "critical": bool(getattr(question, "critical", False)), "standard": answer.standard_key,
             "photo": photos.get(answer.question_key),
         })
-        if answer.standard_key and answer.possible:
-            standard_points[answer.standard_key][0] += answer.earned or 0
-            standard_points[answer.standard_key][1] += answer.possible
+    points = standard_points((a.standard_key, a.earned, a.possible) for a in submission.answers)
     titles = {s.key: s.title for s in checklist.sections}
-    standards = {s.key: s.title for s in db.session.scalars(db.select(Standard))}
+    standards = queries.standard_titles()
     return {
         "checklist": checklist,
         "sections": [{"key": s.section_key, "title": titles.get(s.section_key, s.section_key), "weight": s.weight,
                       "earned": s.earned, "possible": s.possible, "score": s.score,
                       "answers": by_section.get(s.section_key, [])} for s in submission.sections],
         "standard_scores": [{"key": k, "title": standards.get(k, k), "earned": e, "possible": p, "score": e / p}
-                            for k, (e, p) in sorted(standard_points.items(),
+                            for k, (e, p) in sorted(points.items(),
                                                     key=lambda kv: standards.get(kv[0], kv[0]))],
         "unsorted_photos": [a for a in submission.attachments if a.question_key not in questions],
     }
-
-
-def shown_value(question, value: str | None) -> str | None:
-    """Spell a stored answer the way the shopper saw it: option labels, Yes/No, units."""
-    if value is None or question is None:
-        return value
-    if question.type == "yes_no":
-        return {"yes": "Yes", "no": "No"}.get(value, value)
-    if question.type in ("choice", "multi"):
-        labels = {o.key: o.label for o in question.options}
-        return ", ".join(labels.get(v, v) for v in value.split(";"))
-    if question.type == "scale":
-        return f"{value} (of {question.min}\u2013{question.max})"
-    if question.type == "number" and getattr(question, "unit", None):
-        return f"{value} {question.unit}"
-    return value

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from flask import abort, flash, redirect, render_template, url_for
 
 from ..extensions import db
-from ..models import Checklist, Standard
-from ..submissions import checklist_of
+from ..models import Standard
+from . import queries
 from .blueprint import bp
 from .forms import NewStandardForm, StandardForm
 
@@ -18,23 +16,6 @@ def get_standard_or_404(key: str) -> Standard:
     if standard is None:
         abort(404)
     return standard
-
-
-def measured_by() -> dict[str, list[dict]]:
-    """Return, per standard key, the questions of the latest published versions that measure it."""
-    found: dict[str, list[dict]] = defaultdict(list)
-    for checklist in db.session.scalars(db.select(Checklist).order_by(Checklist.title)):
-        version = checklist.latest
-        if version is None:
-            continue
-        for section, question in checklist_of(version).questions():
-            key = getattr(question, "standard", None)
-            if key and question.scored:
-                found[key].append({
-                    "checklist": checklist.title, "slug": checklist.slug, "version": version.number,
-                    "section": section.title, "key": question.key, "text": question.text,
-                })
-    return found
 
 
 def retire_question(standard: Standard, questions: list[dict]) -> str:
@@ -54,8 +35,8 @@ def retire_question(standard: Standard, questions: list[dict]) -> str:
 
 @bp.get("/standards")
 def standards():
-    rows = db.session.scalars(db.select(Standard).order_by(Standard.retired, Standard.position, Standard.key)).all()
-    measured = measured_by()
+    rows = queries.standards()
+    measured = queries.measured_by()
     return render_template("hq/standards.html", standards=rows, measured=measured,
                            retire_questions={s.key: retire_question(s, measured.get(s.key, [])) for s in rows})
 
@@ -85,7 +66,7 @@ def standard_edit(key: str):
         flash(f"Saved the standard \u201c{standard.title}\u201d.")
         return redirect(url_for("hq.standards", _anchor=f"s-{standard.key}"))
     return render_template("hq/standard_form.html", form=form, standard=standard,
-                           measured=measured_by().get(standard.key, [])), 422 if form.errors else 200
+                           measured=queries.measured_by().get(standard.key, [])), 422 if form.errors else 200
 
 
 @bp.post("/standards/<key>/retire")

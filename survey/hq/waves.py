@@ -12,18 +12,16 @@ import base64
 import csv
 import io
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import orm
 
-from reports.export import text as spreadsheet_safe
-
-from ..cli import shopper_url
 from ..extensions import db
-from ..models import UNFINISHED, Assignment, AssignmentState, Branch, Checklist, ChecklistVersion, Submission, Wave
-from ..submissions import create_assignments
+from ..models import Assignment, AssignmentState, Checklist, Wave
+from ..spreadsheet import safe_text
+from ..submissions import create_assignments, shopper_url
+from . import queries
 from .blueprint import bp
 from .forms import ExtendForm, WaveForm
 
@@ -33,19 +31,6 @@ LINKS_CSV_HEADER = ("branch_code", "branch_name", "due", "url")
 
 
 
-def state_counts(today: date, wave_id: int | None = None) -> dict[int | None, Counter]:
-    """Count links per wave and effective state (an unfinished link past its due date is expired)."""
-    past = Assignment.due < today
-    query = (db.select(Assignment.wave_id, Assignment.state, past, db.func.count())
-             .group_by(Assignment.wave_id, Assignment.state, past))
-    if wave_id is not None:
-        query = query.where(Assignment.wave_id == wave_id)
-    counts: dict[int | None, Counter] = defaultdict(Counter)
-    for wave, state, is_past, n in db.session.execute(query):
-        counts[wave][AssignmentState.expired.value if state in UNFINISHED and is_past else state.value] += n
-    return counts
-
-
 def links_csv(made: list[tuple[Assignment, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -53,7 +38,7 @@ def links_csv(made: list[tuple[Assignment, str]]) -> str:
     for assignment, token in made:
         branch = assignment.branch
         # A branch name came from a CSV import: defuse it as the export defuses shoppers' text.
-        writer.writerow([branch.code, spreadsheet_safe(branch.name), assignment.due.isoformat(), shopper_url(token)])
+        writer.writerow([branch.code, safe_text(branch.name), assignment.due.isoformat(), shopper_url(token)])
     return out.getvalue()
 
 
@@ -76,8 +61,8 @@ def csv_filename(wave: Wave) -> str:
 
 @bp.get("/waves")
 def waves():
-    rows = db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc())).all()
-    return render_template("hq/waves.html", waves=rows, counts=state_counts(date.today()), states=STATES)
+    return render_template("hq/waves.html", waves=queries.waves(), counts=queries.state_counts(date.today()),
+                           states=STATES)
 
 
 @bp.route("/waves/new", methods=["GET", "POST"])
@@ -115,15 +100,8 @@ def wave(wave_id: int):
     show = request.args.get("state", "")
     if show not in STATES:
         show = ""
-    assignments = db.session.scalars(
-        db.select(Assignment).join(Branch).where(Assignment.wave_id == wave.id).order_by(Branch.code, Assignment.id)
-        # Every row names its branch, checklist and version: one query, not one per row.
-        .options(orm.contains_eager(Assignment.branch), orm.joinedload(Assignment.checklist),
-                 orm.joinedload(Assignment.version).load_only(ChecklistVersion.number))
-    ).all()
-    rows = [(a, a.effective_state(today).value) for a in assignments]
-    submitted = dict(db.session.execute(
-        db.select(Submission.assignment_id, Submission.id).join(Assignment).where(Assignment.wave_id == wave.id)).all())
+    rows = [(a, a.effective_state(today).value) for a in queries.wave_links(wave.id)]
+    submitted = queries.wave_submissions(wave.id)
     return render_template(
         "hq/wave.html", wave=wave, rows=[r for r in rows if not show or r[1] == show], total=len(rows),
         counts=Counter(state for _, state in rows), states=STATES, show=show, submitted=submitted,
@@ -170,7 +148,7 @@ def _back_to(assignment: Assignment) -> str:
 
 def _assignment_page(assignment: Assignment, form: ExtendForm, status: int = 200):
     today = date.today()
-    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
+    submission = queries.submission_of(assignment.id)
     return render_template("hq/assignment.html", assignment=assignment, form=form, submission=submission,
                            state=assignment.effective_state(today).value, today=today,
                            cancel_question=cancel_question,

@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from wtforms import FileField
 
+from .. import caches
+from ..caches import checklist_of
 from ..extensions import db
 from ..models import Assignment, ShopperDraft, utcnow
-from ..submissions import checklist_of
 from . import forms
 
 #: Never part of a draft: the page gives a fresh token and key each time it is shown.
@@ -28,17 +29,14 @@ NOT_DRAFTED = {"csrf_token", "idem"}
 VALUE_MAX = 20_000
 VALUES_MAX = 50
 
-_draftable: dict[tuple[int, str], frozenset[str]] = {}
-
-
 def draftable_names(version) -> frozenset[str]:
     """Return the names of the form fields a draft keeps for a version (not files, tokens or keys)."""
-    key = (version.id, version.content_hash)
-    if key not in _draftable:
+    def names() -> frozenset[str]:
         form = forms.form_class(version.id, version.content_hash, checklist_of(version))(
             formdata=None, meta={"csrf": False})
-        _draftable[key] = frozenset(f.name for f in form if f.name not in NOT_DRAFTED and not isinstance(f, FileField))
-    return _draftable[key]
+        return frozenset(f.name for f in form if f.name not in NOT_DRAFTED and not isinstance(f, FileField))
+
+    return caches.draft_fields.get((version.id, version.content_hash), names)
 
 
 def draft_answers(formdata: MultiDict, version) -> dict[str, str | list[str]]:

@@ -9,21 +9,18 @@ from typing import Any
 
 from flask_babel import format_decimal, gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
+from .. import caches
+from ..answers import Filled
 from ..checklist.conditions import NA, visible_questions
 from ..checklist.schema import Checklist
-from ..scoring import earned_fraction
-from ..submissions import Filled
+from ..checklist.types import TEXT_MAX, clean_text
 from ..i18n import long_date
-from .questions import REGISTRY, TEXT_MAX, clean_text
+from .fields import builder, field_name, problem_words
 
 COMMENT_MAX = 2000
 IDEM_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def field_name(key: str, suffix: str = "") -> str:
-    return f"q_{key}__{suffix}" if suffix else f"q_{key}"
 
 
 class ChecklistBaseForm(FlaskForm):
@@ -35,7 +32,7 @@ class ChecklistBaseForm(FlaskForm):
 
             Binding runs each field's whole constructor (label, flags, choices): for a
             checklist's thirty-odd fields that was 0.45 ms of every shopper POST, more
-            than the SQL (issue 2's budget). A bound field keeps only settings, and the
+            than the SQL (bench/README.md). A bound field keeps only settings, and the
             form and meta it was bound to, until ``process`` gives it this request's data,
             errors and raw input as new objects; so a copy of a never-processed one,
             given this form and meta, is as fresh as a new one. Only
@@ -91,29 +88,22 @@ def name_the_contact(form: ChecklistBaseForm, channel: str) -> str:
     return heading
 
 
-_classes: dict[tuple[int, str], type[ChecklistBaseForm]] = {}
-
-
 def form_class(version_id: int, content_hash: str, checklist: Checklist) -> type[ChecklistBaseForm]:
     """Return the form class of one checklist version (cached: versions never change)."""
-    key = (version_id, content_hash)
-    if key not in _classes:
-        _classes[key] = build_form_class(checklist)
-    return _classes[key]
+    return caches.form_classes.get((version_id, content_hash), lambda: build_form_class(checklist))
 
 
 def build_form_class(checklist: Checklist) -> type[ChecklistBaseForm]:
     attrs: dict[str, Any] = {}
     for _, q in checklist.questions():
-        attrs[field_name(q.key)] = REGISTRY[q.type].field(q)
+        ask = builder(q)
+        attrs[field_name(q.key)] = ask.field(q)
         if getattr(q, "comment", None):
             attrs[field_name(q.key, "comment")] = TextAreaField(
                 _l("Comment"), description=_l("What happened, in a few words.")
             )
-        if q.type == "number" and getattr(q, "allow_na", False):
-            attrs[field_name(q.key, "na")] = BooleanField(_l("N/A"))
-        if q.type == "photo":
-            attrs[field_name(q.key, "upload")] = HiddenField()
+        for suffix, extra in ask.extra(q).items():
+            attrs[field_name(q.key, suffix)] = extra
     return type("ChecklistForm", (ChecklistBaseForm,), attrs)
 
 
@@ -165,15 +155,11 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for _, q in checklist.questions():
-        field = form[field_name(q.key)]
-        value, problem = REGISTRY[q.type].read(q, field)
-        if q.type == "number" and getattr(q, "allow_na", False) and form[field_name(q.key, "na")].data:
-            value, problem = NA, None
-        if q.type == "photo":
+        if q.kind.upload:
             value, problem = attachments.get(q.key), upload_problems.get(q.key)
-        if q.type == "date" and isinstance(value, date) and value > today:
-            # Every date a shopper is asked (a reply, a delivery) has happened by the time they report it.
-            value, problem = None, gettext("This date can't be in the future.")
+        else:
+            value, trouble = q.kind.parse(q, builder(q).raw(form, q), today)
+            problem = problem_words(*trouble) if trouble else None
         values[q.key] = value
         if problem:
             problems[q.key] = problem
@@ -189,15 +175,26 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
         if q.key in problems:
             field.errors = [problems[q.key]]
         elif value is None and q.is_required:
-            field.errors = [gettext("Please answer this question.") if q.type != "photo" else gettext("Please add the photo.")]
+            field.errors = [gettext("Please add the photo.") if q.kind.upload
+                            else gettext("Please answer this question.")]
         if getattr(q, "comment", None):
             comment_field = form[field_name(q.key, "comment")]
             comment = clean_text(comment_field.data)
             if len(comment) > COMMENT_MAX:
-                comment_field.errors = [gettext("Please keep the comment under %(max)s characters (it has %(count)s).",
-                                                  max=format_decimal(COMMENT_MAX), count=format_decimal(len(comment)))]
-            elif (q.comment == "on_fail" and not comment and value not in (None, NA)
-                  and q.key not in problems and earned_fraction(q, value) < 1):
+                comment_field.errors = [
+                    gettext(
+                        "Please keep the comment under %(max)s characters (it has %(count)s).",
+                        max=format_decimal(COMMENT_MAX),
+                        count=format_decimal(len(comment)),
+                    )
+                ]
+            elif (
+                q.comment == "on_fail"
+                and not comment
+                and value not in (None, NA)
+                and q.key not in problems
+                and q.kind.earned(q, value) < 1
+            ):
                 comment_field.errors = [gettext("Please say briefly what happened.")]
             comments[q.key] = comment
     visit_date = _check_visit_date(form.visit_date, window, today)
@@ -273,12 +270,10 @@ def error_summary(form: ChecklistBaseForm, checklist: Checklist) -> list[tuple[s
 def condition_hints(checklist: Checklist) -> dict[str, str]:
     """Say in words when a conditional question or section applies (read when JavaScript is off)."""
     texts = {q.key: q.text for _, q in checklist.questions()}
-    labels: dict[str, dict[str, str]] = {}
-    for _, q in checklist.questions():
-        if q.type == "yes_no":
-            labels[q.key] = {"yes": gettext("Yes"), "no": gettext("No")}
-        elif q.type in ("choice", "multi"):
-            labels[q.key] = {o.key: o.label for o in q.options}
+    labels = {
+        q.key: {value: gettext(label) if builder(q).fixed_words else label for value, label in q.kind.choices(q)}
+        for _, q in checklist.questions()
+    }
     hints = {}
     items = [(s.key, s.show_if) for s in checklist.sections] + [(q.key, q.show_if) for _, q in checklist.questions()]
     for key, rule in items:
@@ -286,12 +281,15 @@ def condition_hints(checklist: Checklist) -> dict[str, str]:
             continue
         parent = f"“{texts.get(rule.question, rule.question)}”"
         if rule.above is not None:
-            hints[key] = gettext("Only if your answer to %(question)s was above %(value)s.", question=parent, value=format_decimal(rule.above))
+            hints[key] = gettext("Only if your answer to %(question)s was above %(value)s.", question=parent,
+                                 value=format_decimal(rule.above))
         elif rule.below is not None:
-            hints[key] = gettext("Only if your answer to %(question)s was below %(value)s.", question=parent, value=format_decimal(rule.below))
+            hints[key] = gettext("Only if your answer to %(question)s was below %(value)s.", question=parent,
+                                 value=format_decimal(rule.below))
         else:
             names = [labels.get(rule.question, {}).get(v, v) for v in rule.values()]
-            hints[key] = gettext("Only if you answered %(answers)s to %(question)s.", answers=gettext(" or ").join(names), question=parent)
+            hints[key] = gettext("Only if you answered %(answers)s to %(question)s.",
+                                 answers=gettext(" or ").join(names), question=parent)
     return hints
 
 

@@ -14,9 +14,9 @@ from flask_babel import format_decimal, gettext
 
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Attachment
-from .forms import field_name
+from ..checklist.types import clean_text
+from .fields import field_name
 from .images import clean_photo
-from .questions import clean_text
 
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
@@ -34,7 +34,8 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def collect(form, checklist, assignment: Assignment, store: bool = True) -> tuple[dict[str, Attachment], dict[str, str]]:
+def collect(form, checklist, assignment: Assignment,
+            store: bool = True) -> tuple[dict[str, Attachment], dict[str, str]]:
     """Store new photos and find kept ones; return them and a message per bad file.
 
     A good photo is stored at once and remembered in a hidden field, so a form
@@ -46,7 +47,7 @@ def collect(form, checklist, assignment: Assignment, store: bool = True) -> tupl
     replaced: list[Path] = []
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     for _, q in checklist.questions():
-        if q.type != "photo":
+        if not q.kind.upload:
             continue
         field = form[field_name(q.key)]
         kept = form[field_name(q.key, "upload")]
@@ -140,8 +141,9 @@ def purge(today: date, dry_run: bool = False) -> Purged:
 
     A photo waits (no submission) while its link may still send it. Once the link is sent
     without it or cancelled, nothing will ever show it, yet it holds a shopper's picture and
-    disk; past its due date HQ may still extend the link, so its photos wait EXTEND_GRACE. Files no row names are left by a request that failed
-    after writing its photo; a young one may be an upload still on its way, so is kept.
+    disk; past its due date HQ may still extend the link, so its photos wait EXTEND_GRACE. Files no
+    row names are left by a request that failed after writing its photo; a young one may be an
+    upload still on its way, so is kept.
     Rows go first, files only after the commit, as everywhere photos are deleted.
     """
     folder = Path(current_app.config["UPLOAD_DIR"])

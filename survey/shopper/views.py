@@ -13,19 +13,40 @@ from flask_wtf.csrf import generate_csrf
 import limits
 from markupsafe import escape
 
+from .. import caches
+from ..caches import checklist_of
 from ..extensions import db, limiter
+from ..i18n import speak_language
 from ..models import Assignment, AssignmentState, Submission, hash_token
-from ..submissions import TOKEN_RE, checklist_of, find_assignment, needs_pinning, pin_version, record_submission
-from . import drafts, forms, uploads
+from ..submissions import (
+    TOKEN_RE,
+    find_assignment,
+    latest_version,
+    needs_pinning,
+    pin_version,
+    record_submission,
+)
+from . import drafts, fields, forms, uploads
 
 bp = Blueprint("shopper", __name__)
+#: How the question macro asks a question (its type's field builder): a template global, since
+#: HQ's preview and tests render the shopper's templates too.
+bp.add_app_template_global(fields.builder, "ask")
 
 
 def get_assignment_or_404(token: str) -> Assignment:
+    """Return the link's assignment, and let its pages speak its checklist's language; else 404."""
     assignment = find_assignment(token)
     if assignment is None:
         abort(404)
+    speak_language(lambda: _language_of(assignment))
     return assignment
+
+
+def _language_of(assignment: Assignment) -> str:
+    # Asked once a word needs translating: by then a first opening has pinned its version.
+    version = assignment.version or latest_version(assignment.checklist_id)
+    return checklist_of(version).language if version is not None else "en"
 
 
 def closed_page(assignment: Assignment, today: date):
@@ -38,14 +59,14 @@ def closed_page(assignment: Assignment, today: date):
     if reason is None:
         return None
     state = assignment.effective_state(today)
-    return render_template("shopper/closed.html", assignment=assignment, state=state), 200 if reason == "not_open" else 410
+    page = render_template("shopper/closed.html", assignment=assignment, state=state)
+    return page, 200 if reason == "not_open" else 410
 
 
 #: A blank page is rendered once per key (see blank_page) with these markers standing in
 #: for what differs from link to link; a random part keeps checklist text from matching one.
 _SLOT = f"slot{secrets.token_hex(6)}"
 _SLOT_RE = re.compile(_SLOT + r"_([a-z_]+)_")
-_pages: dict[tuple, list[str]] = {}
 
 
 def page_values(assignment: Assignment, today: date, csrf_value: str | None) -> dict[str, str | None]:
@@ -66,20 +87,25 @@ def blank_page(assignment: Assignment, version, checklist, today: date) -> str:
 
     Every shopper opening a link meets the same blank questions; rendering them (a macro and
     a dozen WTForms fields per question, translated words) was most of a GET's time, which
-    issue 2 budgets. The page is rendered once through the very template and code the
+    bench/README.md budgets. The page is rendered once through the very template and code the
     filled-in form uses, with markers for the branch, the dates, the link, the CSRF token
     and the idempotency key; each request splices its own values in, escaped.
     """
-    key = (version.id, version.content_hash, str(get_locale()),
-           current_app.config["SURVEY_UPLOAD_MAX_MB"], request.script_root)
-    parts = _pages.get(key)
-    if parts is None:
-        if len(_pages) >= 64:  # versions and languages are few; stay bounded all the same
-            _pages.clear()
+    key = (
+        version.id,
+        version.content_hash,
+        str(get_locale()),
+        current_app.config["SURVEY_UPLOAD_MAX_MB"],
+        request.script_root,
+    )
+
+    def render_blank() -> list[str]:
         form = forms.form_class(version.id, version.content_hash, checklist)(formdata=None, meta={"csrf": False})
         form.idem.data = f"{_SLOT}_idem_"
         markers = {name: f"{_SLOT}_{name}_" for name in page_values(assignment, today, None)}
-        parts = _pages[key] = _SLOT_RE.split(render_form(assignment, checklist, form, today, markers))
+        return _SLOT_RE.split(render_form(assignment, checklist, form, today, markers))
+
+    parts = caches.blank_pages.get(key, render_blank)
     values = {**page_values(assignment, today, generate_csrf()), "idem": forms.new_idempotency_key()}
     return "".join(str(escape(values[part])) if i % 2 else part for i, part in enumerate(parts))
 
@@ -98,7 +124,7 @@ def throttle(kind: str, limit: str, token: str, count: bool = True) -> None:
     carrier's NAT); the key is the token's hash, as in the database, so a shared Redis holds
     no usable link. The counts live in Flask-Limiter's storage and strategy (memory, or
     Redis for several workers: RATELIMIT_STORAGE_URI), asked here rather than through its
-    route decorator, whose per-request book-keeping cost the budgeted POST 0.2 ms (issue 2).
+    route decorator, whose per-request book-keeping cost the budgeted POST 0.2 ms (bench/README.md).
     form.js waits and retries on a 429. A token of the wrong shape is not counted (it is a
     404 next), and a storage that fails lets the request through: a shopper's answers
     matter more than the limit.
@@ -107,7 +133,8 @@ def throttle(kind: str, limit: str, token: str, count: bool = True) -> None:
         return
     limit_item, key = _parsed_limit(limit), hash_token(token)
     try:
-        allowed = limiter.limiter.test(limit_item, kind, key) and (not count or limiter.limiter.hit(limit_item, kind, key))
+        allowed = (limiter.limiter.test(limit_item, kind, key)
+                   and (not count or limiter.limiter.hit(limit_item, kind, key)))
     except Exception:  # noqa: BLE001 - whatever the storage raises (Redis down, timeouts)
         current_app.logger.warning("rate limit storage failed; %s not limited", kind, exc_info=True)
         return
@@ -199,7 +226,7 @@ def render_form(assignment: Assignment, checklist, form, today: date, values: di
         form=form,
         checklist=checklist,
         assignment=assignment,
-        field_name=forms.field_name,
+        field_name=fields.field_name,
         answered=forms.answered_count(form, checklist),
         total=sum(len(s.questions) for s in checklist.sections),
         summary=forms.error_summary(form, checklist),

@@ -1,4 +1,4 @@
-"""Faults a shopper's phone meets (issue: each at 390×844): a server that times out, a network
+"""Faults a shopper's phone meets (each at 390×844): a server that times out, a network
 that drops mid-upload of a photo, storage that is full or switched off, a draft from an older
 checklist, a clock that is wrong. Every time the shopper is told what happens in plain words,
 and nothing is lost or stored twice."""
@@ -16,7 +16,8 @@ from playwright.sync_api import Page, expect
 
 from survey.extensions import db
 from survey.models import Attachment, ChecklistVersion, ShopperDraft
-from survey.submissions import checklist_of, find_assignment, pin_version
+from survey.caches import checklist_of
+from survey.submissions import find_assignment, pin_version
 
 from ..conftest import good_answers, hidden_fields
 
@@ -178,7 +179,8 @@ def test_a_photo_upload_cut_off_is_kept_on_the_phone_and_sent_later_once(phone_r
     fill_all(page)
     send(page)
     expect(state(page)).to_have_text(QUEUED)
-    assert cut == ([None] if when == "before the server heard it" else [204])  # stored: the page's send gets 204 (X-Outbox)
+    # Stored: the page's send gets 204 (X-Outbox).
+    assert cut == ([None] if when == "before the server heard it" else [204])
     # Kept on the phone with its photo, whole, not only in the open page.
     assert outbox_files(page, f"/s/{link}") == [["q_receipt", "receipt.png", photo.stat().st_size]]
     assert len(stored_submissions()) == (0 if when == "before the server heard it" else 1)
@@ -327,6 +329,7 @@ def test_answers_kept_on_the_phone_for_fields_the_form_lacks_are_dropped(phone, 
 
 
 # ---- 5. the phone's clock is wrong ------------------------------------------------------------
+
 
 def shifted_clock(days: int) -> str:
     """An init script that moves the page's Date by ``days`` (timers keep running on real time)."""

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from survey.checklist.conditions import visible_questions
 from survey.extensions import db
 from survey.models import Answer, Submission
-from survey.submissions import checklist_of
+from survey.caches import checklist_of
 
 PROGRESS = re.compile(r"^\d+ of \d+ answered$")
 
