@@ -136,6 +136,8 @@ def test_fetcher_refuses_remote_and_local_files_even_in_raw_html(listener):
         BASE_URL + "fonts",
         BASE_URL + "missing.css",
         BASE_URL + "report.css%00.png",
+        BASE_URL + "fonts/build_fonts.py",
+        BASE_URL + "fonts/SHA256SUMS",
         "report.css",
     ],
 )
@@ -158,6 +160,7 @@ def test_safe_fetcher_refuses_a_symlink_out_of_the_assets(tmp_path, monkeypatch)
     [
         ("report.css", "text/css"),
         ("fonts/DejaVuSans.ttf", "font/ttf"),
+        ("fonts/NotoSansCJKsc-Regular-subset.otf", "font/otf"),
     ],
 )
 def test_safe_fetcher_serves_assets(name, media_type):
