@@ -11,6 +11,7 @@ import pytest
 
 from survey.checklist.loader import (
     ChecklistError,
+    dump_yaml,
     LoadError,
     load_checklist_text,
     load_standards_text,
@@ -260,19 +261,19 @@ def test_section_weight_must_be_positive():
 
 
 @pytest.mark.parametrize("low, high", [(5, 1), (3, 3)])
-def test_scale_min_must_be_below_max(low, high):
+def test_scale_min_must_be_below_max_said_at_the_min_key(low, high):
     text = checklist(
         f"""\
         - key: politeness              # 8
           text: How polite were they?
           type: scale
-          min: {low}
+          min: {low}                     # 11
           max: {high}
           standard: communication
         """
     )
     assert errors(text) == [
-        "store-visit.yaml:8 sections[0].questions[0]: min must be less than max"
+        "store-visit.yaml:11 sections[0].questions[0].min: min must be less than max"
     ]
 
 
@@ -927,12 +928,12 @@ def test_every_field_error_in_a_file_is_reported_at_once():
     found = errors(text)
     assert [m.split(" ", 1)[0] for m in found] == [
         "store-visit.yaml:12",
-        "store-visit.yaml:13",
+        "store-visit.yaml:16",
         "store-visit.yaml:25",
         "store-visit.yaml:30",
     ]
     assert "did you mean 'weight'" in found[0]
-    assert found[1].endswith("sections[0].questions[1]: min must be less than max")
+    assert found[1].endswith("sections[0].questions[1].min: min must be less than max")
     assert "put it in quotes ('no')" in found[2]
     assert "sections[0].questions[3].weight: must be > 0" in found[3]
 
@@ -1081,4 +1082,107 @@ def test_standards_file_with_a_typo():
         load_standards_text(text, "standards.yaml")
     assert [str(e) for e in caught.value.errors] == [
         "standards.yaml:4 standards[0].descripton: unknown key (did you mean 'description'?)"
+    ]
+
+
+# --- keys for real programmes (SPEC §3) ---------------------------------------------------------
+
+REAL = """\
+slug: store-visit
+title: Store visit
+channel: visit
+visit: {date: visit_day, time: visit_at}
+outcomes:
+  - {key: closed, label: The shop was closed, score: 0, standards: [speed]}
+  - {key: could_not_go, label: I could not go, score: none}
+sections:
+  - key: when
+    title: When
+    questions:
+      - {key: visit_day, text: Day of your visit, type: date}
+      - {key: visit_at, text: Time of your visit, type: time}
+  - key: staff
+    title: Each employee you met
+    weight: 2
+    repeat: {min: 1, max: 5, label: "Employee {n}", add: Add another employee}
+    questions:
+      - {key: greeted, text: "Were you greeted?", type: yes_no, standard: speed}
+      - {key: rude, text: "What happened?", type: text, show_if: {question: greeted, equals: no}}
+  - key: shop
+    title: The shop
+    questions:
+      - {key: extra, text: "Offered something extra?", type: yes_no, bonus: 5, standard: communication}
+      - {key: eating, text: "Anyone eating at the counter?", type: yes_no, pass_on: no, deduction: 10}
+      - {key: polite, text: "Polite?", type: yes_no, standard: communication}
+"""
+
+
+def test_a_checklist_with_every_key_for_real_programmes_loads_and_exports_back_unchanged():
+    loaded = load(REAL)
+    staff = loaded.sections[1]
+    assert (staff.repeat.min, staff.repeat.max, staff.repeat.heading(3)) == (1, 5, "Employee 3")
+    assert [o.counts for o in loaded.outcomes] == [True, False]
+    extra, eating = loaded.sections[2].questions[:2]
+    assert (extra.kind.adjustment(extra), eating.kind.adjustment(eating)) == (("bonus", 5), ("deduction", 10))
+    assert not extra.scored and loaded.scored_standards() == ["speed", "communication"]
+    content = loaded.canonical()
+    again = load(dump_yaml(content))
+    assert again.canonical() == content
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("repeat: {min: 1, max: 5,", "repeat: {min: 6, max: 5,",
+     "store-visit.yaml:17 sections[1].repeat.min: repeat: min must not be above max"),
+    ("{key: extra, text: \"Offered something extra?\", type: yes_no, bonus: 5, standard: communication}",
+     "{key: extra, text: \"Offered something extra?\", type: scale, min: 1, max: 5, bonus: 5, standard: communication}",
+     "store-visit.yaml:24 sections[2].questions[0].bonus: 'bonus' is not allowed on a scale question"),
+    ("deduction: 10}", "deduction: 0}",
+     "store-visit.yaml:25 sections[2].questions[1].deduction: must be > 0"),
+    ("bonus: 5,", "bonus: 150,",
+     "store-visit.yaml:24 sections[2].questions[0].bonus: must be <= 100"),
+    ("bonus: 5,", "bonus: 5, weight: 2,",
+     "store-visit.yaml:24 sections[2].questions[0].weight: "
+     "a bonus or deduction has no weight: it adds or takes percentage points"),
+    ("bonus: 5,", "bonus: 5, deduction: 5,",
+     "store-visit.yaml:24 sections[2].questions[0]: give a bonus or a deduction, not both"),
+    ("{key: polite, text: \"Polite?\", type: yes_no, standard: communication}",
+     "{key: polite, text: \"Polite?\", type: yes_no, standard: communication, "
+     "show_if: {question: greeted, equals: yes}}",
+     "store-visit.yaml:26 sections[2].questions[2].show_if.question: 'greeted' is inside the repeated section "
+     "'staff'; only a question of that section may depend on it"),
+    ("standards: [speed]", "standards: [sped]",
+     "store-visit.yaml:6 outcomes[0].standards[0]: unknown standard 'sped'"),
+    ("score: none}", "score: none, standards: [speed]}",
+     "store-visit.yaml:7 outcomes[1]: standards go only with score: 0 (an outcome that counts)"),
+    ("visit: {date: visit_day, time: visit_at}", "visit: {date: visit_at}",
+     "store-visit.yaml:4 visit.date: 'visit_at' is a time question; visit.date names a date question"),
+    ("visit: {date: visit_day, time: visit_at}", "visit: {date: greeted}",
+     "store-visit.yaml:4 visit.date: 'greeted' is a yes_no question; visit.date names a date question"),
+    ("{key: visit_day, text: Day of your visit, type: date}",
+     "{key: visit_day, text: Day of your visit, type: date, required: false}",
+     "store-visit.yaml:4 visit.date: 'visit_day' is optional; the visit's date must be required"),
+    ("{key: rude, text: \"What happened?\", type: text,", "{key: rude, text: \"What happened?\", type: photo,",
+     "store-visit.yaml:20 sections[1].questions[1].type: a photo question can't be in a repeated section; "
+     "ask for the file once, after it"),
+])
+def test_bad_keys_for_real_programmes_are_located_errors(old, new, message):
+    assert old in REAL
+    assert errors(REAL.replace(old, new, 1)) == [message]
+
+
+def test_every_error_is_listed_at_once_unknown_standards_included():
+    """A misspelt standard on a question that is broken otherwise is reported in the same pass."""
+    text = REAL.replace('{key: polite, text: "Polite?", type: yes_no, standard: communication}',
+                        '{key: polite, text: "Polite?", type: yes_no, standard: sped, weight: 0}')
+    found = errors(text)
+    assert any(m.endswith("sections[2].questions[2].weight: must be > 0") for m in found)
+    assert any(m.endswith("sections[2].questions[2].standard: unknown standard 'sped'") for m in found)
+
+
+@pytest.mark.parametrize(("raw", "value"), [("010", 8), ("0x1F", 31), ("1_000", 1000), ("0b11", 3)])
+def test_numbers_yaml_1_1_reads_surprisingly_must_be_quoted(raw, value):
+    text = REAL.replace("label: The shop was closed", f"label: {raw}")
+    assert errors(text) == [
+        f"store-visit.yaml:6 outcomes[0].label: YAML 1.1 reads {raw} as the number {value}; "
+        f"put it in quotes ('{raw}') if you mean the text, or write {value}"
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,13 +22,15 @@ from pydantic import ValidationError
 
 from . import rules, types
 from .base import answer_text
-from .messages import for_file
+from .messages import AT_KEY, for_file
 from .schema import Checklist, StandardsFile, partial_checklist
 
 Path_ = tuple[str | int, ...]
 
 #: Keys whose value is legitimately a YAML boolean.
 BOOL_KEYS = {"required", "allow_na", "scored", "critical", "retired"}
+#: How people write a whole number; YAML 1.1 reads more (octal 010, hex 0x1F, 1_000, 0b101).
+PLAIN_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 #: Places where a bare yes/no means the answer "yes"/"no" (SPEC §3).
 ANSWER_PLACES = {("pass_on",), ("show_if", "equals"), ("show_if", "in")}
 
@@ -37,7 +40,7 @@ KNOWN_KEYS = sorted(
         "weight", "show_if", "questions", "text", "type", "required", "standard", "critical",
         "comment", "allow_na", "scored", "pass_on", "min", "max", "labels", "options", "label",
         "score", "unit", "bands", "question", "equals", "in", "above", "below", "description",
-        "retired", "standards",
+        "retired", "standards", "visit", "date", "time", "repeat", "add", "bonus", "deduction", "outcomes",
     }
 )
 
@@ -165,6 +168,11 @@ class _Builder:
         if isinstance(value, (int, float)) and ":" in node.value:
             self.error(path, "yaml_number", {"raw": node.value, "value": value})
             return node.value
+        if (isinstance(value, int) and not PLAIN_INTEGER.fullmatch(node.value)) or (
+                isinstance(value, float) and "_" in node.value):
+            # 010 is 8, 0x1F is 31, 1_000 is 1000 in YAML 1.1: an author writing a key or a label never means that.
+            self.error(path, "yaml_surprising_number", {"raw": node.value, "value": value})
+            return node.value
         return value
 
 
@@ -237,6 +245,9 @@ def _problem(err: dict, builder: _Builder) -> tuple[Path_, str, dict[str, Any], 
         code = "language_code"
     else:
         code = kind
+    at = AT_KEY.get(code)
+    if at is not None and isinstance(_get(builder, loc), dict) and at in _get(builder, loc):
+        loc = loc + (at,)
     msg = err["msg"].replace("Value error, ", "").replace("Input should be", "must be")
     for old in ("Input should have", "String should have", "List should have"):
         msg = msg.replace(old, "must have")

@@ -48,6 +48,21 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "bands_last_max": ("the last band has no max (it catches everything above)", None),
     "bands_open_middle": ("only the last band may leave out max", None),
     "bands_order": ("band max values must be strictly increasing", None),
+    # keys for real programmes (SPEC §3)
+    "repeat_min_over_max": ("repeat: min must not be above max", None),
+    "outcome_standards_uncounted": ("standards go only with score: 0 (an outcome that counts)", None),
+    "outcome_key_twice": ("outcome key '{key}' is used twice", None),
+    "bonus_and_deduction": ("give a bonus or a deduction, not both", None),
+    "adjustment_weight": ("a bonus or deduction has no weight: it adds or takes percentage points", None),
+    "adjustment_critical": ("a bonus or deduction can't be critical", None),
+    "visit_not_a_question": ("'{key}' is not a question of this checklist", None),
+    "visit_wrong_type": ("'{key}' is a {type} question; visit.{part} names a {part} question", None),
+    "visit_conditional": ("'{key}' is asked only under a condition; the visit's {part} is always asked", None),
+    "visit_optional": ("'{key}' is optional; the visit's {part} must be required", None),
+    "visit_repeated": ("'{key}' is in a repeated section; the visit's {part} is asked once", None),
+    "repeat_upload": ("a {type} question can't be in a repeated section; ask for the file once, after it", None),
+    "show_if_into_repeat": ("'{question}' is inside the repeated section '{section}'; only a question of that "
+                            "section may depend on it", None),
     # show_if
     "show_if_one_comparison": ("give exactly one of equals, in, above, below", None),
     "show_if_in_empty": ("in: needs at least one value", None),
@@ -76,6 +91,8 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "yaml_bool": ("YAML reads {raw} as true/false; put it in quotes ('{raw}') if you mean the text", None),
     "yaml_date": ("YAML reads {raw} as a date; put it in quotes ('{raw}')", None),
     "yaml_number": ("YAML reads {raw} as the number {value}; put it in quotes ('{raw}')", None),
+    "yaml_surprising_number": ("YAML 1.1 reads {raw} as the number {value}; put it in quotes ('{raw}') if you "
+                               "mean the text, or write {value}", None),
     "file_empty": ("the file is empty", None),
     "file_too_large": ("the file is too large or repeats aliases too often", None),
     "file_not_mapping": ("a checklist file is a mapping with slug, title, channel and sections", None),
@@ -90,6 +107,15 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
         "was imported. Look at the checklist's page, then import again",
         None,
     ),
+}
+
+#: Rules pydantic checks on a whole object, by code → the key they are about: the problem is
+#: located there (its line and path), not at the object's first line.
+AT_KEY: dict[str, str] = {
+    "min_not_below_max": "min",
+    "repeat_min_over_max": "min",
+    "adjustment_weight": "weight",
+    "adjustment_critical": "critical",
 }
 
 #: The editor's words where they depend on what is being edited (code, last key of the path).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from . import types
 from .base import SLUG_RE, Key, ShowIf, Strict, Text, Weight, problem, snake
@@ -27,15 +27,67 @@ class _AnyQuestion:
 Question = _AnyQuestion
 
 
+class Repeat(Strict):
+    """A section asked once per person met or item ordered: at least ``min``, at most ``max`` times."""
+
+    min: Annotated[int, Field(ge=1, le=50)] = 1
+    max: Annotated[int, Field(ge=1, le=50)]
+    #: Each repetition's heading; ``{n}`` is its number ("Employee {n}").
+    label: Text | None = None
+    #: The words of the button that adds one ("Add another employee").
+    add: Text | None = None
+
+    @model_validator(mode="after")
+    def ordered(self) -> Repeat:
+        if self.min > self.max:
+            raise problem("repeat_min_over_max")
+        return self
+
+    def heading(self, n: int) -> str:
+        """Name repetition ``n`` as the page shows it."""
+        return self.label.replace("{n}", str(n)) if self.label else str(n)
+
+
 class Section(Strict):
     key: Key
     title: Text
     help: Text | None = None
     weight: Weight = 1
     show_if: ShowIf | None = None
+    repeat: Repeat | None = None
     questions: list[Question] = Field(min_length=1)
 
     _key = field_validator("key")(snake)
+
+
+class VisitKeys(Strict):
+    """The checklist's own questions that are the visit's date and time (SPEC §3, ``visit:``)."""
+
+    date: Key
+    time: Key | None = None
+
+
+class Outcome(Strict):
+    """A way a shop can end without the form being filled ("Nobody answered three calls")."""
+
+    key: Key
+    label: Text
+    #: 0: a counted visit scoring 0 (on ``standards``, default every standard the checklist scores);
+    #: "none": not counted, the link ends not_done.
+    score: Literal[0, "none"]
+    standards: list[Key] | None = None
+
+    _key = field_validator("key")(snake)
+
+    @model_validator(mode="after")
+    def standards_only_when_counted(self) -> Outcome:
+        if self.standards is not None and self.score == "none":
+            raise problem("outcome_standards_uncounted")
+        return self
+
+    @property
+    def counts(self) -> bool:
+        return self.score == 0
 
 
 class Checklist(Strict):
@@ -45,6 +97,8 @@ class Checklist(Strict):
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
     on_critical_fail: Literal["zero", "flag"] = "zero"
     help: Text | None = None
+    visit: VisitKeys | None = None
+    outcomes: Annotated[list[Outcome], Field(min_length=1)] | None = None
     sections: list[Section] = Field(min_length=1)
 
     @field_validator("slug")
@@ -59,6 +113,13 @@ class Checklist(Strict):
         for section in self.sections:
             for question in section.questions:
                 yield section, question
+
+    def outcome(self, key: str | None) -> Outcome | None:
+        return next((o for o in self.outcomes or [] if o.key == key), None)
+
+    def scored_standards(self) -> list[str]:
+        """Return the standards the checklist's scored questions measure, in order of first use."""
+        return list(dict.fromkeys(q.standard for _, q in self.questions() if q.scored and q.standard))
 
     def canonical(self) -> dict[str, Any]:
         """Return the content as plain data with defaults left out: what is stored and hashed."""
@@ -95,9 +156,10 @@ def critical_rule(question: Any, checklist: Checklist) -> str | None:
 
 #: The order an author reads keys in; export writes them so.
 KEY_ORDER = [
-    "slug", "key", "title", "text", "channel", "language", "on_critical_fail", "help", "type", "unit",
-    "min", "max", "labels", "options", "bands", "pass_on", "scored", "standard", "weight", "critical",
-    "allow_na", "comment", "required", "show_if", "sections", "questions",
+    "slug", "key", "title", "text", "channel", "language", "on_critical_fail", "help", "visit", "outcomes",
+    "type", "unit", "min", "max", "labels", "options", "bands", "pass_on", "scored", "standard", "weight",
+    "bonus", "deduction", "critical", "allow_na", "comment", "required", "show_if", "repeat", "sections",
+    "questions",
 ]
 
 
@@ -129,10 +191,11 @@ class InvalidPart(SimpleNamespace):
 def partial_checklist(data: Any) -> SimpleNamespace:
     """Keep what validates of a broken checklist, so cross-checks can still report on it."""
     sections = []
-    raw_sections = data.get("sections") if isinstance(data, dict) else None
+    data = data if isinstance(data, dict) else {}
+    raw_sections = data.get("sections")
     for raw in raw_sections if isinstance(raw_sections, list) else []:
         if not isinstance(raw, dict):
-            sections.append(InvalidPart(key=None, show_if=None, questions=[]))
+            sections.append(InvalidPart(key=None, show_if=None, repeat=None, questions=[]))
             continue
         questions = []
         raw_questions = raw.get("questions")
@@ -140,10 +203,22 @@ def partial_checklist(data: Any) -> SimpleNamespace:
             try:
                 questions.append(QUESTION_ADAPTER.validate_python(q))
             except ValidationError:
-                questions.append(InvalidPart(key=q.get("key") if isinstance(q, dict) else None))
-        try:
-            show_if = ShowIf.model_validate(raw["show_if"]) if raw.get("show_if") is not None else None
-        except ValidationError:
-            show_if = None
-        sections.append(SimpleNamespace(key=raw.get("key"), show_if=show_if, questions=questions))
-    return SimpleNamespace(sections=sections)
+                given = q if isinstance(q, dict) else {}
+                questions.append(InvalidPart(key=given.get("key"), standard=given.get("standard")))
+        sections.append(SimpleNamespace(key=raw.get("key"), show_if=_valid(ShowIf, raw.get("show_if")),
+                                        repeat=raw.get("repeat") or None, questions=questions))
+    outcomes = data.get("outcomes")
+    return SimpleNamespace(
+        sections=sections, visit=_valid(VisitKeys, data.get("visit")),
+        outcomes=[o for o in (_valid(Outcome, raw) for raw in outcomes) if o] if isinstance(outcomes, list) else None,
+    )
+
+
+def _valid(model: type[Strict], raw: Any) -> Any:
+    """Return ``raw`` validated as ``model``, or None when it is missing or broken (its errors are reported)."""
+    if raw is None:
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None

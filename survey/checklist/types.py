@@ -116,6 +116,13 @@ class QuestionType:
     editor_fields: ClassVar[dict[str, str]] = {}
     #: Problems with the question as a whole (pydantic's model checks), by code → the editor's field.
     editor_problems: ClassVar[dict[str, str]] = {}
+    #: Editor fields the type reads beyond ``editor_fields``'s (a choice that no content key holds).
+    editor_extra: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def editor_inputs(self) -> tuple[str, ...]:
+        """Name the editor's fields that ``from_editor`` reads."""
+        return tuple(dict.fromkeys((*self.editor_fields.values(), *self.editor_extra)))
 
     # ---- the file
     def scored(self, q: Any) -> bool:
@@ -124,6 +131,11 @@ class QuestionType:
     def unscored_reason(self, q: Any) -> str:
         """Say why a question earns no points (in the validator's messages)."""
         return f"{self.name} questions are never scored"
+
+    def adjustment(self, q: Any) -> tuple[str, float] | None:
+        """Return ``("bonus", P)`` or ``("deduction", P)`` for a question that moves the overall
+        score by P points outside every section (SPEC §4), else None."""
+        return None
 
     # ---- answers
     def choices(self, q: Any) -> list[tuple[str, str]]:
@@ -297,11 +309,42 @@ class YesNo(Scoreable):
     name = "yes_no"
     label = "Yes / no"
     editor_groups = ("pass_on",)
-    editor_fields = {"pass_on": "pass_on"}
+    editor_fields = {"pass_on": "pass_on", "bonus": "adjust_points", "deduction": "adjust_points"}
+    editor_problems = {"bonus_and_deduction": "adjust", "adjustment_weight": "weight",
+                       "adjustment_critical": "critical"}
+    editor_extra = ("adjust",)
 
     class Model(QuestionBase, ScoredMixin):
         type: Literal["yes_no"]
         pass_on: Literal["yes", "no"] = "yes"
+        #: Percentage points added to the overall score when the answer passes.
+        bonus: Annotated[float, Field(gt=0, le=100)] | None = None
+        #: Percentage points taken off the overall score when the answer fails.
+        deduction: Annotated[float, Field(gt=0, le=100)] | None = None
+
+        @model_validator(mode="after")
+        def adjustment_alone(self):
+            if self.bonus is not None and self.deduction is not None:
+                raise problem("bonus_and_deduction")
+            if self.bonus is not None or self.deduction is not None:
+                if "weight" in self.model_fields_set:
+                    raise problem("adjustment_weight")
+                if self.critical:
+                    raise problem("adjustment_critical")
+            return self
+
+    def scored(self, q):
+        return q.scored_flag and q.bonus is None and q.deduction is None
+
+    def unscored_reason(self, q):
+        return "scored: false" if not q.scored_flag else "a bonus or deduction"
+
+    def adjustment(self, q):
+        if q.bonus is not None:
+            return "bonus", q.bonus
+        if q.deduction is not None:
+            return "deduction", q.deduction
+        return None
 
     def choices(self, q):
         return [("yes", "Yes"), ("no", "No")]
@@ -319,10 +362,15 @@ class YesNo(Scoreable):
         return "yes, no"
 
     def to_editor(self, q):
-        return {"pass_on": "no" if q.get("pass_on") == "no" else "yes"}
+        kind = "bonus" if q.get("bonus") is not None else "deduction" if q.get("deduction") is not None else ""
+        return {"pass_on": "no" if q.get("pass_on") == "no" else "yes", "adjust": kind,
+                "adjust_points": shown(q.get(kind)) if kind else ""}
 
     def from_editor(self, values):
-        return ({"pass_on": "no"} if values.get("pass_on") == "no" else {}), []
+        out: dict[str, Any] = {"pass_on": "no"} if values.get("pass_on") == "no" else {}
+        if values.get("adjust") in ("bonus", "deduction"):
+            out[values["adjust"]] = number_or_text(values.get("adjust_points"))
+        return out, []
 
     def demo_answer(self, q, p, rng, visit, at):
         if not q.scored:

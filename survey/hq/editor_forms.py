@@ -345,6 +345,13 @@ class QuestionForm(EditForm):
                             description="The shopper may answer not applicable; it then counts for nothing.")
     pass_on = SelectField("Points for", choices=options([("yes", "Yes"), ("no", "No (a negatively phrased question)")]),
                           validate_choice=False, description="Which answer earns the points.")
+    adjust = SelectField(
+        "Outside the sections", validate_choice=False,
+        choices=options([("", "No: scored in its section"), ("bonus", "Bonus: adds points when it passes"),
+                         ("deduction", "Deduction: takes points off when it fails")]),
+        description="A bonus or deduction moves the overall score by a number of percentage points; "
+                    "it has no weight and can't be critical.")
+    adjust_points = StringField("Points", description="Percentage points, more than 0 and at most 100.")
     # scale
     scale_min = StringField("From", description="Lowest point, a whole number (e.g. 1).")
     scale_max = StringField("To", description="Highest point, a whole number; at most 20 above the lowest.")
@@ -408,7 +415,7 @@ class QuestionForm(EditForm):
         kind = kind_of(q)
         if kind is not None:
             values: dict[str, Any] = {}
-            for field_name in kind.editor_fields.values():
+            for field_name in kind.editor_inputs:
                 if field_name in self.ROWS:
                     kept = [(i, e.form) for i, e in enumerate(getattr(self, field_name).entries)
                             if not _rows_blank(e.form)]
