@@ -9,7 +9,7 @@ import pytest
 from survey.checklist.conditions import NA
 from survey.checklist.loader import load_checklist_text
 from survey.checklist.schema import Checklist
-from survey.scoring import score
+from survey.scoring import Incomplete, score, score_outcome
 
 STANDARDS = {
     key: False
@@ -453,10 +453,19 @@ def test_above_and_below_on_a_number_and_in_on_a_multi():
 
 def test_nothing_applicable_at_all_has_no_score():
     checklist = build(NA_CHECKLIST)
-    result = score(checklist, {"greeted": None, "price_right": NA})
+    result = score(checklist, {"greeted": NA, "price_right": NA, "farewell": None})
     assert result.score is None
     assert result.computed_score is None
     assert not result.critical_fail
+
+
+def test_a_required_question_left_blank_is_refused_not_read_as_na():
+    """The form refuses a blank required answer; the scorer does too, whatever path the answers took."""
+    checklist = build(NA_CHECKLIST)
+    with pytest.raises(Incomplete) as caught:
+        score(checklist, {"greeted": None, "price_right": "yes", "farewell": None})
+    assert caught.value.slots == ["greeted"]
+    assert score(checklist, {"greeted": "yes", "price_right": "yes", "farewell": None}).score == 1.0
 
 
 # --- sections and standards -------------------------------------------------------------------
@@ -665,3 +674,141 @@ def test_critical_partial_credit_is_not_a_failure_but_zero_credit_is():
     result = score(checklist, {"outcome": 1})  # the bottom of the scale earns 0
     assert (result.critical_fail, result.score) == (True, pytest.approx(0.0))
     assert result.overridden is False
+
+
+# --- keys for real programmes (SPEC §3, §4) -----------------------------------------------------
+
+STAFF = """\
+slug: t
+title: T
+channel: visit
+sections:
+  - key: arrival
+    title: Arrival
+    weight: 1
+    questions:
+      - {key: greeted, text: "Greeted?", type: yes_no, standard: greeting}
+  - key: staff
+    title: Each employee you met
+    weight: 3
+    repeat: {min: 1, max: 4, label: "Employee {n}"}
+    questions:
+      - {key: name_badge, text: "Name badge?", type: yes_no, standard: communication, weight: 1}
+      - {key: friendly, text: "Friendly?", type: scale, min: 1, max: 5, standard: greeting, weight: 3}
+      - key: rude_reason
+        text: What was rude?
+        type: text
+        show_if: {question: friendly, below: 2}
+"""
+
+
+def test_repetitions_are_scored_each_as_a_section_and_averaged():
+    checklist = build(STAFF)
+    answers = {"greeted": "yes",
+               ("name_badge", 1): "yes", ("friendly", 1): 5,              # (1 + 3) / 4 = 1
+               ("name_badge", 2): "no", ("friendly", 2): 1, ("rude_reason", 2): "Ignored me"}  # 0 / 4 = 0
+    result = score(checklist, answers, {"staff": 2})
+    arrival, staff = result.sections
+    assert [r.score for r in staff.repetitions] == [1.0, 0.0]
+    assert staff.score == 0.5                                # the mean of the two repetitions
+    # Overall: (1 × 1 + 0.5 × 3) / (1 + 3) = 2.5 / 4; the section's weight counts once.
+    assert result.score == pytest.approx(0.625)
+    # Standards take every answer of every repetition: greeting = (1 + 3 + 0) / (1 + 3 + 3) = 4 / 7.
+    assert result.standards["greeting"] == pytest.approx(4 / 7)
+    assert result.standards["communication"] == pytest.approx(1 / 2)
+    # A show_if inside a repetition reads the same repetition's answer.
+    assert result.by_key[("rude_reason", 1)].status == "hidden"
+    assert result.by_key[("rude_reason", 2)].status == "answered"
+    assert [(r.key, r.repeat) for r in result.questions][:4] == [
+        ("greeted", None), ("name_badge", 1), ("friendly", 1), ("rude_reason", 1)]
+
+
+def test_a_critical_failure_in_any_repetition_is_the_visits():
+    checklist = build(STAFF.replace('standard: communication, weight: 1}',
+                                    'standard: communication, weight: 1, critical: true}'))
+    answers = {"greeted": "yes", ("name_badge", 1): "yes", ("friendly", 1): 5,
+               ("name_badge", 2): "no", ("friendly", 2): 5}
+    result = score(checklist, answers, {"staff": 2})
+    assert result.critical_fail and result.score == 0
+    # Computed before the override: arrival 1, staff mean(1, 0.75) = 0.875 → (1 + 3 × 0.875) / 4.
+    assert result.computed_score == pytest.approx(3.625 / 4)
+
+
+ADJUSTED = """\
+slug: t
+title: T
+channel: visit
+sections:
+  - key: only
+    title: Only
+    questions:
+      - {key: greeted, text: "Greeted?", type: yes_no, standard: greeting}
+      - {key: thanked, text: "Thanked?", type: yes_no, standard: greeting, weight: 3}
+      - {key: upsell, text: "Offered something extra?", type: yes_no, bonus: 10}
+      - {key: eating, text: "Anyone eating at the counter?", type: yes_no, pass_on: no, deduction: 25}
+      - {key: locked, text: "Was the door locked in opening hours?", type: yes_no, pass_on: no, critical: zero,
+         standard: accuracy}
+"""
+
+
+@pytest.mark.parametrize(("greeted", "thanked", "upsell", "eating", "overall"), [
+    # The section holds greeted (1), thanked (3) and the critical locked (1, answered "no": passes).
+    # (1 + 3 + 1) / 5 = 100 %; + 10 bonus → 110, held at 100.
+    ("yes", "yes", "yes", "no", 1.0),
+    # (0 + 3 + 1) / 5 = 80 %; + 10 − 25 = 65 %.
+    ("no", "yes", "yes", "yes", 0.65),
+    # (1 + 0 + 1) / 5 = 40 %; no bonus, − 25 → 15 %.
+    ("yes", "no", "no", "yes", 0.15),
+    # (0 + 0 + 1) / 5 = 20 %; − 25 → −5, held at 0.
+    ("no", "no", "no", "yes", 0.0),
+])
+def test_bonus_and_deductions_move_the_overall_within_0_and_100(greeted, thanked, upsell, eating, overall):
+    checklist = build(ADJUSTED)
+    result = score(checklist, {"greeted": greeted, "thanked": thanked, "upsell": upsell, "eating": eating,
+                               "locked": "no"})
+    assert result.score == pytest.approx(overall)
+    # Outside every section and standard score.
+    assert result.sections[0].possible == 4 + 1  # greeted, thanked and the critical one; not upsell or eating
+    assert set(result.standards) == {"greeting", "accuracy"}
+    assert result.by_key["upsell"].adjustment == (10.0 if upsell == "yes" else 0.0)
+    assert result.by_key["eating"].adjustment == (-25.0 if eating == "yes" else 0.0)
+
+
+def test_a_zero_critical_failure_sets_0_after_a_bonus():
+    checklist = build(ADJUSTED)
+    result = score(checklist, {"greeted": "yes", "thanked": "yes", "upsell": "yes", "eating": "no",
+                               "locked": "yes"})
+    # (1 + 3 + 0) / 5 = 80 % + 10 = 90 % computed; the door was locked: 0.
+    assert result.computed_score == pytest.approx(0.9)
+    assert result.score == 0 and result.overridden
+
+
+def test_a_hidden_or_na_bonus_counts_neither_way():
+    checklist = build(ADJUSTED.replace("bonus: 10}", "bonus: 10, allow_na: true}"))
+    result = score(checklist, {"greeted": "no", "thanked": "yes", "upsell": NA, "eating": "no", "locked": "no"})
+    assert result.by_key["upsell"].status == "na" and result.by_key["upsell"].adjustment is None
+    assert result.score == pytest.approx(4 / 5)  # (0 + 3 + 1) / 5, nothing added
+
+
+def test_an_outcome_scores_0_on_its_standards_only():
+    checklist = build("""\
+        slug: t
+        title: T
+        channel: call
+        outcomes:
+          - {key: no_answer, label: Nobody answered three calls, score: 0, standards: [speed]}
+          - {key: all_standards, label: Line dead, score: 0}
+          - {key: could_not_call, label: I could not call, score: none}
+        sections:
+          - key: only
+            title: Only
+            questions:
+              - {key: rings, text: "Answered within three rings?", type: yes_no, standard: speed}
+              - {key: polite, text: "Polite?", type: yes_no, standard: communication}
+        """)
+    result = score_outcome(checklist, checklist.outcome("no_answer"))
+    assert (result.score, result.standards, result.sections, result.outcome) == (0.0, {"speed": 0.0}, [], "no_answer")
+    # Without a list: every standard the checklist scores.
+    assert score_outcome(checklist, checklist.outcome("all_standards")).standards == {"speed": 0.0,
+                                                                                     "communication": 0.0}
+    assert not checklist.outcome("could_not_call").counts
