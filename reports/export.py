@@ -16,7 +16,7 @@ from .periods import Period
 COLUMNS = (
     "submission_id", "visit_date", "region_code", "branch_code", "checklist_slug", "checklist_version",
     "channel", "section_key", "question_key", "standard_key", "answer", "earned", "possible",
-    "submission_score", "critical_fail", "comment",
+    "submission_score", "critical_fail", "comment", "repeat",
 )
 #: Lines are sent in chunks of about this many characters: few writes, little memory.
 CHUNK = 64 * 1024
@@ -49,7 +49,7 @@ def row_values(row: Any) -> list[str]:
         row.section_key, row.question_key, row.standard_key or "", text(row.answer),
         number(row.earned), number(row.possible),
         percent(row.score), "1" if row.critical_fail else "0",
-        text(row.comment),
+        text(row.comment), str(row.repeat) if row.repeat else "",
     ]
 
 

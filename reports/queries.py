@@ -24,6 +24,7 @@ from survey.models import (
     Region,
     SectionScore,
     Standard,
+    StandardScore,
     Submission,
     code_is,
 )
@@ -125,42 +126,30 @@ def daily_branch_scores(start: date, end: date, region_id: int) -> list[Row]:
 def standard_scores(start: date, end: date, region_id: int | None = None) -> list[Row]:
     """Return per branch and standard: branch_id, region_id, standard_key, score, n.
 
-    A visit's standard score is Σearned/Σpossible over its applicable questions of
-    that standard; the period's score is the mean over the visits where it applied.
+    A visit's standard score (Σearned/Σpossible over its applicable questions of that standard,
+    or 0 for a counted outcome) is stored with it (StandardScore); the period's score is the
+    mean over the visits where it applied.
     """
-    per_visit = (
-        select(Submission.branch_id, Answer.submission_id, Answer.standard_key,
-               (func.sum(Answer.earned) / func.sum(Answer.possible)).label("score"))
-        .join(Submission, Submission.id == Answer.submission_id)
-        .where(_counted(start, end), _scope(region_id=region_id),
-               Answer.standard_key.is_not(None), Answer.possible > 0)
-        .group_by(Submission.branch_id, Answer.submission_id, Answer.standard_key)
-        .subquery()
-    )
     return _rows(
-        select(per_visit.c.branch_id, Branch.region_id, per_visit.c.standard_key,
-               func.avg(per_visit.c.score).label("score"), func.count().label("n"))
-        .join(Branch, Branch.id == per_visit.c.branch_id)
-        .group_by(per_visit.c.branch_id, Branch.region_id, per_visit.c.standard_key)
+        select(Submission.branch_id, Branch.region_id, StandardScore.standard_key,
+               func.avg(StandardScore.score).label("score"), func.count().label("n"))
+        .join(Submission, Submission.id == StandardScore.submission_id)
+        .join(Branch, Branch.id == Submission.branch_id)
+        .where(_counted(start, end), _scope(region_id=region_id))
+        .group_by(Submission.branch_id, Branch.region_id, StandardScore.standard_key)
     )
 
 
 def network_standard_means(start: date, end: date, keys: Iterable[str]) -> list[Row]:
     """Return the network's branch-weighted mean of some standards: standard_key, score, branches.
 
-    Reads every branch's answers, so the caller names only the standards it needs.
+    Reads every branch's visits of those standards, so the caller names only the ones it needs.
     """
-    per_visit = (
-        select(Submission.branch_id, Answer.submission_id, Answer.standard_key,
-               (func.sum(Answer.earned) / func.sum(Answer.possible)).label("score"))
-        .join(Submission, Submission.id == Answer.submission_id)
-        .where(_counted(start, end), Answer.standard_key.in_(sorted(set(keys))), Answer.possible > 0)
-        .group_by(Submission.branch_id, Answer.submission_id, Answer.standard_key)
-        .subquery()
-    )
     per_branch = (
-        select(per_visit.c.standard_key, func.avg(per_visit.c.score).label("score"))
-        .group_by(per_visit.c.branch_id, per_visit.c.standard_key)
+        select(StandardScore.standard_key, func.avg(StandardScore.score).label("score"))
+        .join(Submission, Submission.id == StandardScore.submission_id)
+        .where(_counted(start, end), StandardScore.standard_key.in_(sorted(set(keys))))
+        .group_by(Submission.branch_id, StandardScore.standard_key)
         .subquery()
     )
     return _rows(
@@ -184,14 +173,26 @@ def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
 
 
 def question_scores(start: date, end: date, branch_id: int) -> list[Row]:
-    """Return per checklist and scored question: checklist_id, question_key, standard_key, score, n."""
-    return _rows(
-        select(ChecklistVersion.checklist_id, Answer.question_key, func.max(Answer.standard_key).label("standard_key"),
-               func.avg(Answer.earned / Answer.possible).label("score"), func.count().label("n"))
+    """Return per checklist and scored question: checklist_id, question_key, standard_key, score, n.
+
+    A visit's score on a question in a repeated section is the mean over its repetitions; the
+    period's score is the mean over the visits where it applied (n counts visits).
+    """
+    per_visit = (
+        select(ChecklistVersion.checklist_id, Answer.submission_id, Answer.question_key,
+               func.max(Answer.standard_key).label("standard_key"),
+               func.avg(Answer.earned / Answer.possible).label("score"))
         .join(Submission, Submission.id == Answer.submission_id)
         .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
         .where(_counted(start, end), _scope(branch_id), Answer.possible > 0)
-        .group_by(ChecklistVersion.checklist_id, Answer.question_key)
+        .group_by(ChecklistVersion.checklist_id, Answer.submission_id, Answer.question_key)
+        .subquery()
+    )
+    return _rows(
+        select(per_visit.c.checklist_id, per_visit.c.question_key,
+               func.max(per_visit.c.standard_key).label("standard_key"),
+               func.avg(per_visit.c.score).label("score"), func.count().label("n"))
+        .group_by(per_visit.c.checklist_id, per_visit.c.question_key)
     )
 
 
@@ -304,7 +305,7 @@ def export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
 
     Columns: submission_id, visit_date, region_code, branch_code, checklist_slug,
     checklist_version, channel, section_key, question_key, standard_key, answer,
-    earned, possible, score, critical_fail, comment.
+    earned, possible, score, critical_fail (the submission's), comment, repeat.
     """
     statement = (
         select(Submission.id.label("submission_id"), Submission.visit_date,
@@ -312,7 +313,7 @@ def export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
                Checklist.slug.label("checklist_slug"), ChecklistVersion.number.label("checklist_version"),
                Checklist.channel, Answer.section_key, Answer.question_key, Answer.standard_key,
                Answer.value.label("answer"), Answer.earned, Answer.possible, Submission.score,
-               Answer.critical_fail, Answer.comment)
+               Submission.critical_fail, Answer.comment, Answer.repeat)
         .join(Submission, Submission.id == Answer.submission_id)
         .join(Branch, Branch.id == Submission.branch_id)
         .join(Region, Region.id == Branch.region_id)

@@ -13,9 +13,14 @@ from typing import Any
 
 @dataclass
 class Filled:
-    """Normalised answers (question key → value, or ``types.NA``) and the visit's details."""
+    """Normalised answers and the visit's details.
 
-    answers: dict[str, Any]
+    ``answers`` maps a slot to its value (or ``types.NA``): a question's key, or ``(key, n)`` for
+    repetition n of a repeated section (``conditions.Slot``); ``repeats`` says how many
+    repetitions each repeated section has. A shop that ended with an ``outcome`` has no answers.
+    """
+
+    answers: dict[Any, Any]
     visit_date: date
     visit_time: time | None
     idempotency_key: str
@@ -24,3 +29,6 @@ class Filled:
     attachments: dict[str, Any] = field(default_factory=dict)
     first_answer_at: datetime | None = None
     submitted_at: datetime | None = None
+    repeats: dict[str, int] = field(default_factory=dict)
+    #: The key of the checklist's counted outcome (``score: 0``) the shop ended with, if any.
+    outcome: str | None = None

@@ -127,6 +127,8 @@ class AssignmentState(str, enum.Enum):
     submitted = "submitted"
     expired = "expired"
     cancelled = "cancelled"
+    #: The shopper reported an outcome that does not count (SPEC §3 ``outcomes``, ``score: none``).
+    not_done = "not_done"
 
 
 def code_is(column, code: str):
@@ -160,6 +162,10 @@ class Assignment(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]
+    #: For a link ended not_done: the outcome's key, the shopper's words and when they said so.
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    outcome_comment: Mapped[str | None] = mapped_column(db.Text)
+    outcome_at: Mapped[datetime | None]
 
     branch: Mapped[Branch] = relationship()
     checklist: Mapped[Checklist] = relationship()
@@ -176,7 +182,8 @@ class Assignment(db.Model):
         """Why a shopper can't send this link on ``today``: submitted, expired, cancelled or
         not_open; None when they can. The page and the draft endpoint both go by it."""
         state = self.effective_state(today)
-        if state in (AssignmentState.submitted, AssignmentState.expired, AssignmentState.cancelled):
+        if state in (AssignmentState.submitted, AssignmentState.expired, AssignmentState.cancelled,
+                     AssignmentState.not_done):
             return state.value
         return "not_open" if today < self.not_before else None
 
@@ -209,9 +216,11 @@ class Submission(db.Model):
     opened_at: Mapped[datetime | None]
     first_answer_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: Overall score 0..1 at full precision, after any critical override.
+    #: Overall score 0..1 at full precision, after bonuses, deductions and any critical override.
     score: Mapped[float | None]
     critical_fail: Mapped[bool] = mapped_column(default=False)
+    #: The key of the counted outcome the shop ended with instead of a filled form (SPEC §3), if any.
+    outcome: Mapped[str | None] = mapped_column(String(64))
     rejected: Mapped[bool] = mapped_column(default=False, index=True)
     rejected_reason: Mapped[str | None] = mapped_column(String(2000))
     rejected_at: Mapped[datetime | None]
@@ -222,6 +231,7 @@ class Submission(db.Model):
     branch: Mapped[Branch] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="submission", order_by="Answer.position")
     sections: Mapped[list[SectionScore]] = relationship(back_populates="submission", order_by="SectionScore.position")
+    standards: Mapped[list[StandardScore]] = relationship(back_populates="submission")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
     events: Mapped[list[SubmissionEvent]] = relationship(order_by="SubmissionEvent.at")
 
@@ -245,11 +255,30 @@ class SectionScore(db.Model):
     submission: Mapped[Submission] = relationship(back_populates="sections")
 
 
+class StandardScore(db.Model):
+    """A visit's score on one standard (Σe / Σw of its applicable answers of that standard, SPEC §4),
+    stored when it arrived: reports average these instead of adding up every answer again, and a
+    counted outcome scores 0 here on its standards without any answer."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "standard_key"),
+                      Index("ix_standard_score_standard", "standard_key", "submission_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    standard_key: Mapped[str] = mapped_column(String(64))
+    #: Points earned and possible; None for an outcome's 0, which has no answers.
+    earned: Mapped[float | None]
+    possible: Mapped[float | None]
+    score: Mapped[float]
+
+    submission: Mapped[Submission] = relationship(back_populates="standards")
+
+
 class Answer(db.Model):
     """One question of one submission; unanswered and hidden questions are stored too, as N/A."""
 
     __table_args__ = (
-        UniqueConstraint("submission_id", "question_key"),
+        UniqueConstraint("submission_id", "question_key", "repeat"),
         Index("ix_answer_standard", "standard_key", "submission_id"),
     )
 
@@ -267,6 +296,10 @@ class Answer(db.Model):
     possible: Mapped[float | None]
     critical_fail: Mapped[bool] = mapped_column(default=False)
     comment: Mapped[str | None] = mapped_column(db.Text)
+    #: The repetition (1, 2, ...) of an answer in a repeated section; 0 outside them.
+    repeat: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: A bonus or deduction's effect on the overall score in percentage points (+P, -P or 0).
+    adjustment: Mapped[float | None]
 
     submission: Mapped[Submission] = relationship(back_populates="answers")
 

@@ -29,6 +29,7 @@ from .models import (
     Checklist,
     ChecklistVersion,
     SectionScore,
+    StandardScore,
     Submission,
     Wave,
     hash_token,
@@ -136,22 +137,33 @@ def pin_version(assignment: Assignment) -> ChecklistVersion:
 
 @dataclass
 class Scored:
-    """A scored submission as plain rows: the submission's columns, its sections and answers.
+    """A scored submission as plain rows: the submission's columns, its sections, standards and answers.
 
-    Plain rows let the shopper's POST write everything with four statements (the
-    submission, two ``executemany``, the link's state) instead of an object each through
+    Plain rows let the shopper's POST write everything with five statements (the
+    submission, three ``executemany``, the link's state) instead of an object each through
     the unit of work, whose book-keeping cost more than the writes (bench/README.md).
     """
 
     submission: dict[str, Any]
     sections: list[dict[str, Any]]
+    standards: list[dict[str, Any]]
     answers: list[dict[str, Any]]
     attachments: list[Attachment]
 
 
+#: The answer row of a shop that ended with a counted outcome (SPEC §4: empty keys, ``outcome:<key>``).
+OUTCOME_PREFIX = "outcome:"
+
+
 def _scored(assignment: Assignment, version: ChecklistVersion, filled: Filled) -> Scored:
     checklist = checklist_of(version)
-    result = scoring.score(checklist, filled.answers)
+    outcome = checklist.outcome(filled.outcome) if filled.outcome else None
+    if filled.outcome and (outcome is None or not outcome.counts):
+        raise ValueError(f"'{filled.outcome}' is not a counted outcome of {checklist.slug}")
+    if outcome is not None:
+        result = scoring.score_outcome(checklist, outcome)
+    else:
+        result = scoring.score(checklist, filled.answers, filled.repeats)
     submission = dict(
         assignment_id=assignment.id,
         idempotency_key=filled.idempotency_key,
@@ -165,30 +177,43 @@ def _scored(assignment: Assignment, version: ChecklistVersion, filled: Filled) -
         submitted_at=filled.submitted_at or utcnow(),
         score=result.score,
         critical_fail=result.critical_fail,
+        outcome=result.outcome,
     )
     sections = [dict(section_key=section.key, position=position, weight=section.weight,
                      earned=section.earned, possible=section.possible, score=section.score)
                 for position, section in enumerate(result.sections)]
+    points = scoring.standard_points((r.standard, r.earned, r.possible) for r in result.questions)
+    standards = [dict(standard_key=key, score=value, earned=points.get(key, (None, None))[0],
+                      possible=points.get(key, (None, None))[1]) for key, value in result.standards.items()]
     answers, attachments = [], []
-    for position, (_, question) in enumerate(checklist.questions()):
-        outcome = result.by_key[question.key]
-        shown = outcome.status != "hidden"
-        value = filled.answers.get(question.key) if shown else None
-        attachment = filled.attachments.get(question.key) if shown else None
+    if outcome is not None:
+        answers.append(dict(position=0, section_key="", question_key="", standard_key=None,
+                            value=OUTCOME_PREFIX + outcome.key, status="answered", earned=None, possible=None,
+                            critical_fail=False, comment=filled.comments.get(OUTCOME_PREFIX) or None, repeat=0,
+                            adjustment=None))
+        attachments.extend(filled.attachments.values())
+    questions = {q.key: q for _, q in checklist.questions()}
+    for position, question_result in enumerate(result.questions):
+        slot, question = question_result.slot, questions[question_result.key]
+        shown = question_result.status != "hidden"
+        value = filled.answers.get(slot) if shown else None
+        attachment = filled.attachments.get(slot) if shown else None
         if attachment is not None:
             value = attachment.original_name
             attachments.append(attachment)
         text = question.kind.stored(value)
-        status = outcome.status
+        status = question_result.status
         if status == "answered" and text is None:
             status = "na"
         answers.append(dict(
-            position=position, section_key=outcome.section_key, question_key=question.key,
-            standard_key=outcome.standard, value=text, status=status,
-            earned=outcome.earned, possible=outcome.possible, critical_fail=outcome.critical_fail,
-            comment=(filled.comments.get(question.key) or None) if shown else None,
+            position=position, section_key=question_result.section_key, question_key=question_result.key,
+            standard_key=question_result.standard, value=text, status=status,
+            earned=question_result.earned, possible=question_result.possible,
+            critical_fail=question_result.critical_fail,
+            comment=(filled.comments.get(slot) or None) if shown else None,
+            repeat=question_result.repeat or 0, adjustment=question_result.adjustment,
         ))
-    return Scored(submission, sections, answers, attachments)
+    return Scored(submission, sections, standards, answers, attachments)
 
 
 def _set_columns(assignment: Assignment, **values: Any) -> None:
@@ -210,8 +235,8 @@ def _set_columns(assignment: Assignment, **values: Any) -> None:
         orm.attributes.set_committed_value(assignment, name, value)
 
 
-_INSERT_SUBMISSION, _INSERT_SECTIONS, _INSERT_ANSWERS = (
-    model.__table__.insert() for model in (Submission, SectionScore, Answer))
+_INSERT_SUBMISSION, _INSERT_SECTIONS, _INSERT_STANDARDS, _INSERT_ANSWERS = (
+    model.__table__.insert() for model in (Submission, SectionScore, StandardScore, Answer))
 _SUBMISSION_ID = db.select(Submission.id).where(Submission.assignment_id == bindparam("assignment_id"))
 
 
@@ -235,8 +260,10 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
             # half the cost per statement (measured), and these rows are no objects of it.
             connection = db.session.connection()
             submission_id = connection.execute(_INSERT_SUBMISSION, scored.submission).inserted_primary_key[0]
-            for insert, rows in ((_INSERT_SECTIONS, scored.sections), (_INSERT_ANSWERS, scored.answers)):
-                connection.execute(insert, [{**row, "submission_id": submission_id} for row in rows])
+            for insert, rows in ((_INSERT_SECTIONS, scored.sections), (_INSERT_STANDARDS, scored.standards),
+                                 (_INSERT_ANSWERS, scored.answers)):
+                if rows:
+                    connection.execute(insert, [{**row, "submission_id": submission_id} for row in rows])
             for attachment in scored.attachments:
                 attachment.submission_id = submission_id
             _set_columns(assignment, state=AssignmentState.submitted)

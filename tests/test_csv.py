@@ -12,7 +12,8 @@ from reports.export import COLUMNS, number, percent, text
 from .reports_fixtures import *  # noqa: F401,F403
 
 HEADER = ("submission_id,visit_date,region_code,branch_code,checklist_slug,checklist_version,channel,"
-          "section_key,question_key,standard_key,answer,earned,possible,submission_score,critical_fail,comment")
+          "section_key,question_key,standard_key,answer,earned,possible,submission_score,critical_fail,comment,"
+          "repeat")
 PERIOD = "from=2026-01-01&to=2026-06-30"
 
 
@@ -53,6 +54,7 @@ def test_values_of_one_visit(hq_client, known):
         "branch_code": "BR-A", "checklist_slug": "mini", "checklist_version": "1", "channel": "visit",
         "section_key": "front", "question_key": "greet", "standard_key": "greeting", "answer": "yes",
         "earned": "1", "possible": "1", "submission_score": "75", "critical_fail": "0", "comment": "",
+        "repeat": "",
     }
     assert greet["submission_id"].isdigit()
     # N/A: no answer and no points; the unscored text question has neither points nor standard.
@@ -67,7 +69,8 @@ def test_critical_failure_and_overridden_score(hq_client, known):
     rows = read(hq_client.get(f"/reports/export.csv?region=NORTH&{PERIOD}").get_data(as_text=True))
     visit = [r for r in rows if r["submission_id"] == str(known.critical.id)]
     assert {r["submission_score"] for r in visit} == {"0"}
-    assert [r["critical_fail"] for r in visit] == ["0", "0", "0", "1", "0"]      # the phone question failed
+    # SPEC §5: the submission's critical failure, the same on each of its rows; the phone question failed.
+    assert [r["critical_fail"] for r in visit] == ["1", "1", "1", "1", "1"]
     assert visit[3]["answer"] == "yes" and visit[3]["earned"] == "0"
 
 
