@@ -12,6 +12,9 @@ from pathlib import Path
 from .checklist import loader
 from .checklist.schema import Checklist as ChecklistSchema
 from .checklist.schema import StandardsFile
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from .extensions import db
 from .models import Checklist, ChecklistVersion, Standard
 
@@ -26,9 +29,27 @@ class Outcome:
         return f"{self.what}: {self.detail}"
 
 
+class NoSchema(RuntimeError):
+    """The database has no tables yet (``flask db upgrade`` was never run)."""
+
+    def __init__(self, importing: bool = False):
+        super().__init__()
+        self.importing = importing
+
+    def __str__(self) -> str:
+        first = "the database has no tables yet: run `flask --app wsgi db upgrade` first"
+        return first if self.importing else first + ", or give standards.yaml along with the checklists"
+
+
 def standards_catalogue() -> dict[str, bool]:
-    """Return the database's standards as key → retired."""
-    rows = db.session.execute(db.select(Standard.key, Standard.retired)).all()
+    """Return the database's standards as key → retired; raise NoSchema on a database never migrated."""
+    try:
+        rows = db.session.execute(db.select(Standard.key, Standard.retired)).all()
+    except (OperationalError, ProgrammingError) as exc:
+        db.session.rollback()
+        if not inspect(db.engine).has_table(Standard.__tablename__):
+            raise NoSchema() from None
+        raise exc
     return {key: retired for key, retired in rows}
 
 
@@ -89,7 +110,6 @@ def validate_paths(paths: list[str | Path]) -> tuple[list, list[loader.LoadError
             texts.append(loader.read_file(path))
         except loader.ChecklistError as exc:
             errors.extend(exc.errors)
-    standards = standards_catalogue()
     given_standards: dict[str, bool] = {}
     checklist_texts = []
     for text, name in texts:
@@ -104,6 +124,12 @@ def validate_paths(paths: list[str | Path]) -> tuple[list, list[loader.LoadError
             given_standards.update({s.key: s.retired for s in result.standards})
         else:
             checklist_texts.append((text, name))
+    try:
+        standards = standards_catalogue()
+    except NoSchema:
+        if checklist_texts and not given_standards:
+            raise
+        standards = {}  # a new installation: the standards given alongside are the catalogue
     catalogue = {**standards, **given_standards}
     for text, name in checklist_texts:
         try:
@@ -115,6 +141,10 @@ def validate_paths(paths: list[str | Path]) -> tuple[list, list[loader.LoadError
 
 def import_paths(paths: list[str | Path]) -> tuple[list[Outcome], list[loader.LoadError]]:
     """Validate every file and, only if all are valid, import them in one transaction."""
+    try:
+        standards_catalogue()  # an import needs the tables: NoSchema says so in one line
+    except NoSchema:
+        raise NoSchema(importing=True) from None
     parsed, errors = validate_paths(paths)
     if errors:
         return [], errors

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from . import catalogue
+from .auth.forms import email_problem
 from .extensions import db
 from .models import Branch, Checklist, Region, Role, User, code_is
 from .submissions import create_assignments, get_or_create_wave, shopper_url
@@ -28,7 +29,10 @@ def fail(message: str, code: int = 2) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def checklist_validate(paths):
     """Validate checklist and standards files; list every error and exit 1 if any."""
-    parsed, errors = catalogue.validate_paths(list(paths))
+    try:
+        parsed, errors = catalogue.validate_paths(list(paths))
+    except catalogue.NoSchema as exc:
+        fail(str(exc))
     for error in errors:
         click.echo(str(error), err=True)
     if errors:
@@ -41,7 +45,10 @@ def checklist_validate(paths):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def checklist_import(paths):
     """Validate files and publish new versions; unchanged content publishes nothing."""
-    outcomes, errors = catalogue.import_paths(list(paths))
+    try:
+        outcomes, errors = catalogue.import_paths(list(paths))
+    except catalogue.NoSchema as exc:
+        fail(str(exc))
     for error in errors:
         click.echo(str(error), err=True)
     if errors:
@@ -112,8 +119,9 @@ def seed_demo():
 def user_create(email, role, regions, password):
     """Create a staff account."""
     email = email.strip().lower()
-    if "@" not in email:
-        fail("that does not look like an e-mail address")
+    problem = email_problem(email)
+    if problem:  # an address the login form refuses could never log in
+        fail(f"{email}: {problem}")
     if len(password) < 8:
         fail("the password needs at least 8 characters")
     if db.session.scalar(db.select(User).filter_by(email=email)):

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from statistics import mean
 
 import pytest
+from survey import create_app
 from survey.extensions import db
 from survey.models import (
     Assignment,
@@ -367,7 +368,7 @@ def test_user_create_manager_with_regions(cli, make_region):
     (["--role", "manager"], "a manager needs at least one --region"),
     (["--role", "manager", "--region", "NOWHERE"], "no region with code 'NOWHERE'"),
     (["--role", "hq", "--password", "short"], "at least 8 characters"),
-    (["--role", "hq", "--email", "not-an-address"], "does not look like an e-mail address"),
+    (["--role", "hq", "--email", "not-an-address"], "Enter a valid e-mail address."),
 ])
 def test_user_create_refuses_bad_input(cli, make_region, args, message):
     make_region("NORTH")
@@ -387,3 +388,39 @@ def test_user_create_refuses_a_second_account_for_the_same_email(cli):
     assert again.exit_code == 2
     assert "a user a@example.com already exists" in again.output
     assert count(User) == 1
+
+
+# ---------------------------------------------------------------- a new installation
+
+
+@pytest.fixture
+def new_installation(tmp_path):
+    """The app on a database that ``flask db upgrade`` never touched: no tables at all."""
+    fresh = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'new.db'}",
+                        "SECRET_KEY": "test"})
+    runner = fresh.test_cli_runner()
+    yield lambda *args: runner.invoke(args=list(args))
+    with fresh.app_context():
+        db.engine.dispose()
+
+
+def test_validate_on_a_new_installation_uses_the_standards_given_or_says_what_to_run(new_installation):
+    alone = new_installation("checklist", "validate", str(STORE_VISIT))
+    assert alone.exit_code == 2
+    assert alone.output.strip() == ("Error: the database has no tables yet: run `flask --app wsgi db upgrade` "
+                                    "first, or give standards.yaml along with the checklists")
+    together = new_installation("checklist", "validate", str(STANDARDS), str(STORE_VISIT))
+    assert together.exit_code == 0, together.output
+    assert "2 files valid." in together.output
+    importing = new_installation("checklist", "import", str(STANDARDS), str(STORE_VISIT))
+    assert importing.exit_code == 2
+    assert importing.output.strip() == ("Error: the database has no tables yet: run "
+                                        "`flask --app wsgi db upgrade` first")
+
+
+@pytest.mark.parametrize("address", ["hq@shop.test", "nobody", "two@@example.com"])
+def test_user_create_refuses_an_address_the_login_form_refuses(cli, address):
+    result = cli("user", "create", "--email", address, "--role", "hq", "--password", "long-enough-1")
+    assert result.exit_code == 2
+    assert f"Error: {address}: Enter a valid e-mail address." in result.output
+    assert count(User) == 0

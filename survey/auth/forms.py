@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, Form, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -8,3 +8,15 @@ class LoginForm(FlaskForm):
                                              Email("Enter a valid e-mail address."), Length(max=254)],
                        description="The address your account was created with.")
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+
+
+class _AddressForm(Form):
+    """The login form's e-mail field alone, so other ways in (``flask user create``) apply its rule."""
+
+    email = LoginForm.email
+
+
+def email_problem(address: str) -> str | None:
+    """Return why the login form would refuse this address (its own words), or None if it takes it."""
+    form = _AddressForm(data={"email": address})
+    return None if form.validate() else " ".join(form.email.errors)
