@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/report_data.py
 	$(BIN)/python bench/report_pdf.py
 	$(BIN)/python bench/lighthouse.py
+	$(BIN)/python bench/server_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

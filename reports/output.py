@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bounds import for_print
 from .periods import Period
 
 
@@ -13,14 +14,14 @@ def render_pdf(data: dict[str, Any]) -> bytes:
     # for, not when a shopper's request starts the app.
     from .pdf import render_report
 
-    return render_report(data)
+    return render_report(for_print(data))
 
 
 def render_html(data: dict[str, Any]) -> str:
     """Render report data as one HTML file, stylesheet inlined, that a browser shows like the PDF."""
     from .pdf import render_standalone_html
 
-    return render_standalone_html(data)
+    return render_standalone_html(for_print(data))
 
 
 def report_filename(code: str, period: Period, extension: str = "pdf") -> str:

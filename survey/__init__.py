@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template, request
-from flask_login import current_user
+from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 from sqlalchemy.engine import Engine
 
+from .auth.sessions import init_sessions
 from .config import load_config
+from .errors import register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .i18n import init_babel
+from .security import register_security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     register_parts(app)
     register_template_helpers(app)
-    register_response_headers(app)
+    register_security(app)
     return app
 
 
@@ -50,23 +52,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     init_babel(app)
 
-    from .models import User
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    init_sessions(app)
 
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Make SQLite safe for a small server: WAL for concurrent readers, waits, and real foreign keys."""
+    """Make SQLite safe for a small server: WAL for concurrent readers, and real foreign keys.
+
+    How long a writer waits for another is sqlite3's ``timeout`` (config.engine_options)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         # Safe with WAL (a crash loses at most the last commits, never corrupts) and
         # it halves the cost of every commit: the shopper's POST commits a lot.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -88,27 +87,6 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
-#: What an error page says, by status: its title and what to do.
-ERROR_PAGES = {
-    404: ("Not found", "There is nothing at this address. Check the link you were sent."),
-    405: ("Not allowed", "This page can't be used that way."),
-    413: ("Too large", "What you sent is too large. Go back, choose a smaller photo and send again; "
-                       "your answers are still on the form."),
-    429: ("Too many attempts", "Too many attempts. Wait a minute and try again."),
-    500: ("Something went wrong", "Something went wrong on our side. Nothing you sent was lost; "
-                                  "try again in a moment."),
-}
-
-
-def register_error_handlers(app: Flask) -> None:
-    def render(code: int, title: str, message: str):
-        return render_template("errors/error.html", code=code, title=title, message=message), code
-
-    app.register_error_handler(400, lambda e: render(400, "Bad request", getattr(e, "description", "")))
-    for code, (title, message) in ERROR_PAGES.items():
-        app.register_error_handler(code, lambda e, page=(code, title, message): render(*page))
-
-
 def register_commands(app: Flask) -> None:
     from .cli import register
 
@@ -123,21 +101,6 @@ def register_parts(app: Flask) -> None:
     """
     for name in app.config["SURVEY_PARTS"]:
         import_string(name)(app)
-
-
-def register_response_headers(app: Flask) -> None:
-    @app.after_request
-    def keep_private_pages_out_of_caches(response):
-        """Staff pages and a shopper's form hold private data (comments, draft answers, a CSRF
-        token): no shared or disk cache may keep them. The offline copy of the form lives in
-        the service worker's own cache, which this header does not touch."""
-        if (
-            response.mimetype == "text/html"
-            and "Cache-Control" not in response.headers
-            and (request.blueprint == "shopper" or current_user.is_authenticated)
-        ):
-            response.headers["Cache-Control"] = "private, no-store"
-        return response
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -4,6 +4,8 @@ import os
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,18 @@ class Config:
     SURVEY_PROXY_HOPS = 0
     #: What is built on the survey package and added to the app (each name's ``init_app``).
     SURVEY_PARTS = ("reports:init_app",)
+    #: Seconds the database may take before a request gives up with a 503 (errors.py): PostgreSQL's
+    #: statement_timeout, SQLite's busy timeout, and the wait for a pooled connection. Without it
+    #: a database that hangs held every worker until gunicorn killed it (30 s).
+    SURVEY_DB_TIMEOUT = 5.0
+    #: Seconds to wait for a new PostgreSQL connection (libpq's connect_timeout; 2 is its minimum).
+    SURVEY_DB_CONNECT_TIMEOUT = 2
+    #: /healthz answers 503 when UPLOAD_DIR's disk (or a SQLite file's) has less free space than this.
+    SURVEY_MIN_FREE_MB = 200
+    #: A staff session ends after this many hours without a request (auth/sessions.py).
+    SURVEY_SESSION_HOURS = 12.0
+    #: Strict-Transport-Security on every response; turned on outside development (HTTPS).
+    SURVEY_HSTS = False
 
 
 def default_env() -> str:
@@ -62,7 +76,9 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(env["DATABASE_URL"])
     for key, cast in (("SURVEY_BASE_URL", str), ("SURVEY_UPLOAD_MAX_MB", float),
                       ("SURVEY_BRAND", str), ("SURVEY_TARGET_SCORE", float), ("RATELIMIT_STORAGE_URI", str),
-                      ("UPLOAD_DIR", str), ("SURVEY_PROXY_HOPS", int)):
+                      ("UPLOAD_DIR", str), ("SURVEY_PROXY_HOPS", int),
+                      ("SURVEY_SESSION_HOURS", float), ("SURVEY_DB_TIMEOUT", float),
+                      ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float)):
         if env.get(key):
             app.config[key] = cast(env[key])
     if overrides:
@@ -70,19 +86,63 @@ def load_config(app, overrides: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'survey.db'}"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SURVEY_DB_TIMEOUT"],
+                         app.config["SURVEY_DB_CONNECT_TIMEOUT"]),
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
     if not app.config["UPLOAD_DIR"]:
         app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     app.config["SURVEY_BASE_URL"] = app.config["SURVEY_BASE_URL"].rstrip("/")
     max_upload = int(app.config["SURVEY_UPLOAD_MAX_MB"] * 1024 * 1024)
     app.config["UPLOAD_MAX_BYTES"] = max_upload
-    # Room for a few photos plus the text; a single oversized photo is caught
-    # per field with a message, this cap only stops absurd bodies.
-    app.config.setdefault("MAX_CONTENT_LENGTH", 4 * max_upload + 4 * 1024 * 1024)
+    # Flask's defaults hold the key (as None), so only an explicit override may replace ours.
+    if "MAX_CONTENT_LENGTH" not in (overrides or {}):
+        app.config["MAX_CONTENT_LENGTH"] = request_limit(max_upload)
     if not development and not app.config.get("TESTING"):
         if app.config["SECRET_KEY"] == Config.SECRET_KEY:
             raise RuntimeError("SECRET_KEY must be set outside development")
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["SURVEY_HSTS"] = True
+
+
+#: Photos one form may carry (a checklist's photo questions and an outcome's photo).
+PHOTOS_PER_REQUEST = 4
+#: The rest of a form: 24 questions with comments of 5,000 characters are about 250 KB.
+FORM_ROOM = 1024 * 1024
+
+
+def request_limit(photo_bytes: int) -> int:
+    """Return the largest request body accepted: a few full-size photos and the form around them.
+
+    A single oversized photo is caught per field with a message beside it; this cap stops a body
+    no form could need before the app reads it (security.refuse_oversized_body).
+    """
+    return PHOTOS_PER_REQUEST * photo_bytes + FORM_ROOM
+
+
+def engine_options(url: str, timeout: float, connect_timeout: int) -> dict:
+    """Timeouts that make a slow or unreachable database fail a request fast (a 503), not hang it.
+
+    PostgreSQL: libpq's connect_timeout, and statement_timeout set for every connection (added to
+    any ``options`` the URL already gives, such as a search_path). SQLite: the busy timeout,
+    through sqlite3's own ``timeout``. Both: the wait for a free pooled connection.
+    """
+    parsed = make_url(url)
+    options: dict = {}
+    if parsed.get_backend_name() == "postgresql" or parsed.database not in (None, "", ":memory:"):
+        options["pool_timeout"] = timeout  # a queue pool; an in-memory SQLite has none
+    if parsed.get_backend_name() == "postgresql":
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        options["connect_args"] = {
+            "connect_timeout": max(2, int(connect_timeout)),
+            "options": f"{given} -c statement_timeout={int(timeout * 1000)}".strip(),
+        }
+    elif parsed.get_backend_name() == "sqlite":
+        options["connect_args"] = {"timeout": timeout}
+    return options
 
 
 def normalise_db_url(url: str) -> str:

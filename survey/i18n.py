@@ -12,6 +12,8 @@ from datetime import date
 from flask import Flask, g, request
 from flask_babel import Babel, format_date, get_locale
 
+from .errors import UNAVAILABLE
+
 babel = Babel()
 
 #: Languages with a catalogue (English is the source language, so it needs none).
@@ -46,8 +48,14 @@ def select_locale() -> str:
     """Pick the locale: the shopper link's checklist language, else English."""
     if request.blueprint != "shopper":
         return "en"
-    # An unknown link has no checklist to ask; its "not found" page is English, like staff pages.
-    return locale_for(shopper_language())
+    if not g.get("no_database"):
+        try:
+            # An unknown link has no checklist to ask; its "not found" page is English, like staff pages.
+            return locale_for(shopper_language())
+        except UNAVAILABLE:  # a page about that very outage is being rendered (errors.py)
+            g.no_database = True
+    # The database is out of reach: the browser's languages instead of the link's.
+    return locale_for(request.accept_languages.best_match(SHIPPED))
 
 
 def html_lang() -> str:

@@ -409,3 +409,28 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+class StaffSession(db.Model):
+    """One login of a staff member on one browser, so that it can be listed and ended.
+
+    The signed session cookie holds a random token; only its hash is stored, so a copy of
+    this table logs no one in. A request is a staff member's only while its row exists and
+    was seen within SURVEY_SESSION_HOURS (auth/sessions.py).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: sha256 of the token in the session cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Advanced at most once a minute (auth/sessions.TOUCH_EVERY), not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Where and with what it logged in, for the person who lists their sessions.
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StaffSession {self.id} of user {self.user_id}>"

@@ -5,6 +5,7 @@ clients, a CLI runner, and factories that return callables.
 from __future__ import annotations
 
 import contextvars
+import io
 import os
 import re
 from datetime import date, timedelta
@@ -254,6 +255,15 @@ def post_multipart(client, url: str, data: dict):
     finally:
         request.input_stream.close()
     return response
+
+
+def tiny_photo(fmt: str = "JPEG", size: tuple[int, int] = (32, 24)) -> bytes:
+    """A real, decodable photo of a few hundred bytes: photos are re-encoded from their pixels."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 40)).save(out, fmt)
+    return out.getvalue()
 
 
 HIDDEN_RE = re.compile(r'<input[^>]*type="hidden"[^>]*>')

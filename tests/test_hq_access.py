@@ -10,13 +10,13 @@ import io
 
 import pytest
 from survey.extensions import db
-from survey.models import Standard, Submission
+from survey.models import Role, StaffSession, Standard, Submission, User
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
 
-from .conftest import good_answers, hidden_fields, log_in
+from .conftest import good_answers, hidden_fields, log_in, tiny_photo
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+JPEG = tiny_photo("JPEG")
 
 #: Every page of the console's standards, places, waves and review parts. The checklist
 #: editor's routes (``/hq/checklists...``) are tested in test_hq_editor.py.
@@ -39,6 +39,8 @@ PAGES = [
     "/hq/submissions",
     "/hq/submissions/{submission}",
     "/hq/attachments/{attachment}",
+    "/hq/staff",
+    "/hq/staff/{user}",
 ]
 ACTIONS = [
     "/hq/standards/new",
@@ -59,6 +61,10 @@ ACTIONS = [
     "/hq/assignments/{assignment}/cancel",
     "/hq/submissions/{submission}/reject",
     "/hq/submissions/{submission}/restore",
+    "/hq/staff/{user}/deactivate",
+    "/hq/staff/{user}/reactivate",
+    "/hq/staff/{user}/sessions/end",
+    "/hq/staff/{user}/sessions/{session}/end",
 ]
 ROUTES = [("GET", p) for p in PAGES] + [("POST", p) for p in ACTIONS]
 WITH_IDS = [(m, p) for m, p in ROUTES if "{" in p]
@@ -85,10 +91,17 @@ def world(client, published, make_branch, make_assignment):
     data[field_name(photo.key)] = (io.BytesIO(JPEG), "receipt.jpg")
     assert client.post(f"/s/{token}", data=data).status_code == 303
     submission = db.session.scalar(db.select(Submission))
+    target = User(email="target@example.com", role=Role.manager, password_hash="x")
+    db.session.add(target)
+    db.session.flush()
+    staff_session = StaffSession(user_id=target.id, token_hash="0" * 64)
+    db.session.add(staff_session)
+    db.session.commit()
     return {
         "standard": db.session.scalar(db.select(Standard.key).limit(1)),
         "region": branch.region_id, "branch": branch.id, "wave": other.wave_id, "assignment": other.id,
         "submission": submission.id, "attachment": submission.attachments[0].id,
+        "user": target.id, "session": staff_session.id,
     }
 
 
@@ -137,7 +150,8 @@ def test_unknown_ids_are_a_404_for_hq_too(client, world, make_user):
 def test_the_table_names_every_route_of_these_console_parts(app):
     """A new route must join the table above, so its access is tested too."""
     placeholder = {"key": "{standard}", "region_id": "{region}", "branch_id": "{branch}", "wave_id": "{wave}",
-                   "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}"}
+                   "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
+                   "user_id": "{user}", "session_id": "{session}"}
     found = set()
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("hq.") or rule.rule.startswith("/hq/checklists"):

@@ -66,9 +66,12 @@ def test_purge_deletes_only_what_no_link_can_send(app, client, runner, make_assi
     db.session.commit()
     names = {name: stored_name(assignment) for name, (assignment, _) in links.items()}
     folder = Path(app.config["UPLOAD_DIR"])
-    crashed, uploading = "0" * 32 + ".jpeg", "1" * 32 + ".png"  # named as _store names photos
+    # Named as _store names photos, and no row names them: left by a request that failed, of any
+    # age (a photo takes its stored name only once its row is committed), a partial one too.
+    crashed, young, partial = "0" * 32 + ".jpeg", "1" * 32 + ".png", "2" * 32 + ".jpeg.part"
     (folder / crashed).write_bytes(b"x" * 1000)
-    (folder / uploading).write_bytes(b"y" * 10)
+    (folder / young).write_bytes(b"y" * 10)
+    (folder / partial).write_bytes(b"z" * 10)
     (folder / "notes.txt").write_bytes(b"not a photo of ours")  # never touched, however old
     an_hour_ago = time.time() - 3700
     for name in (crashed, "notes.txt"):
@@ -76,12 +79,12 @@ def test_purge_deletes_only_what_no_link_can_send(app, client, runner, make_assi
     before = files(app)
 
     dry = runner.invoke(args=["uploads", "purge", "--dry-run"])
-    assert dry.exit_code == 0 and "Would delete 3 unsent photos and 4 files" in dry.output
+    assert dry.exit_code == 0 and "Would delete 3 unsent photos and 6 files" in dry.output
     assert files(app) == before and db.session.scalar(db.select(db.func.count(Attachment.id))) == 6
 
     result = runner.invoke(args=["uploads", "purge"])
-    assert result.exit_code == 0 and "Deleted 3 unsent photos and 4 files" in result.output
-    assert files(app) == {names["open"], names["just_past_due"], names["sent_with"], uploading, "notes.txt"}
+    assert result.exit_code == 0 and "Deleted 3 unsent photos and 6 files" in result.output
+    assert files(app) == {names["open"], names["just_past_due"], names["sent_with"], "notes.txt"}
     db.session.expire_all()
     kept = set(db.session.scalars(db.select(Attachment.stored_name)))
     assert kept == {names["open"], names["just_past_due"], names["sent_with"]}

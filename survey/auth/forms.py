@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Form, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -8,6 +8,18 @@ class LoginForm(FlaskForm):
                                              Email("Enter a valid e-mail address."), Length(max=254)],
                        description="The address your account was created with.")
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                            Length(max=200)],
+                            description="The one you logged in with.")
+    new = PasswordField("New password", validators=[
+        DataRequired("Enter a new password."),
+        Length(min=8, max=200, message="Use 8 to 200 characters.")],
+        description="At least 8 characters; a few unrelated words are easy to remember and hard to guess.")
+    confirm = PasswordField("New password again", validators=[
+        DataRequired("Type the new password again."), EqualTo("new", message="The two new passwords differ.")])
 
 
 class _AddressForm(Form):

@@ -138,7 +138,10 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.error(path, "yaml_key_not_text", line=key_node.start_mark.line + 1)
                     continue
-                key = self.constructor.construct_object(key_node)
+                if key_node.tag == MERGE_TAG:
+                    self.error(path, "yaml_merge_key", line=key_node.start_mark.line + 1)
+                    continue
+                key = self._construct(key_node, path)
                 if isinstance(key, bool):
                     key = key_node.value  # `yes: ...` as a label key; keep the author's text
                 child = path + (key,)
@@ -150,8 +153,16 @@ class _Builder:
             return result
         return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
 
+    def _construct(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        """Read a scalar; a tag YAML's safe loader refuses (``!foo``, ``!!python/...``) is a located error."""
+        try:
+            return self.constructor.construct_object(node)
+        except yaml.YAMLError:
+            self.error(path, "yaml_tag", {"tag": node.tag}, line=node.start_mark.line + 1)
+            return node.value
+
     def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
-        value = self.constructor.construct_object(node)
+        value = self._construct(node, path)
         if node.style is not None:  # quoted or block text: exactly what was written
             return value
         where = _answer_place(path)
@@ -183,10 +194,34 @@ def _answer_place(path: Path_) -> bool:
     )
 
 
+#: YAML's tag for ``<<`` merge keys, which the composer leaves for the constructor to resolve.
+MERGE_TAG = "tag:yaml.org,2002:merge"
+#: A checklist nests five levels (sections, questions, options, ...); PyYAML's composer (and our
+#: builder) recurse once per level, so 2,000 brackets would exhaust Python's stack.
+MAX_DEPTH = 50
+
+
+def _too_deep(text: str) -> int | None:
+    """Return the line where collections nest deeper than MAX_DEPTH, or None; reads events, no recursion."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def parse_yaml(text: str, filename: str) -> tuple[Any, _Builder]:
     """Parse YAML text into plain data plus a builder holding lines and errors."""
     builder = _Builder(filename)
     try:
+        too_deep = _too_deep(text)
+        if too_deep is not None:
+            builder.errors.append(LoadError.of(filename, too_deep, "", "yaml_too_deep", depth=MAX_DEPTH))
+            return None, builder
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

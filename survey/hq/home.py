@@ -18,6 +18,7 @@ SECTIONS = [
     ("hq.branches", "Branches", ("branch",)),
     ("hq.waves", "Waves", ("wave", "assignment")),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
+    ("hq.staff", "Staff", ("staff",)),
 ]
 
 

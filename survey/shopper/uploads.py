@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Assignment, AssignmentState, Attachment
 from ..checklist.types import clean_text
 from .fields import field_name
-from .images import clean_photo
+from .images import MAX_PIXELS, TooManyPixels, clean_photo
 
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
@@ -45,6 +45,7 @@ def collect(form, checklist, assignment: Assignment,
     found: dict[str, Attachment] = {}
     problems: dict[str, str] = {}
     replaced: list[Path] = []
+    written: set[str] = set()
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     for _, q in checklist.questions():
         if not q.kind.upload:
@@ -62,12 +63,25 @@ def collect(form, checklist, assignment: Assignment,
             if kind is None:
                 problems[q.key] = gettext("This file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.")
                 continue
-            cleaned = clean_photo(data, kind)
+            try:
+                cleaned = clean_photo(data, kind)
+            except TooManyPixels:
+                problems[q.key] = gettext(
+                    "This photo is too large to read (more than %(mp)s megapixels). Choose a smaller one.",
+                    mp=format_decimal(MAX_PIXELS // 1_000_000))
+                continue
             if cleaned is None:
                 problems[q.key] = gettext("This photo could not be read. Take it again or choose another.")
                 continue
             cleaned, kind = cleaned
-            attachment = _store(assignment, q.key, upload.filename, kind, cleaned, replaced)
+            try:
+                attachment = _store(assignment, q.key, upload.filename, kind, cleaned, replaced)
+            except StorageFailed:
+                db.session.rollback()
+                for name in written:
+                    (Path(current_app.config["UPLOAD_DIR"]) / (name + PARTIAL)).unlink(missing_ok=True)
+                raise
+            written.add(attachment.stored_name)
             kept.data = str(attachment.id)
             found[q.key] = attachment
         elif kept.data:
@@ -79,9 +93,30 @@ def collect(form, checklist, assignment: Assignment,
                 found[q.key] = attachment
     if found:
         db.session.commit()
+        _publish([a for a in found.values() if a.stored_name in written])
     for path in replaced:  # only once the rows that named them are gone for good
         path.unlink(missing_ok=True)
     return found, problems
+
+
+def _publish(attachments: list[Attachment]) -> None:
+    """Give each new photo its final name, now that a committed row names it.
+
+    So a file under a stored name always has its row, and ``purge`` may delete any file no row
+    names, whatever its age. Should a rename fail (``purge`` took the partial file), the row
+    goes too and the request answers StorageFailed.
+    """
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    try:
+        for attachment in attachments:
+            os.replace(folder / (attachment.stored_name + PARTIAL), folder / attachment.stored_name)
+    except OSError as exc:
+        for attachment in attachments:
+            (folder / (attachment.stored_name + PARTIAL)).unlink(missing_ok=True)
+            (folder / attachment.stored_name).unlink(missing_ok=True)
+            db.session.delete(attachment)
+        db.session.commit()
+        raise StorageFailed(str(exc)) from exc
 
 
 def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
@@ -102,16 +137,27 @@ def _store(assignment: Assignment, key: str, filename: str, kind: str, data: byt
     So a link holds at most one waiting photo per question on disk, however often its
     form is posted (a shopper changing their mind, or someone with the link filling the disk).
     The earlier files are added to ``replaced``, for the caller to delete after the commit.
+    The photo is written under a partial name (``_publish`` renames it after the commit); a
+    write that fails leaves no file behind and raises StorageFailed.
     """
     folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
+    stored = secrets.token_hex(16) + "." + kind.split("/")[1]
+    partial = folder / (stored + PARTIAL)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with partial.open("xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before a committed row names it
+    except OSError as exc:  # a full disk (ENOSPC), a quota, a read-only or missing mount
+        partial.unlink(missing_ok=True)
+        current_app.logger.error("could not store a photo in UPLOAD_DIR: %s", exc)
+        raise StorageFailed(str(exc)) from exc
     earlier = db.session.scalars(db.select(Attachment).filter_by(
         assignment_id=assignment.id, question_key=key, submission_id=None)).all()
     for old in earlier:
         replaced.append(folder / old.stored_name)
         db.session.delete(old)
-    stored = secrets.token_hex(16) + "." + kind.split("/")[1]
-    (folder / stored).write_bytes(data)
     attachment = Attachment(
         assignment_id=assignment.id, question_key=key, stored_name=stored,
         original_name=clean_text(Path(filename).name)[:255] or "photo", content_type=kind, size=len(data),
@@ -121,12 +167,18 @@ def _store(assignment: Assignment, key: str, filename: str, kind: str, data: byt
     return attachment
 
 
-#: A file younger than this may belong to an upload whose row is not committed yet.
-STRAY_AGE = timedelta(hours=1)
+#: A photo is written under its stored name plus this, and renamed once its row is committed.
+PARTIAL = ".part"
+
+
+class StorageFailed(OSError):
+    """A photo could not be written to UPLOAD_DIR (full, read-only, gone); nothing of it is left there."""
+
+
 #: HQ may extend a link past its due date (waves.extend): its photos wait this long after it.
 EXTEND_GRACE = timedelta(days=30)
-#: The names _store gives: nothing else in UPLOAD_DIR is ever deleted, whatever else is there.
-STORED_NAME = re.compile(r"[0-9a-f]{32}\.(jpeg|png|webp|heic)")
+#: The names _store gives (finished or partial): nothing else in UPLOAD_DIR is ever deleted.
+STORED_NAME = re.compile(r"[0-9a-f]{32}\.(jpeg|png|webp|heic)(\.part)?")
 
 
 @dataclass
@@ -142,9 +194,10 @@ def purge(today: date, dry_run: bool = False) -> Purged:
     A photo waits (no submission) while its link may still send it. Once the link is sent
     without it or cancelled, nothing will ever show it, yet it holds a shopper's picture and
     disk; past its due date HQ may still extend the link, so its photos wait EXTEND_GRACE. Files no
-    row names are left by a request that failed after writing its photo; a young one may be an
-    upload still on its way, so is kept.
-    Rows go first, files only after the commit, as everywhere photos are deleted.
+    row names, of any age, go too: a file takes its stored name only once its row is committed, so
+    none of them is an upload on its way (a partial one deleted mid-write makes that request answer
+    "try again", and nothing is lost). Rows go first, files only after the commit, as everywhere
+    photos are deleted.
     """
     folder = Path(current_app.config["UPLOAD_DIR"])
     done = Purged()
@@ -159,11 +212,16 @@ def purge(today: date, dry_run: bool = False) -> Purged:
             db.session.delete(attachment)
         db.session.commit()
     if folder.is_dir():
+        # The folder first, the names second: a file listed here got its stored name after its
+        # row was committed (_publish), so the names read next include it.
+        listed = [path for path in folder.iterdir() if STORED_NAME.fullmatch(path.name) and path.is_file()]
         named = set(db.session.scalars(db.select(Attachment.stored_name)))
-        cutoff = time.time() - STRAY_AGE.total_seconds()
-        doomed += [path for path in folder.iterdir()
-                   if STORED_NAME.fullmatch(path.name) and path.name not in named and path.is_file()
-                   and path.stat().st_mtime < cutoff]
+        for path in listed:
+            final = path.name.removesuffix(PARTIAL)
+            if final not in named:
+                doomed.append(path)
+            elif path.name != final and not (folder / final).exists() and not dry_run:
+                path.replace(folder / final)  # fsynced before its row was committed: complete
     for path in doomed:
         try:
             size = path.stat().st_size

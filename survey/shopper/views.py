@@ -8,7 +8,7 @@ import secrets
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 import limits
 from markupsafe import escape
@@ -35,9 +35,14 @@ bp.add_app_template_global(fields.builder, "ask")
 
 
 def get_assignment_or_404(token: str) -> Assignment:
-    """Return the link's assignment, and let its pages speak its checklist's language; else 404."""
+    """Return the link's assignment, and let its pages speak its checklist's language; else 404.
+
+    An address that keeps naming unknown links gets 429 first.
+    """
+    probing("test")
     assignment = find_assignment(token)
     if assignment is None:
+        probing("hit")
         abort(404)
     speak_language(lambda: _language_of(assignment))
     return assignment
@@ -47,6 +52,30 @@ def _language_of(assignment: Assignment) -> str:
     # Asked once a word needs translating: by then a first opening has pinned its version.
     version = assignment.version or latest_version(assignment.checklist_id)
     return checklist_of(version).language if version is not None else "en"
+
+
+#: Unknown links per address: a shop's Wi-Fi shares one address, but nobody mistypes thirty links
+#: a minute, while someone guessing tokens would (192 random bits can't be guessed, but each try
+#: costs a query and fills the logs).
+PROBE_LIMIT = "30 per minute"
+
+
+def probing(how: str) -> None:
+    """``test``: refuse with 429 an address over PROBE_LIMIT; ``hit``: count an unknown link.
+
+    Asked before the look-up, so a refused guess costs no query. A storage that fails lets the
+    request through, as in ``throttle``.
+    """
+    if not (limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True)):
+        return
+    item, address = _parsed_limit(PROBE_LIMIT), request.remote_addr or "unknown"
+    try:
+        allowed = getattr(limiter.limiter, how)(item, "probe", address)
+    except Exception:  # noqa: BLE001 - whatever the storage raises (Redis down, timeouts)
+        current_app.logger.warning("rate limit storage failed; probe not limited", exc_info=True)
+        return
+    if how == "test" and not allowed:
+        abort(429)
 
 
 def closed_page(assignment: Assignment, today: date):
@@ -175,7 +204,10 @@ def fill(token: str):
     else:
         # Photos are stored only for a request that carries this page's CSRF token.
         stored = forms.csrf_ok(form)
-        attachments, upload_problems = uploads.collect(form, checklist, assignment, store=stored)
+        try:
+            attachments, upload_problems = uploads.collect(form, checklist, assignment, store=stored)
+        except uploads.StorageFailed:
+            return _photo_not_stored(assignment, checklist, form, today)
         window = (assignment.not_before, assignment.due)
         filled = forms.check(form, checklist, window, today, attachments, upload_problems)
         if filled is not None:
@@ -187,6 +219,18 @@ def fill(token: str):
             return redirect(url_for("shopper.fill", token=token), code=303)
         throttle("send", SEND_LIMIT, token)  # refused: counted
     return render_form(assignment, checklist, form, today), 422
+
+
+def _photo_not_stored(assignment: Assignment, checklist, form, today: date):
+    """The photo could not be written (a full disk): keep the answers as the link's draft, say so, 503.
+
+    The form comes back with every answer (without JavaScript nothing else holds them); form.js
+    reads the 503 as "try again later" and sends the queued answers again, photo included.
+    """
+    drafts.store_draft(assignment, drafts.draft_answers(request.form, assignment.version))
+    form.form_errors.append(gettext(
+        "Your answers are saved, but the photo could not be stored. Send the form again in a few minutes."))
+    return render_form(assignment, checklist, form, today), 503, {"Retry-After": "60"}
 
 
 def _show(assignment: Assignment, today: date):

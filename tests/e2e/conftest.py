@@ -44,26 +44,43 @@ def live_server(app):
     thread.join()
 
 
+def csp_violations(context) -> list[str]:
+    """Collect what Chromium refused under the Content-Security-Policy, on every page of a context."""
+    refused: list[str] = []
+
+    def watch(page):
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+
+    context.on("page", watch)
+    return refused
+
+
 @pytest.fixture
 def phone(browser):
-    """A phone-sized page (390×844, touch) in a fresh context."""
+    """A phone-sized page (390×844, touch) in a fresh context; a CSP violation fails the test."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    refused = csp_violations(context)
     page = context.new_page()
     yield page
     context.close()
+    assert not refused, refused
 
 
 @pytest.fixture
 def phone_no_js(browser):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False)
+    refused = csp_violations(context)
     page = context.new_page()
     yield page
     context.close()
+    assert not refused, refused
 
 
 @pytest.fixture
 def desktop(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    refused = csp_violations(context)
     page = context.new_page()
     yield page
     context.close()
+    assert not refused, refused
