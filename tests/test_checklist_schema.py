@@ -1153,7 +1153,7 @@ def test_a_checklist_with_every_key_for_real_programmes_loads_and_exports_back_u
     ("standards: [speed]", "standards: [sped]",
      "store-visit.yaml:6 outcomes[0].standards[0]: unknown standard 'sped'"),
     ("score: none}", "score: none, standards: [speed]}",
-     "store-visit.yaml:7 outcomes[1]: standards go only with score: 0 (an outcome that counts)"),
+     "store-visit.yaml:7 outcomes[1].standards: standards go only with score: 0 (an outcome that counts)"),
     ("visit: {date: visit_day, time: visit_at}", "visit: {date: visit_at}",
      "store-visit.yaml:4 visit.date: 'visit_at' is a time question; visit.date names a date question"),
     ("visit: {date: visit_day, time: visit_at}", "visit: {date: greeted}",

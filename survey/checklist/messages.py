@@ -117,6 +117,7 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
 AT_KEY: dict[str, str] = {
     "min_not_below_max": "min",
     "repeat_min_over_max": "min",
+    "outcome_standards_uncounted": "standards",
     "adjustment_weight": "weight",
     "adjustment_critical": "critical",
 }

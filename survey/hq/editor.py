@@ -289,19 +289,25 @@ def _reshow(form, working: Working, template: str, refusal: str | None, status: 
 def checklist_settings(slug: str):
     working = working_or_404(slug)
     form = SettingsForm()
+    form.offer(working.content)
     if not form.is_submitted():
         form.fill(working.content)
         form.revision.data = working.revision
+        form.apply(working.content)  # which row holds which outcome, for the messages below
         _place_all(form, [p for p in drafts.check(working.content) if p.path != ("sections",)])
+        form.pad_rows()
         return render_template("hq/checklists/settings.html", working=working, form=form)
     if _stale(working, form):
+        form.pad_rows()
         return _reshow(form, working, "hq/checklists/settings.html", STALE)
     candidate = form.apply(working.content)
     new = introduced(working.content, candidate, by_key=False)
     if new:
         _place_all(form, [p for p in drafts.check(candidate) if p.path != ("sections",)], others=new, content=candidate)
+        form.pad_rows()
         return _reshow(form, working, "hq/checklists/settings.html", None, 422)
     if not store(working, candidate, form):
+        form.pad_rows()
         return _reshow(form, working, "hq/checklists/settings.html", STALE)
     flash("Checklist settings saved.")
     return redirect(url_for("hq.checklist_edit", slug=slug))

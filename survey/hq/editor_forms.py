@@ -188,6 +188,34 @@ class NewChecklistForm(FlaskForm):
         return True
 
 
+class OutcomeRowForm(Form):
+    key = StringField("Key", description="lower_snake_case, e.g. no_answer; stored with the visit.")
+    label = StringField("Label", description="What the shopper picks and reports show, e.g. “Nobody answered "
+                                             "three calls”.")
+    score = SelectField("Counts as", validate_choice=False, choices=options([
+        ("0", "A visit scoring 0"), ("none", "Not counted: the link ends not done")]))
+    standards = StringField("Standards", description="For a counted one: the standards it scores 0 on, "
+                                                     "separated by commas; empty for every standard.")
+
+    def blank(self) -> bool:
+        return not any((f.data or "").strip() for f in (self.key, self.label, self.standards))
+
+    def fill(self, outcome: dict[str, Any]) -> None:
+        self.key.data, self.label.data = shown(outcome.get("key")), shown(outcome.get("label"))
+        self.score.data = "none" if outcome.get("score") == "none" else shown(outcome.get("score"))
+        standards = outcome.get("standards")
+        self.standards.data = ", ".join(map(shown, standards)) if isinstance(standards, list) else shown(standards)
+
+    def to_outcome(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": (self.key.data or "").strip(), "label": (self.label.data or "").strip()}
+        score = (self.score.data or "").strip()
+        out["score"] = "none" if score == "none" else number_or_text(score) if score else None
+        standards = [k.strip() for k in (self.standards.data or "").split(",") if k.strip()]
+        if standards:
+            out["standards"] = standards
+        return out
+
+
 class SettingsForm(EditForm):
     title = StringField("Title", description="What shoppers and reports call this checklist.")
     channel = SelectField("Channel", choices=options(CHANNELS), validate_choice=False,
@@ -201,32 +229,131 @@ class SettingsForm(EditForm):
     help = TextAreaField("Guidance for shoppers",
                          description="Shown under the title, e.g. “Fill this in right after you leave.”")
 
+    visit_date = SelectField("The visit's date is the question", validate_choice=False,
+                             choices=options([("", "— a separate date field —")]),
+                             description="A date question of this checklist that is the visit's date: the form "
+                                         "then asks the date once.")
+    visit_time = SelectField("The visit's time is the question", validate_choice=False,
+                             choices=options([("", "— a separate time field —")]),
+                             description="Only with a date question above.")
+    outcomes = FieldList(FormField(OutcomeRowForm), label="Ways a shop can end unfilled", max_entries=MAX_ROWS)
+
     FIELDS = ("title", "channel", "language", "on_critical_fail", "help")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Which form row each outcome came from, so a message on outcomes[1] finds its row.
+        self.rows: list[int] = []
+        #: Messages about the outcomes as a whole, shown above their rows.
+        self.group_errors: list[str] = []
 
     def fill(self, content: dict[str, Any]) -> None:
         for name in self.FIELDS:
             getattr(self, name).data = shown(content.get(name))
         self.language.data = self.language.data or "en"
         self.on_critical_fail.data = self.on_critical_fail.data or "zero"
+        visit = content.get("visit") if isinstance(content.get("visit"), dict) else {}
+        self.visit_date.data, self.visit_time.data = shown(visit.get("date")), shown(visit.get("time"))
+        while self.outcomes.entries:
+            self.outcomes.pop_entry()
+        for outcome in content.get("outcomes") or []:
+            self.outcomes.append_entry().form.fill(outcome if isinstance(outcome, dict) else {})
+
+    def pad_rows(self) -> None:
+        filled = [e for e in self.outcomes.entries if not e.form.blank()]
+        while len(self.outcomes.entries) < len(filled) + SPARE_ROWS and len(self.outcomes.entries) < MAX_ROWS:
+            self.outcomes.append_entry()
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = dict(content)
-        for name in self.FIELDS:
+        for name in self.FIELDS + ("visit", "outcomes"):
             out.pop(name, None)
+        for name in self.FIELDS:
             value = _clean(getattr(self, name).data)
             if value is not None and not (name == "on_critical_fail" and value == "zero"):
                 out[name] = value
         out.setdefault("title", "")
+        date, time = _clean(self.visit_date.data), _clean(self.visit_time.data)
+        if date or time:
+            out["visit"] = {"date": date, **({"time": time} if time else {})}
+        kept = [(i, e.form) for i, e in enumerate(self.outcomes.entries) if not e.form.blank()]
+        self.rows = [i for i, _ in kept]
+        if kept:
+            out["outcomes"] = [row.to_outcome() for _, row in kept]
         return out
 
     def place(self, path: tuple, problem: Problem) -> bool:
         if path and path[0] in self.FIELDS:
             _add_error(getattr(self, path[0]), problem.message)
             return True
+        if path[:1] == ("visit",):
+            _add_error(self.visit_time if path[1:2] == ("time",) else self.visit_date, problem.message)
+            return True
+        if path[:1] == ("outcomes",):
+            rest = path[1:]
+            if rest and isinstance(rest[0], int) and rest[0] < len(self.rows):
+                row = self.outcomes.entries[self.rows[rest[0]]].form
+                column = rest[1] if len(rest) > 1 and rest[1] in row._fields else None
+                _add_error(row[column or "key"], problem.message)
+            else:
+                self.group_errors.append(problem.message)
+            return True
         return False
+
+    def offer(self, content: dict[str, Any]) -> None:
+        """Offer the checklist's date and time questions; keep a typed key that is none, so its message makes sense."""
+        found: dict[str, list[tuple[str, str]]] = {"date": [], "time": []}
+        for section in content.get("sections") or []:
+            for q in section.get("questions") or [] if isinstance(section, dict) else []:
+                if isinstance(q, dict) and q.get("type") in found:
+                    found[q["type"]].append((shown(q.get("key")), f"{shown(q.get('text'))} ({shown(q.get('key'))})"))
+        for field, kind, none in ((self.visit_date, "date", "— a separate date field —"),
+                                  (self.visit_time, "time", "— a separate time field —")):
+            choices = [("", none)] + found[kind]
+            if field.data and field.data not in {k for k, _ in choices}:
+                choices.append((field.data, f"{field.data} (not a {kind} question)"))
+            field.choices = options(choices)
 
 
 # ------------------------------------------------------------------ sections
+
+
+class RepeatForm(Form):
+    """A section asked once per person met or item ordered (SPEC §3 ``repeat``)."""
+
+    on = BooleanField("Ask this section once per person or item (a repeated section)",
+                      description="E.g. once for each employee met. The shopper adds repetitions as needed; "
+                                  "the section's score is the mean of its repetitions.")
+    min = StringField("At least", description="Repetitions the shopper must fill; default 1.")
+    max = StringField("At most", description="The most repetitions allowed, up to 50.")
+    heading = StringField("Heading of each", description="{n} is its number, e.g. “Employee {n}”.")
+    add = StringField("Add button", description="The words of the button that adds one, "
+                                                "e.g. “Add another employee”.")
+
+    #: The file's keys and their fields ("label" is taken: every WTForms field has one).
+    KEYS = {"min": "min", "max": "max", "label": "heading", "add": "add"}
+
+    def fill(self, repeat: Any) -> None:
+        self.on.data = isinstance(repeat, dict)
+        for key, name in self.KEYS.items():
+            getattr(self, name).data = shown(repeat.get(key)) if isinstance(repeat, dict) else ""
+
+    def to_repeat(self) -> dict[str, Any] | None:
+        """The section's ``repeat`` as typed (numbers that parse become numbers), or None when not repeated."""
+        if not self.on.data:
+            return None
+        out: dict[str, Any] = {}
+        for key, name in self.KEYS.items():
+            raw = getattr(self, name).data
+            value = number_or_text(raw) if key in ("min", "max") else _clean(raw)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def place(self, rest: tuple, problem: Problem) -> bool:
+        name = self.KEYS.get(rest[0], "on") if rest else "on"
+        _add_error(getattr(self, name), problem.message)
+        return True
 
 
 class SectionForm(EditForm):
@@ -235,11 +362,13 @@ class SectionForm(EditForm):
     help = TextAreaField("Guidance for shoppers", description="Shown under the heading. Optional.")
     weight = StringField("Weight", description="Relative weight of this section in the overall score; default 1.")
     show_if = FormField(ShowIfForm, label="Show this section only if…")
+    repeat = FormField(RepeatForm, label="Repeated section")
 
     def fill(self, section: dict[str, Any]) -> None:
         for name in ("key", "title", "help", "weight"):
             getattr(self, name).data = shown(section.get(name))
         self.show_if.form.fill(section.get("show_if"))
+        self.repeat.form.fill(section.get("repeat"))
 
     def apply(self, section: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"key": (self.key.data or "").strip(), "title": (self.title.data or "").strip()}
@@ -251,6 +380,9 @@ class SectionForm(EditForm):
         rule = self.show_if.form.to_rule()
         if rule:
             out["show_if"] = rule
+        repeat = self.repeat.form.to_repeat()
+        if repeat is not None:
+            out["repeat"] = repeat
         out["questions"] = section.get("questions", [])
         return out
 
@@ -258,6 +390,8 @@ class SectionForm(EditForm):
         """Put a message about this section (path below ``sections[i]``) beside its field."""
         if rest[:1] == ("show_if",):
             return self.show_if.form.place(rest[1:], problem)
+        if rest[:1] == ("repeat",):
+            return self.repeat.form.place(rest[1:], problem)
         if rest[:1] and rest[0] in ("key", "title", "help", "weight"):
             _add_error(getattr(self, rest[0]), problem.message)
             return True

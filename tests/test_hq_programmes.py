@@ -1,0 +1,290 @@
+"""HQ side of real programmes (SPEC §3 "Keys for real programmes", §4): the editor's repeated
+sections, bonuses, deductions, outcomes and visit keys; the review page; not-done links.
+
+Every test uses a checklist made here (``PROGRAMME``), not the shipped ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from survey.catalogue import import_standards, publish
+from survey.checklist import loader
+from survey.extensions import db
+from survey.models import Checklist
+
+from .conftest import log_in
+from .test_hq_editor import changed, draft_of, field_block, form_on, text_of
+
+SLUG = "programme-test"
+BASE = f"/hq/checklists/{SLUG}"
+
+STANDARDS = """\
+standards:
+  - key: greeting
+    title: Greeting
+  - key: speed
+    title: Speed of response
+  - key: problem_solving
+    title: Problem solving
+"""
+
+PROGRAMME = """\
+slug: programme-test
+title: Programme test
+channel: call
+visit: {date: call_date, time: call_time}
+outcomes:
+  - {key: no_answer, label: No answer after three calls, score: 0, standards: [speed]}
+  - {key: could_not_call, label: I could not call, score: none}
+sections:
+  - key: call
+    title: The call
+    weight: 2
+    questions:
+      - key: call_date
+        text: Date of the call
+        type: date
+      - key: call_time
+        text: Time of the call
+        type: time
+      - key: answered_quickly
+        text: Was the call answered within three rings?
+        type: yes_no
+        standard: speed
+      - key: thanked
+        text: Did they thank you for calling?
+        type: yes_no
+        bonus: 5
+      - key: eating
+        text: Could you hear anyone eating?
+        type: yes_no
+        pass_on: no
+        deduction: 10
+  - key: staff
+    title: Each employee you spoke to
+    repeat: {min: 1, max: 3, label: "Employee {n}", add: Add another employee}
+    questions:
+      - key: polite
+        text: Was the employee polite?
+        type: yes_no
+        standard: greeting
+      - key: helpful
+        text: How helpful was the employee?
+        type: scale
+        min: 1
+        max: 5
+        standard: problem_solving
+"""
+
+KNOWN = {"greeting": False, "speed": False, "problem_solving": False}
+
+
+@pytest.fixture
+def programme(app):
+    """Publish the test standards and the programme checklist (version 1)."""
+    import_standards(loader.load_standards_text(STANDARDS, "standards.yaml"))
+    version, _ = publish(loader.load_checklist_text(PROGRAMME, "programme-test.yaml", KNOWN))
+    db.session.commit()
+    return version
+
+
+@pytest.fixture
+def staff(client, programme, make_user):
+    make_user("hq@example.com", "hq")
+    return log_in(client, "hq@example.com")
+
+
+@pytest.fixture
+def edit(staff):
+    """Open a page, take its form as the browser filled it, change some fields and post it back."""
+
+    def post(url: str, **values):
+        html = staff.get(url).get_data(as_text=True)
+        return staff.client.post(url, data=changed(form_on(html), **values))
+
+    return post
+
+
+def saved_section(key: str) -> dict:
+    return next(s for s in draft_of(SLUG).content["sections"] if s["key"] == key)
+
+
+def saved_question(key: str) -> dict:
+    return next(q for s in draft_of(SLUG).content["sections"] for q in s["questions"] if q["key"] == key)
+
+
+# ---------------------------------------------------------------- the editor: repeated sections
+
+
+def test_the_section_page_shows_a_repeated_sections_limits(staff):
+    page = text_of(staff.get(f"{BASE}/sections/staff"))
+    assert 'id="repeat-on"' in page and "checked" in field_block(page, "repeat-on")
+    assert 'value="3"' in field_block(page, "repeat-max")
+    assert 'value="Employee {n}"' in field_block(page, "repeat-heading")
+    assert 'value="Add another employee"' in field_block(page, "repeat-add")
+    draft_page = text_of(staff.get(BASE))
+    assert "Repeated: 1 to 3 times, each headed “Employee {n}”" in draft_page
+
+
+def test_a_section_can_be_marked_repeated_with_its_limits(staff, edit):
+    response = edit(f"{BASE}/sections/call", repeat__on="y", repeat__min="2", repeat__max="4",
+                    repeat__heading="Call {n}", repeat__add="Add another call")
+    # the call section holds the visit's date: a repeated one can't, and says so beside the date choice
+    assert response.status_code == 422
+    assert "is in a repeated section" in text_of(response)
+    response = edit(f"{BASE}/sections/staff", repeat__min="2", repeat__max="6", repeat__heading="Person {n}",
+                    repeat__add="Add a person")
+    assert response.status_code == 302, text_of(response)
+    assert saved_section("staff")["repeat"] == {"min": 2, "max": 6, "label": "Person {n}", "add": "Add a person"}
+
+
+def test_unticking_repeated_makes_the_section_plain(staff, edit):
+    data = form_on(staff.get(f"{BASE}/sections/staff").get_data(as_text=True))
+    data.poplist("repeat-on")
+    response = staff.client.post(f"{BASE}/sections/staff", data=data)
+    assert response.status_code == 302
+    assert "repeat" not in saved_section("staff")
+
+
+@pytest.mark.parametrize("field,typed,message", [
+    ("repeat__max", "", "Required key missing"),
+    ("repeat__max", "lots", "Must be a whole number"),
+    ("repeat__max", "60", "Must be 50 or less"),
+    ("repeat__min", "0", "Must be 1 or more"),
+    ("repeat__min", "5", "Repeat: min must not be above max"),
+])
+def test_a_bad_repeat_limit_is_refused_beside_its_field(staff, edit, field, typed, message):
+    response = edit(f"{BASE}/sections/staff", title="Typed and kept", **{field: typed})
+    assert response.status_code == 422
+    page = text_of(response)
+    block = field_block(page, field.replace("__", "-"))
+    assert message.lower() in block.lower() and 'aria-invalid="true"' in block
+    assert f'value="{typed}"' in block or not typed
+    assert 'value="Typed and kept"' in field_block(page, "title")
+    assert "Nothing in the draft was changed" in page
+    assert draft_of(SLUG) is None
+
+
+# ---------------------------------------------------------------- the editor: bonus and deduction
+
+
+def test_the_draft_page_names_bonuses_and_deductions(staff):
+    page = text_of(staff.get(BASE))
+    assert "bonus: +5 points" in page and "deduction: −10 points" in page
+
+
+def test_a_yes_no_question_can_carry_a_bonus_or_a_deduction(staff, edit):
+    page = text_of(staff.get(f"{BASE}/questions/thanked"))
+    assert 'value="5"' in field_block(page, "adjust_points")
+    response = edit(f"{BASE}/questions/answered_quickly", adjust="deduction", adjust_points="12.5", standard="",
+                    weight="")
+    assert response.status_code == 302, text_of(response)
+    saved = saved_question("answered_quickly")
+    assert saved["deduction"] == 12.5 and "bonus" not in saved and "weight" not in saved
+    response = edit(f"{BASE}/questions/thanked", adjust="", adjust_points="", standard="speed")
+    assert response.status_code == 302, text_of(response)
+    assert "bonus" not in saved_question("thanked") and saved_question("thanked")["standard"] == "speed"
+
+
+@pytest.mark.parametrize("values,field,message", [
+    ({"adjust_points": "0"}, "adjust_points", "Must be more than 0"),
+    ({"adjust_points": "150"}, "adjust_points", "Must be 100 or less"),
+    ({"adjust_points": "lots"}, "adjust_points", "Must be a number"),
+    ({"weight": "2"}, "weight", "A bonus or deduction has no weight"),
+    ({"critical": "zero"}, "critical", "A bonus or deduction can't be critical"),
+])
+def test_a_bad_bonus_is_refused_beside_its_field(staff, edit, values, field, message):
+    response = edit(f"{BASE}/questions/thanked", text="Typed and kept", **values)
+    assert response.status_code == 422
+    page = text_of(response)
+    block = field_block(page, field)
+    assert message in block and 'aria-invalid="true"' in block, block
+    assert "Typed and kept" in field_block(page, "text")
+    assert draft_of(SLUG) is None
+
+
+def test_a_bonus_sent_for_a_scale_question_is_not_stored(staff, edit):
+    """The bonus fields belong to yes/no questions: a hand-made post for a scale one can't add a bonus."""
+    response = edit(f"{BASE}/questions/helpful", adjust="bonus", adjust_points="5")
+    assert response.status_code == 302
+    assert "bonus" not in saved_question("helpful")
+
+
+# ---------------------------------------------------------------- the editor: outcomes and visit keys
+
+
+def test_settings_show_outcomes_and_the_visit_questions(staff):
+    page = text_of(staff.get(f"{BASE}/settings"))
+    assert 'value="no_answer"' in page and 'value="No answer after three calls"' in page
+    assert 'value="speed"' in page and 'value="I could not call"' in page
+    assert '<option selected value="call_date">' in field_block(page, "visit_date")
+    assert '<option selected value="call_time">' in field_block(page, "visit_time")
+
+
+def test_an_outcome_can_be_added_and_the_visit_date_dropped(staff, edit):
+    response = edit(f"{BASE}/settings", **{"outcomes-2-key": "closed", "outcomes-2-label": "The branch was closed",
+                                            "outcomes-2-score": "none", "visit_time": ""})
+    assert response.status_code == 302, text_of(response)
+    content = draft_of(SLUG).content
+    assert content["outcomes"][2] == {"key": "closed", "label": "The branch was closed", "score": "none"}
+    assert content["outcomes"][0] == {"key": "no_answer", "label": "No answer after three calls", "score": 0,
+                                      "standards": ["speed"]}
+    assert content["visit"] == {"date": "call_date"}
+
+
+@pytest.mark.parametrize("values,field,message", [
+    ({"outcomes-1-key": "no_answer"}, "outcomes-1-key", "Outcome key 'no_answer' is used twice"),
+    ({"outcomes-1-standards": "speed"}, "outcomes-1-standards", "Standards go only with score: 0"),
+    ({"outcomes-0-standards": "sped"}, "outcomes-0-standards", "sped"),
+    ({"outcomes-0-label": ""}, "outcomes-0-label", ""),
+    ({"visit_date": "call_time"}, "visit_date", "'call_time' is a time question"),
+])
+def test_a_bad_outcome_or_visit_key_is_refused_beside_its_field(staff, edit, values, field, message):
+    response = edit(f"{BASE}/settings", title="Typed and kept", **values)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert 'value="Typed and kept"' in field_block(page, "title")
+    at = page.index(f'id="{field}"')
+    cell = page[page.rindex("<td", 0, at):page.index("</td>", at)] if field.startswith("outcomes") else \
+        field_block(page, field)
+    assert 'aria-invalid="true"' in cell and message in cell, cell
+    assert draft_of(SLUG) is None
+
+
+# ---------------------------------------------------------------- the editor: YAML out and back in
+
+
+def test_export_of_every_new_key_imports_back_unchanged(staff, programme):
+    exported = staff.get(f"{BASE}/export.yaml").get_data(as_text=True)
+    for key in ("visit:", "outcomes:", "repeat:", "bonus: 5", "deduction: 10", "label: Employee {n}"):
+        assert key in exported
+    page = staff.get("/hq/checklists/import").get_data(as_text=True)
+    response = staff.client.post("/hq/checklists/import", data=changed(form_on(page),
+                                                                       text=exported, then="publish"))
+    assert response.status_code == 302, text_of(response)
+    db.session.expire_all()
+    parsed = loader.load_checklist_text(exported, "x.yaml", KNOWN)
+    assert loader.content_hash(parsed.canonical()) == programme.content_hash
+    assert len(db.session.scalar(db.select(Checklist).filter_by(slug=SLUG)).versions) == 1  # nothing new published
+
+
+def test_saving_every_page_unchanged_changes_nothing(staff, edit, programme):
+    for url in (f"{BASE}/settings", f"{BASE}/sections/call", f"{BASE}/sections/staff",
+                f"{BASE}/questions/thanked", f"{BASE}/questions/eating", f"{BASE}/questions/polite"):
+        response = edit(url)
+        assert response.status_code == 302, (url, text_of(response))
+    assert loader.content_hash(loader.validate_content(draft_of(SLUG).content, KNOWN)[0].canonical()) == \
+        programme.content_hash
+
+
+def test_importing_a_bonus_on_a_scale_question_lists_its_line(staff):
+    broken = PROGRAMME.replace("        max: 5\n", "        max: 5\n        bonus: 5\n")
+    line = broken.splitlines().index("        max: 5") + 2  # the line after the scale's max
+    page = staff.get("/hq/checklists/import").get_data(as_text=True)
+    response = staff.client.post("/hq/checklists/import", data=changed(form_on(page),
+                                                                       text=broken, then="publish"))
+    assert response.status_code == 422
+    assert f"pasted.yaml:{line} sections[1].questions[1].bonus: 'bonus' is not allowed on a scale question" in \
+        re.sub(r"</?code>", "", text_of(response))
