@@ -7,12 +7,16 @@ Every test uses a checklist made here (``PROGRAMME``), not the shipped ones.
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import date, time, timedelta
 
 import pytest
+from survey.answers import Filled
 from survey.catalogue import import_standards, publish
 from survey.checklist import loader
 from survey.extensions import db
-from survey.models import Checklist
+from survey.models import Attachment, Branch, Checklist, Submission
+from survey.submissions import create_assignments, record_submission
 
 from .conftest import log_in
 from .test_hq_editor import changed, draft_of, field_block, form_on, text_of
@@ -288,3 +292,82 @@ def test_importing_a_bonus_on_a_scale_question_lists_its_line(staff):
     assert response.status_code == 422
     assert f"pasted.yaml:{line} sections[1].questions[1].bonus: 'bonus' is not allowed on a scale question" in \
         re.sub(r"</?code>", "", text_of(response))
+
+
+# ---------------------------------------------------------------- review: repetitions, bonus, deduction, outcome
+
+
+@pytest.fixture
+def make_branch_visit(programme, make_branch):
+    """Store one visit of the programme checklist through ``record_submission``; return the submission."""
+
+    def make(answers: dict | None = None, repeats: dict | None = None, outcome: str | None = None,
+             comments: dict | None = None, photo: bool = False) -> Submission:
+        branch = db.session.scalar(db.select(Branch).filter_by(code="BR-001")) or make_branch()
+        checklist = programme.checklist
+        (assignment, _), = create_assignments(checklist, branch, 1, due=date.today() + timedelta(days=7),
+                                              not_before=date.today() - timedelta(days=7))
+        assignment.version = programme
+        attachments = {}
+        if photo:
+            attachments["outcome"] = Attachment(assignment_id=assignment.id, question_key="outcome",
+                                                stored_name=f"{uuid.uuid4().hex}.jpg", original_name="door.jpg",
+                                                content_type="image/jpeg", size=10)
+            db.session.add(attachments["outcome"])
+        filled = Filled(answers=answers or {}, visit_date=date.today(), visit_time=time(10, 0),
+                        idempotency_key=uuid.uuid4().hex, comments=comments or {}, repeats=repeats or {},
+                        outcome=outcome, attachments=attachments)
+        return db.session.get(Submission, record_submission(assignment, programme, filled)[0])
+
+    return make
+
+
+#: A call with two employees met. By hand: the call section (weight 2) earns 1/1; employee 1 earns
+#: (1 + 1) / 2 = 1, employee 2 (0 + 0.5) / 2 = 0.25, so the staff section is their mean 0.625; the
+#: weighted mean is (2 × 1 + 0.625) / 3 = 87.5 %; the bonus adds 5 and the deduction (someone was
+#: eating) takes 10 off: 82.5 %. Over both employees: polite (1 + 0) / 2 = 50 %, helpful (1 + 0.5) / 2 = 75 %.
+TWO_EMPLOYEES = {
+    "call_date": date.today(), "call_time": time(10, 0), "answered_quickly": "yes", "thanked": "yes",
+    "eating": "yes", ("polite", 1): "yes", ("helpful", 1): 5, ("polite", 2): "no", ("helpful", 2): 3,
+}
+
+
+def test_the_submission_page_shows_each_repetition_and_each_question_over_all(staff, make_branch_visit):
+    submission = make_branch_visit(TWO_EMPLOYEES, {"staff": 2})
+    assert round(submission.score * 100, 6) == 82.5
+    page = text_of(staff.get(f"/hq/submissions/{submission.id}"))
+    assert '<h4 id="sec-staff-1">Employee 1 <span class="muted">100.0 %</span></h4>' in page
+    assert '<h4 id="sec-staff-2">Employee 2 <span class="muted">25.0 %</span></h4>' in page
+    assert "62.5 %, the mean of 2 repetitions" in page
+    over_all = page[page.index("Each question over all 2 repetitions"):]
+    over_all = over_all[:over_all.index("</table>")]
+    assert re.search(r"Was the employee polite\?</td><td class=\"num\">2</td><td class=\"num\">50.0 %", over_all)
+    assert re.search(r"How helpful was the employee\?</td><td class=\"num\">2</td><td class=\"num\">75.0 %", over_all)
+    assert "3 (of 1–5)" in page and "5 (of 1–5)" in page
+
+
+def test_the_submission_page_shows_each_bonus_and_deduction_applied(staff, make_branch_visit):
+    submission = make_branch_visit(TWO_EMPLOYEES, {"staff": 2})
+    page = text_of(staff.get(f"/hq/submissions/{submission.id}"))
+    table = page[page.index("<caption>Bonuses and deductions</caption>"):]
+    table = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table[:table.index("</table>")]))
+    assert "Sections' weighted mean 87.5 %" in table
+    assert "Did they thank you for calling? bonus Yes +5 points" in table
+    assert "Could you hear anyone eating? deduction Yes −10 points" in table
+    assert "Overall, held within 0 and 100 % 82.5 %" in table
+
+
+def test_a_bonus_not_earned_is_shown_as_not_applied(staff, make_branch_visit):
+    submission = make_branch_visit({**TWO_EMPLOYEES, "thanked": "no", "eating": "no"}, {"staff": 2})
+    page = text_of(staff.get(f"/hq/submissions/{submission.id}"))
+    assert "Bonuses and deductions" not in page  # nothing applied: 87.5 % as the sections say
+    assert page.count("not applied") == 2 and "87.5 %" in page
+
+
+def test_a_counted_outcome_is_shown_as_what_it_was(staff, make_branch_visit):
+    submission = make_branch_visit(outcome="no_answer", comments={"outcome:": "Rang at 9, 11 and 3"}, photo=True)
+    page = text_of(staff.get(f"/hq/submissions/{submission.id}"))
+    assert "Ended without the form: No answer after three calls" in page
+    assert "“Rang at 9, 11 and 3”" in page
+    assert 'alt="Photo sent with “No answer after three calls”"' in page
+    assert "<h2>Answers</h2>" not in page and "outcome:no_answer" not in page
