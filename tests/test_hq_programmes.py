@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, time, timedelta
+from urllib.parse import urlsplit
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from survey.answers import Filled
 from survey.catalogue import import_standards, publish
 from survey.checklist import loader
 from survey.extensions import db
-from survey.models import Attachment, Branch, Checklist, Submission
-from survey.submissions import create_assignments, record_submission
+from survey.models import Assignment, AssignmentState, Attachment, Branch, Checklist, Submission
+from survey.submissions import create_assignments, get_or_create_wave, record_submission
 
 from .conftest import log_in
 from .test_hq_editor import changed, draft_of, field_block, form_on, text_of
@@ -371,3 +372,85 @@ def test_a_counted_outcome_is_shown_as_what_it_was(staff, make_branch_visit):
     assert "“Rang at 9, 11 and 3”" in page
     assert 'alt="Photo sent with “No answer after three calls”"' in page
     assert "<h2>Answers</h2>" not in page and "outcome:no_answer" not in page
+
+
+# ---------------------------------------------------------------- links not done, and a new one in one step
+
+
+@pytest.fixture
+def not_done(programme, make_branch):
+    """A link of wave "Spring" that the shopper ended as not done ("I could not call"), and an open one."""
+    branch = make_branch("BR-007", name="Harbour")
+    wave = get_or_create_wave("Spring")
+    (link, _), (other, _) = create_assignments(programme.checklist, branch, 2, due=date.today() + timedelta(days=3),
+                                               not_before=date.today() - timedelta(days=10), wave=wave)
+    link.version, link.state, link.outcome = programme, AssignmentState.not_done, "could_not_call"
+    link.outcome_comment, link.outcome_at = "My car broke down", datetime(2026, 11, 30, 9, 15)
+    link.created_at = other.created_at = datetime(2026, 11, 20, 8, 0)  # issued together, before the shop
+    db.session.commit()
+    return link, other
+
+
+def links_count() -> int:
+    return db.session.scalar(db.select(db.func.count(Assignment.id)))
+
+
+def test_hq_sees_links_not_done_with_the_reason_and_when(staff, not_done):
+    link, _ = not_done
+    waves = text_of(staff.get("/hq/waves"))
+    assert '<a href="/hq/not-done">1 link not done</a>' in waves
+    page = text_of(staff.get("/hq/not-done"))
+    row = page[page.index(f'id="nd-{link.id}"'):]
+    row = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row[:row.index("</tr>")]))
+    assert "BR-007 Harbour Programme test Spring I could not call “My car broke down” 2026-11-30 09:15 UTC" in row
+    assert "Issue a new link" in row
+    wave = text_of(staff.get(f"/hq/waves/{link.wave_id}?state=not_done"))
+    assert "I could not call" in wave and "“My car broke down”" in wave and "Issue a new link" in wave
+    assert "Not done <strong>1</strong>" in wave
+    details = text_of(staff.get(f"/hq/assignments/{link.id}"))
+    assert "I could not call" in details and "Issue a new link" in details
+
+
+def test_a_new_link_is_issued_in_one_step_and_shown_once(staff, not_done, client):
+    link, _ = not_done
+    before = links_count()
+    page = staff.get("/hq/not-done").get_data(as_text=True)
+    response = staff.client.post(f"/hq/assignments/{link.id}/reissue",
+                                 data=form_on(page, action=f"/hq/assignments/{link.id}/reissue"))
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    shown = text_of(response)
+    url = re.search(r'<code id="new-link">([^<]+)</code>', shown).group(1)
+    assert "This is the only time it is shown" in shown and "Instead of link" in shown
+    assert links_count() == before + 1
+    new = db.session.scalar(db.select(Assignment).order_by(Assignment.id.desc()).limit(1))
+    assert (new.branch_id, new.checklist_id, new.wave_id, new.state) == (
+        link.branch_id, link.checklist_id, link.wave_id, AssignmentState.open)
+    assert new.not_before == date.today() and new.due == date.today() + timedelta(days=13)  # as long as the old
+    assert client.get(urlsplit(url).path).status_code == 200  # the new link opens the shopper's form
+    listed = text_of(staff.get("/hq/not-done"))
+    assert f"New link issued: link {new.id}" in listed and "Issue a new link</button>" not in listed
+
+
+def test_a_second_press_issues_nothing_more(staff, not_done):
+    link, _ = not_done
+    assert staff.post(f"/hq/assignments/{link.id}/reissue").status_code == 201
+    before = links_count()
+    again = staff.post(f"/hq/assignments/{link.id}/reissue")
+    assert again.status_code == 302 and links_count() == before
+    assert "was already issued" in text_of(staff.get(again.headers["Location"]))
+
+
+def test_only_a_not_done_link_gets_a_new_one(staff, not_done):
+    _, other = not_done
+    before = links_count()
+    response = staff.post(f"/hq/assignments/{other.id}/reissue")
+    assert response.status_code == 302 and links_count() == before
+    assert "was not ended as not done; no new link was issued" in text_of(staff.get(response.headers["Location"]))
+
+
+def test_a_reissue_without_its_csrf_token_issues_nothing(staff, not_done):
+    link, _ = not_done
+    before = links_count()
+    assert staff.client.post(f"/hq/assignments/{link.id}/reissue").status_code == 400
+    assert links_count() == before

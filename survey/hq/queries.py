@@ -259,6 +259,44 @@ def wave_submissions(wave_id: int) -> dict[int, int]:
         db.select(Submission.assignment_id, Submission.id).join(Assignment).where(Assignment.wave_id == wave_id)).all())
 
 
+def not_done_links(wave_id: int | None = None) -> list[Assignment]:
+    """Return the links shoppers ended as not done (SPEC §3 ``outcomes``), latest first, in one query."""
+    query = (db.select(Assignment).join(Branch).where(Assignment.state == AssignmentState.not_done)
+             .order_by(Assignment.outcome_at.desc(), Assignment.id.desc())
+             .options(orm.contains_eager(Assignment.branch), orm.joinedload(Assignment.checklist),
+                      orm.joinedload(Assignment.version), orm.joinedload(Assignment.wave)))
+    if wave_id is not None:
+        query = query.where(Assignment.wave_id == wave_id)
+    return list(db.session.scalars(query))
+
+
+def reissued(links: list[Assignment]) -> dict[int, int]:
+    """Map each not-done link to the first link issued after it for the same branch, checklist and wave.
+
+    One query for all of them; a link counts as the new one when it was made after the shopper said
+    the shop could not be done.
+    """
+    links = [a for a in links if a.state == AssignmentState.not_done]
+    if not links:
+        return {}
+    since = min(a.outcome_at or a.created_at for a in links)
+    later = db.session.execute(
+        db.select(Assignment.id, Assignment.branch_id, Assignment.checklist_id, Assignment.wave_id,
+                  Assignment.created_at)
+        .where(Assignment.branch_id.in_({a.branch_id for a in links}),
+               Assignment.checklist_id.in_({a.checklist_id for a in links}), Assignment.created_at >= since)
+        .order_by(Assignment.id)).all()
+    out = {}
+    for link in links:
+        after = link.outcome_at or link.created_at
+        found = next((row.id for row in later if row.id > link.id and row.branch_id == link.branch_id
+                      and row.checklist_id == link.checklist_id and row.wave_id == link.wave_id
+                      and row.created_at >= after), None)
+        if found is not None:
+            out[link.id] = found
+    return out
+
+
 def submission_of(assignment_id: int) -> Submission | None:
     return db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment_id))
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import logging
 import re
 from collections import Counter
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from ..caches import checklist_of
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Checklist, Wave
 from ..spreadsheet import safe_text
@@ -24,6 +27,8 @@ from ..submissions import create_assignments, shopper_url
 from . import queries
 from .blueprint import bp
 from .forms import ExtendForm, WaveForm
+
+logger = logging.getLogger(__name__)
 
 STATES = [s.value for s in AssignmentState]
 LINKS_CSV_HEADER = ("branch_code", "branch_name", "due", "url")
@@ -61,8 +66,9 @@ def csv_filename(wave: Wave) -> str:
 
 @bp.get("/waves")
 def waves():
-    return render_template("hq/waves.html", waves=queries.waves(), counts=queries.state_counts(date.today()),
-                           states=STATES)
+    counts = queries.state_counts(date.today())
+    return render_template("hq/waves.html", waves=queries.waves(), counts=counts, states=STATES,
+                           not_done=sum(c.get(AssignmentState.not_done.value, 0) for c in counts.values()))
 
 
 @bp.route("/waves/new", methods=["GET", "POST"])
@@ -100,13 +106,61 @@ def wave(wave_id: int):
     show = request.args.get("state", "")
     if show not in STATES:
         show = ""
-    rows = [(a, a.effective_state(today).value) for a in queries.wave_links(wave.id)]
+    links = queries.wave_links(wave.id)
+    rows = [(a, a.effective_state(today).value) for a in links]
     submitted = queries.wave_submissions(wave.id)
     return render_template(
         "hq/wave.html", wave=wave, rows=[r for r in rows if not show or r[1] == show], total=len(rows),
         counts=Counter(state for _, state in rows), states=STATES, show=show, submitted=submitted,
         today=today, cancel_question=cancel_question, earliest_new_due=earliest_new_due,
+        reissued=queries.reissued(links), outcome_label=outcome_label, reissue_window=reissue_window,
     )
+
+
+def outcome_label(assignment: Assignment) -> str | None:
+    """Name the outcome a shopper ended a link with, in the checklist's words ("I could not call")."""
+    if not assignment.outcome:
+        return None
+    version = assignment.version or assignment.checklist.latest
+    outcome = checklist_of(version).outcome(assignment.outcome) if version is not None else None
+    return outcome.label if outcome is not None else assignment.outcome
+
+
+def reissue_window(assignment: Assignment, today: date) -> tuple[date, date]:
+    """The new link's window: from today (or the old first day, if later), at least as long as the old one."""
+    not_before = max(today, assignment.not_before)
+    return not_before, max(assignment.due, not_before + (assignment.due - assignment.not_before))
+
+
+@bp.get("/not-done")
+def not_done():
+    """List the links shoppers ended as not done, with their reason, and a button to issue another."""
+    links = queries.not_done_links()
+    return render_template("hq/not_done.html", links=links, reissued=queries.reissued(links),
+                           outcome_label=outcome_label, reissue_window=reissue_window, today=date.today())
+
+
+@bp.post("/assignments/<int:assignment_id>/reissue")
+def assignment_reissue(assignment_id: int):
+    """Issue a new link for the same branch, checklist and wave as a not-done one; show it once."""
+    assignment = db.get_or_404(Assignment, assignment_id)
+    code = assignment.branch.code
+    if assignment.state != AssignmentState.not_done:
+        flash(f"Link {assignment.id} for {code} was not ended as not done; no new link was issued.")
+        return redirect(url_for("hq.assignment", assignment_id=assignment.id))
+    earlier = queries.reissued([assignment]).get(assignment.id)
+    if earlier is not None:
+        flash(f"A new link for {code} was already issued (link {earlier}); nothing new was issued.")
+        return redirect(url_for("hq.assignment", assignment_id=earlier))
+    not_before, due = reissue_window(assignment, date.today())
+    (new, token), = create_assignments(assignment.checklist, assignment.branch, 1, due=due, not_before=not_before,
+                                       wave=assignment.wave)
+    db.session.commit()
+    logger.info("link %s issued for not-done link %s (%s) by user %s", new.id, assignment.id, code, current_user.id)
+    page = render_template("hq/reissued.html", old=assignment, new=new, url=shopper_url(token),
+                           reason=outcome_label(assignment))
+    # The page holds the only copy of the token: keep it out of every cache.
+    return page, 201, {"Cache-Control": "no-store"}
 
 
 @bp.get("/assignments/<int:assignment_id>")
@@ -151,5 +205,6 @@ def _assignment_page(assignment: Assignment, form: ExtendForm, status: int = 200
     submission = queries.submission_of(assignment.id)
     return render_template("hq/assignment.html", assignment=assignment, form=form, submission=submission,
                            state=assignment.effective_state(today).value, today=today,
-                           cancel_question=cancel_question,
+                           cancel_question=cancel_question, reissued=queries.reissued([assignment]),
+                           outcome_label=outcome_label, reissue_window=reissue_window,
                            min_due=earliest_new_due(assignment, today).isoformat()), status
