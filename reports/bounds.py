@@ -1,9 +1,9 @@
 """What a printed report holds at most, whatever the number of visits.
 
 A branch with 2,030 visits made a 108-page PDF: 33 s and 514 MB to lay out, past gunicorn's
-timeout. The lists that grow with visits (the visit log, the comments, the critical failures
-and the scores they set to 0) are cut to their latest entries for print, and the document
-says how many there were and where all of them are: the CSV export. Every figure (means,
+timeout. The lists that grow with visits (the visit log, the comments, the critical failures,
+the scores they set to 0, the bonuses and deductions applied) are cut to their latest entries
+for print, and the document says how many there were and where all of them are: the CSV export. Every figure (means,
 intervals, trends, weakest questions) is still computed from every visit. bench/faults.py
 measures a 2,030-visit branch.
 """
@@ -14,7 +14,8 @@ from typing import Any
 
 #: Rows printed per list: about three pages of visit log, two of comments.
 LIMITS = {"visits": 100, "comments": 60, "critical_failures": 50}
-OVERRIDES = 50
+#: Rows printed per list of the "how computed" part: the scores set to 0, the bonuses and deductions applied.
+METHOD_LIMITS = {"critical_overrides": 50, "adjustments": 50}
 
 
 def latest(rows: list[dict], limit: int) -> list[dict]:
@@ -37,9 +38,11 @@ def for_print(data: dict[str, Any]) -> dict[str, Any]:
         rows = data.get(name) or []
         if len(rows) > limit:
             out[name], out[f"{name}_total"] = latest(rows, limit), len(rows)
-    method = data.get("method") or {}
-    overrides = method.get("critical_overrides") or []
-    if len(overrides) > OVERRIDES:
-        out["method"] = {**method, "critical_overrides": latest(overrides, OVERRIDES),
-                         "critical_overrides_total": len(overrides)}
+    method = dict(data.get("method") or {})
+    for name, limit in METHOD_LIMITS.items():
+        rows = method.get(name) or []
+        if len(rows) > limit:
+            method[name], method[f"{name}_total"] = latest(rows, limit), len(rows)
+    if method:
+        out["method"] = method
     return out

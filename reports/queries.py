@@ -83,11 +83,11 @@ def visits(start: date, end: date, branch_id: int | None = None, region_id: int 
     """Return one row per counted visit, oldest first, with its checklist version.
 
     Columns: id, branch_id, visit_date, score, critical_fail, reference, version_id,
-    version, slug, checklist, channel.
+    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3).
     """
     return _rows(
         select(Submission.id, Submission.branch_id, Submission.visit_date, Submission.score,
-               Submission.critical_fail, Submission.reference, Submission.version_id,
+               Submission.critical_fail, Submission.reference, Submission.version_id, Submission.outcome,
                ChecklistVersion.number.label("version"), Checklist.slug,
                Checklist.title.label("checklist"), Checklist.channel)
         .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
@@ -218,14 +218,19 @@ def critical_answers(start: date, end: date, branch_id: int | None = None, regio
 
 def comments(start: date, end: date, branch_id: int) -> list[Row]:
     """Return what shoppers wrote: per-question comments, and answers to unscored questions
-    (the service keeps those of free-text questions): visit_date, version_id, question_key, comment, value.
+    (the service keeps those of free-text questions, and an outcome's); with them, in the same
+    query, every bonus and deduction applied (``adjustment`` not 0, SPEC §4).
+
+    Columns: visit_date, reference, version_id, question_key, comment, value, adjustment.
     """
     return _rows(
-        select(Submission.visit_date, Submission.version_id, Answer.question_key, Answer.comment, Answer.value)
+        select(Submission.visit_date, Submission.reference, Submission.version_id, Answer.question_key,
+               Answer.comment, Answer.value, Answer.adjustment)
         .join(Submission, Submission.id == Answer.submission_id)
         .where(_counted(start, end), _scope(branch_id),
                or_(Answer.comment.is_not(None),
-                   and_(Answer.standard_key.is_(None), Answer.status == "answered", Answer.value.is_not(None))))
+                   and_(Answer.standard_key.is_(None), Answer.status == "answered", Answer.value.is_not(None)),
+                   and_(Answer.adjustment.is_not(None), Answer.adjustment != 0)))
         .order_by(Submission.visit_date, Submission.id, Answer.position)
     )
 

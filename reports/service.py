@@ -16,6 +16,7 @@ from flask import current_app
 from survey.checklist.schema import Checklist as ChecklistSchema
 from survey.checklist.schema import critical_rule
 from survey.caches import checklist_of
+from survey.submissions import OUTCOME_PREFIX
 
 from . import queries, stats
 from .periods import Period, make_period, month_label
@@ -251,6 +252,11 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
 
     comments = []
     for row in comment_rows:
+        if row.value and row.value.startswith(OUTCOME_PREFIX):  # a shop that ended with a counted outcome
+            if row.comment:
+                label = _outcome_label(versions, row.version_id, row.value.removeprefix(OUTCOME_PREFIX))
+                comments.append({"date": row.visit_date.isoformat(), "question": label, "text": row.comment})
+            continue
         _, question = versions.question(row.version_id, row.question_key)
         wording = question.text if question is not None else row.question_key
         if row.comment:
@@ -278,16 +284,39 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "visits": [{
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
             "version": r.version, "score": to_percent(r.score), "critical_fail": bool(r.critical_fail),
-            "reference": r.reference,
+            "reference": r.reference, "outcome": _outcome_label(versions, r.version_id, r.outcome),
         } for r in current],
         "comments": comments,
         "method": {
             "versions": _versions_used(current, versions),
             "sections": _method_sections(versions),
             "na_excluded": na, "hidden_excluded": hidden, "critical_overrides": overrides,
+            "adjustments": _adjustments(comment_rows, versions),
         },
     })
     return report
+
+
+def _outcome_label(versions: Versions, version_id: int, key: str | None) -> str | None:
+    """Name a counted outcome as the checklist does ("No answer after three calls"); None for a filled form."""
+    if not key:
+        return None
+    checklist = versions.parsed.get(version_id)
+    outcome = checklist.outcome(key) if checklist is not None else None
+    return outcome.label if outcome is not None else key
+
+
+def _adjustments(rows: Iterable[Any], versions: Versions) -> list[dict[str, Any]]:
+    """Each bonus earned and deduction lost, in the words of its question, with its points (+P or -P)."""
+    out = []
+    for row in rows:
+        if not row.adjustment:
+            continue
+        _, question = versions.question(row.version_id, row.question_key)
+        out.append({"date": row.visit_date.isoformat(), "reference": row.reference,
+                    "question": question.text if question is not None else row.question_key,
+                    "kind": "bonus" if row.adjustment > 0 else "deduction", "points": row.adjustment})
+    return out
 
 
 def _method_sections(versions: Versions) -> list[dict[str, Any]]:

@@ -6,12 +6,17 @@ Every test uses a checklist made here (``PROGRAMME``), not the shipped ones.
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from urllib.parse import urlsplit
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from pypdf import PdfReader
+from reports import bounds
+from reports import service as report_service
+from reports.pdf import render_report
 from survey.answers import Filled
 from survey.catalogue import import_standards, publish
 from survey.checklist import loader
@@ -454,3 +459,44 @@ def test_a_reissue_without_its_csrf_token_issues_nothing(staff, not_done):
     before = links_count()
     assert staff.client.post(f"/hq/assignments/{link.id}/reissue").status_code == 400
     assert links_count() == before
+
+
+# ---------------------------------------------------------------- reports: outcomes, bonuses and deductions
+
+
+@pytest.fixture
+def reported(make_branch_visit):
+    """Three calls at BR-001 today: two employees (bonus +5, deduction −10), nobody answered, and a
+    flawless one with only the bonus (100 %: 100 + 5 held at 100)."""
+    make_branch_visit(TWO_EMPLOYEES, {"staff": 2})
+    make_branch_visit(outcome="no_answer", comments={"outcome:": "Rang at 9, 11 and 3"})
+    make_branch_visit({**TWO_EMPLOYEES, "eating": "no", ("polite", 2): "yes", ("helpful", 2): 5}, {"staff": 2})
+    db.session.commit()
+
+
+def test_the_branch_report_names_an_outcome_and_lists_each_bonus_and_deduction(app, reported):
+    data = report_service.branch_report("BR-001")
+    assert [(v["score"], v["outcome"]) for v in data["visits"]] == [
+        (pytest.approx(82.5), None), (0.0, "No answer after three calls"), (100.0, None)]
+    assert {"date": date.today().isoformat(), "question": "No answer after three calls",
+            "text": "Rang at 9, 11 and 3"} in data["comments"]
+    applied = [(a["question"], a["kind"], a["points"]) for a in data["method"]["adjustments"]]
+    assert applied == [("Did they thank you for calling?", "bonus", 5.0),
+                       ("Could you hear anyone eating?", "deduction", -10.0),
+                       ("Did they thank you for calling?", "bonus", 5.0)]
+
+
+def test_the_branch_pdf_says_what_an_outcome_was_and_shows_how_bonuses_moved_scores(app, reported):
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        render_report(report_service.branch_report("BR-001")))).pages))
+    assert re.search(r"Programme test 1 0\.0 % No answer after three calls", text), text
+    assert "No answer after three calls Rang at 9, 11 and 3" in text
+    assert "Bonuses and deductions applied" in text
+    assert re.search(r"Did they thank you for calling\? Bonus \+5 .*Could you hear anyone eating\? Deduction −10", text)
+
+
+def test_a_long_list_of_bonuses_is_cut_for_print_and_says_how_many():
+    rows = [{"date": f"2026-01-{d:02d}", "reference": str(d), "question": "Q", "kind": "bonus", "points": 5}
+            for d in range(1, 29)] * 2
+    cut = bounds.for_print({"kind": "branch", "method": {"adjustments": rows}})["method"]
+    assert len(cut["adjustments"]) == 50 and cut["adjustments_total"] == 56
