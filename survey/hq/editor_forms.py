@@ -193,7 +193,7 @@ class OutcomeRowForm(Form):
     label = StringField("Label", description="What the shopper picks and reports show, e.g. “Nobody answered "
                                              "three calls”.")
     score = SelectField("Counts as", validate_choice=False, choices=options([
-        ("0", "A visit scoring 0"), ("none", "Not counted: the link ends not done")]))
+        ("0", "Counted, scores 0"), ("none", "Not counted: not done")]))
     standards = StringField("Standards", description="For a counted one: the standards it scores 0 on, "
                                                      "separated by commas; empty for every standard.")
 
