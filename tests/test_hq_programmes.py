@@ -136,6 +136,9 @@ def test_the_section_page_shows_a_repeated_sections_limits(staff):
     assert 'value="Add another employee"' in field_block(page, "repeat-add")
     draft_page = text_of(staff.get(BASE))
     assert "Repeated: 1 to 3 times, each headed “Employee {n}”" in draft_page
+    assert "The visit's date is the question <code>call_date</code>, its time <code>call_time</code>." in draft_page
+    assert ("offers: No answer after three calls <span class=\"muted\">(counted, scores 0)</span>, I could not call "
+            "<span class=\"muted\">(not counted)</span>.") in draft_page
 
 
 def test_a_section_can_be_marked_repeated_with_its_limits(staff, edit):
@@ -412,6 +415,7 @@ def test_hq_sees_links_not_done_with_the_reason_and_when(staff, not_done):
     wave = text_of(staff.get(f"/hq/waves/{link.wave_id}?state=not_done"))
     assert "I could not call" in wave and "“My car broke down”" in wave and "Issue a new link" in wave
     assert "Not done <strong>1</strong>" in wave
+    assert '<a href="/hq/waves" aria-current="page">Waves</a>' in page  # the menu says where this page lives
     details = text_of(staff.get(f"/hq/assignments/{link.id}"))
     assert "I could not call" in details and "Issue a new link" in details
 

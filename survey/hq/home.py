@@ -16,7 +16,7 @@ SECTIONS = [
     ("hq.checklists", "Checklists", ("checklist", "draft", "editor")),
     ("hq.regions", "Regions", ("region",)),
     ("hq.branches", "Branches", ("branch",)),
-    ("hq.waves", "Waves", ("wave", "assignment")),
+    ("hq.waves", "Waves", ("wave", "assignment", "not_done")),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
     ("hq.staff", "Staff", ("staff",)),
 ]
