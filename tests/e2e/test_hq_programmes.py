@@ -76,14 +76,16 @@ def test_a_not_done_link_is_replaced_in_one_click(hq_page: Page, live_server, ax
     link, _ = not_done
     page.goto(f"{live_server}/hq/waves")
     page.get_by_role("link", name="1 link not done").click()
+    expect(page).to_have_url(f"{live_server}/hq/not-done")
     expect(page.get_by_role("heading", name="Links not done")).to_be_visible()
     row = page.locator(f"#nd-{link.id}")
     expect(row).to_contain_text("I could not call")
     expect(row).to_contain_text("My car broke down")
     check(page, axe_script)
     page.screenshot(path=f"{SHOTS}/not-done.png", full_page=True)
-    page.goto(f"{live_server}/hq/waves/{link.wave_id}?state=not_done")
-    check(page, axe_script)
+    for path in (f"/hq/waves/{link.wave_id}?state=not_done", f"/hq/assignments/{link.id}", "/hq/waves"):
+        page.goto(live_server + path)
+        check(page, axe_script)
     page.goto(f"{live_server}/hq/not-done")
     page.get_by_role("button", name=re.compile(f"Issue a new link for BR-007 instead of link {link.id}")).click()
     expect(page.get_by_role("heading", name="New link for BR-007 Harbour")).to_be_visible()
