@@ -504,3 +504,24 @@ def test_a_long_list_of_bonuses_is_cut_for_print_and_says_how_many():
             for d in range(1, 29)] * 2
     cut = bounds.for_print({"kind": "branch", "method": {"adjustments": rows}})["method"]
     assert len(cut["adjustments"]) == 50 and cut["adjustments_total"] == 56
+
+
+def test_importing_a_show_if_into_a_repetition_from_outside_lists_its_line(staff):
+    broken = PROGRAMME + """\
+  - key: after
+    title: After the call
+    questions:
+      - key: called_back
+        text: Did they call you back?
+        type: yes_no
+        standard: speed
+        show_if: {question: polite, equals: yes}
+"""
+    line = len(broken.splitlines())
+    page = staff.get("/hq/checklists/import").get_data(as_text=True)
+    response = staff.client.post("/hq/checklists/import", data=changed(form_on(page), text=broken, then="draft"))
+    assert response.status_code == 422
+    said = re.sub(r"</?code>", "", text_of(response))
+    assert f"pasted.yaml:{line} sections[2].questions[0].show_if.question: 'polite' is inside the repeated " \
+           "section 'staff'" in said
+    assert draft_of(SLUG) is None
