@@ -39,7 +39,7 @@ def hidden_fields(page: str) -> dict[str, str]:
 class Shopper(HttpUser):
     """Opens a fresh link, then sends the form the way form.js does (X-Outbox; no redirect)."""
 
-    weight = 9
+    weight = 8
     wait_time = between(0.5, 2)
 
     @task
