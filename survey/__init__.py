@@ -15,6 +15,7 @@ from .config import load_config
 from .errors import register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .i18n import init_babel
+from .jobs import init_jobs
 from .security import register_security
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["SURVEY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -68,6 +70,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def register_jobs(app: Flask) -> None:
+    """Bind the background jobs (survey/jobs.py) to the queue SURVEY_QUEUE_URL names."""
+    init_jobs(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -72,6 +72,7 @@ def app(_schema, tmp_path):
         "SURVEY_BASE_URL": "http://shop.test",
         "SURVEY_UPLOAD_MAX_MB": 1,
         "RATELIMIT_ENABLED": False,
+        "SURVEY_QUEUE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
     })
 
     app.test_client_class = ServerClient
