@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 from sqlalchemy.engine import Engine
 
+from . import alerts  # noqa: F401  (registers its jobs before register_jobs binds them)
 from .auth.sessions import init_sessions
 from .config import load_config
 from .errors import register_error_handlers

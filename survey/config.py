@@ -67,6 +67,8 @@ class Config:
     #: Where e-mail leaves (survey/mail.py): ``smtp://``, ``smtp+starttls://`` or ``smtps://``
     #: ``user:pass@host:port``. Unset: written to ``<instance>/outbox/`` in development.
     MAIL_URL = None
+    #: Where development writes e-mail when MAIL_URL is unset (default: <instance>/outbox).
+    SURVEY_OUTBOX_DIR = None
     #: The sender of every message.
     SURVEY_MAIL_FROM = "Mystery Shopping <alerts@localhost>"
     #: Seconds an SMTP server may take to answer any one step before the try counts as failed.
@@ -103,8 +105,8 @@ def load_config(app, overrides: dict | None) -> None:
                       ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float)):
         if env.get(key):
             app.config[key] = cast(env[key])
-    for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT", "SURVEY_ALERT_BELOW",
-                "SURVEY_ALERT_ATTEMPTS", "SURVEY_ALERT_RETRY_SECONDS"):
+    for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",
+                "SURVEY_ALERT_BELOW", "SURVEY_ALERT_ATTEMPTS", "SURVEY_ALERT_RETRY_SECONDS"):
         if env.get(key):
             app.config[key] = env[key]
     if overrides:
@@ -117,6 +119,8 @@ def load_config(app, overrides: dict | None) -> None:
                          app.config["SURVEY_DB_CONNECT_TIMEOUT"]),
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
+    if not app.config["SURVEY_OUTBOX_DIR"]:
+        app.config["SURVEY_OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
     if not app.config["UPLOAD_DIR"]:
         app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     app.config["SURVEY_BASE_URL"] = app.config["SURVEY_BASE_URL"].rstrip("/")

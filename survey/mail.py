@@ -105,11 +105,13 @@ def send(message: EmailMessage, server: MailServer, timeout: float,
             raise Refused(f"{server}: {_describe(exc)}") from exc
         # From here the server may have the message: a broken connection is no refusal.
         try:
-            code, reply = smtp.data(message.as_bytes())
+            code, reply = smtp.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
         except smtplib.SMTPDataError as exc:  # a clear "no" to the message: nothing delivered
             raise Refused(f"message refused: {_describe(exc)}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise Unknown(f"connection lost while sending the message: {_describe(exc)}") from exc
+        if code != 250:  # smtplib returns the final answer without judging it
+            raise Refused(f"message refused: {code} {reply.decode(errors='replace')}")
     finally:
         try:
             smtp.quit()

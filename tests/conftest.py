@@ -73,6 +73,7 @@ def app(_schema, tmp_path):
         "SURVEY_UPLOAD_MAX_MB": 1,
         "RATELIMIT_ENABLED": False,
         "SURVEY_QUEUE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "SURVEY_OUTBOX_DIR": str(tmp_path / "outbox"),
     })
 
     app.test_client_class = ServerClient

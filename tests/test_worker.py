@@ -7,11 +7,18 @@ import signal
 import subprocess
 import sys
 import time
+import threading
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from survey.jobs import enqueue
+from survey.extensions import db
+from survey.jobs import enqueue, run_periodic
+from survey.models import Alert, AlertState, utcnow
+
+from .mail_fixtures import smtp  # noqa: F401  (fixture)
+from .test_alerts import managers, send_visit  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -74,3 +81,33 @@ def test_worker_runs_a_queued_job_and_stops_on_a_signal(app, start_worker, stop)
     log = log_of(proc)
     assert "Jobs wait in SQLite file" in log
     assert "Not scheduling" in log
+
+
+def test_a_worker_killed_mid_send_is_never_followed_by_a_second_send(app, smtp, managers, send_visit,  # noqa: F811
+                                                                     start_worker):
+    smtp.hold = threading.Event()  # the server keeps the message and does not answer yet
+    send_visit(critical=True)
+    run_periodic("sweep")  # queue it, as the scheduler would
+    first = start_worker("--no-periodic", MAIL_URL=smtp.url, SURVEY_MAIL_TIMEOUT=300)
+    wait_for(smtp.arrived.is_set, first, "hand the message over")
+    first.kill()  # SIGKILL: no chance to record anything
+    first.wait()
+    smtp.hold.set()
+    db.session.expire_all()
+    alert = db.session.scalar(db.select(Alert))
+    assert (alert.state, alert.attempts) == (AlertState.sending, 1)
+
+    # Minutes later the sweep finds the worker gone; a copy of the job still sits in the queue.
+    db.session.execute(db.update(Alert).values(claimed_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    run_periodic("sweep")
+    enqueue("send_alert", alert.id)
+    huey = app.extensions["jobs"].huey
+    second = start_worker("--no-periodic", MAIL_URL=smtp.url)
+    wait_for(lambda: huey.pending_count() == 0, second, "take the queued job")
+    second.send_signal(signal.SIGTERM)  # lets a running job finish
+    assert second.wait(GIVE_UP) == 0, log_of(second)
+    db.session.expire_all()
+    alert = db.session.scalar(db.select(Alert))
+    assert (alert.state, alert.attempts) == (AlertState.unknown, 1)
+    assert len(smtp.received) == 1
