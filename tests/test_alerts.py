@@ -4,6 +4,7 @@ message is sent at most once."""
 
 from __future__ import annotations
 
+import html
 import select
 import threading
 from datetime import timedelta
@@ -15,11 +16,11 @@ from survey.caches import checklist_of
 from survey.extensions import db
 from survey.i18n import mail_language
 from survey.jobs import run_periodic, run_queued
-from survey.models import Alert, AlertState, Submission, utcnow
+from survey.models import Alert, AlertState, Region, Submission, utcnow
 from survey.shopper.fields import field_name
 from survey.submissions import find_assignment
 
-from .conftest import good_answers
+from .conftest import good_answers, log_in
 from .conftest import post_multipart as post
 from .mail_fixtures import silent_server, smtp  # noqa: F401  (fixtures)
 from .test_i18n import german  # noqa: F401  (fixture)
@@ -297,3 +298,65 @@ def test_outside_a_request_the_language_falls_back_to_english(app):
         assert gettext("Read the whole visit") == "Den ganzen Besuch lesen"
     assert gettext("Read the whole visit") == "Read the whole visit"
 
+
+# ---------------------------------------------------------------- what HQ sees and does
+
+
+def test_hq_sees_a_failed_alert_and_sends_it_again_as_the_same_message(app, client, smtp, managers, send_visit):
+    app.config.update(SURVEY_ALERT_ATTEMPTS=2)
+    smtp.replies = ["554 5.7.1 Message rejected"] * 2
+    submission = send_visit(critical=True)
+    for _ in range(2):
+        deliver_now(app)
+        make_due(the_alert().id)
+    alert = the_alert()
+    assert alert.state == AlertState.failed
+    hq = log_in(client, "hq@example.com")
+    page = html.unescape(hq.get("/hq/alerts?state=attention").get_data(as_text=True))
+    assert submission.reference in page and "Failed" in page and "554 5.7.1 Message rejected" in page
+    assert "anna@north.example, ben@both.example" in page
+    assert "Send again: the alert about" in page
+
+    response = hq.post(f"/hq/alerts/{alert.id}/resend?state=attention")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/hq/alerts?state=attention")
+    page = html.unescape(hq.get("/hq/alerts").get_data(as_text=True))
+    assert f"The alert about {submission.reference} is queued again" in page
+    run_queued(app)  # queued at once: no waiting for the sweep
+    alert = the_alert()
+    assert (alert.state, alert.attempts) == (AlertState.sent, 1)
+    assert [m["Message-ID"] for m in smtp.messages] == [alert.message_id]
+
+    # Sent: pressing the button again (a second tab) changes nothing.
+    hq.post(f"/hq/alerts/{alert.id}/resend")
+    assert "only a failed or unknown alert can be sent again" in hq.get("/hq/alerts").get_data(as_text=True)
+    assert run_queued(app) == 0 and len(smtp.messages) == 1
+
+
+def test_hq_filters_and_pages_the_alerts(app, client, managers, send_visit, monkeypatch):
+    monkeypatch.setattr("survey.hq.alerts.PAGE_SIZE", 2)
+    sent = [send_visit(critical=True).reference for _ in range(3)]
+    db.session.execute(db.update(Alert).where(Alert.id == the_alert().id).values(state=AlertState.unknown))
+    db.session.commit()
+    hq = log_in(client, "hq@example.com")
+    first = hq.get("/hq/alerts").get_data(as_text=True)
+    assert "3 alerts, page 1 of 2" in first and 'rel="next"' in first
+    assert sum(ref in first for ref in sent) == 2
+    second = hq.get("/hq/alerts?page=2").get_data(as_text=True)
+    assert sum(ref in second for ref in sent) == 1
+    unknown = hq.get("/hq/alerts?state=unknown").get_data(as_text=True)
+    assert "1 alert." in unknown
+    south = hq.get(f"/hq/alerts?region={db.session.scalar(db.select(Region.id).filter_by(code='SOUTH'))}")
+    assert "No alerts match these filters." in south.get_data(as_text=True)
+    bad = hq.get("/hq/alerts?state=lost&region=abc&page=zz")
+    assert bad.status_code == 200
+    text = html.unescape(bad.get_data(as_text=True))
+    assert "Choose a state from the list." in text and "Choose a region from the list." in text
+
+
+def test_the_dashboard_counts_alerts_needing_attention(app, client, managers, send_visit):
+    send_visit(critical=True)
+    db.session.execute(db.update(Alert).values(state=AlertState.failed))
+    db.session.commit()
+    page = log_in(client, "hq@example.com").get("/hq/").get_data(as_text=True)
+    assert "<strong>1</strong> alert failed or unknown" in page
+    assert 'href="/hq/alerts?state=attention"' in page
