@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -101,3 +101,11 @@ def test_jobs_wait_in_redis_when_the_queue_url_says_so(redis_app):
     assert redis_app.extensions["jobs"].huey.pending_count() == 1
     assert run_queued(redis_app) == 1
     assert not orphan.exists()
+
+
+def test_the_scheduler_sweeps_every_minute_and_purges_at_03_17_utc(app):
+    huey = app.extensions["jobs"].huey
+    due = lambda when: sorted(task.name for task in huey.read_periodic(when))  # noqa: E731
+    assert due(datetime(2026, 12, 3, 3, 17)) == ["sweep", "uploads_purge"]
+    assert due(datetime(2026, 12, 3, 3, 18)) == ["sweep"]
+    assert due(datetime(2026, 12, 3, 15, 17)) == ["sweep"]
