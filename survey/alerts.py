@@ -96,9 +96,9 @@ def visit_counted(submission_id: int, facts: dict[str, Any] | None = None, *, ar
 
 # ---------------------------------------------------------------- the worker's side
 
-#: A ``sending`` row claimed longer ago than this lost its worker (every step of a send has
-#: SURVEY_MAIL_TIMEOUT; a send is a handful of steps).
 def _lost_after() -> timedelta:
+    """Say when a ``sending`` row has lost its worker: every step of a send has SURVEY_MAIL_TIMEOUT,
+    and a send is a handful of steps, so ten of them (at least five minutes) is past any live one."""
     return timedelta(seconds=max(300.0, 10 * current_app.config["SURVEY_MAIL_TIMEOUT"]))
 
 
