@@ -1,7 +1,7 @@
 """alerts_and_jobs: e-mail alerts sent by the background worker, and daily jobs' claims.
 
 Revision ID: c3d8e5a1f7b2
-Revises: b7e4c1d9a2f3
+Revises: c5e2a7d41f08
 Create Date: 2026-12-03 13:50:00
 
 Two new tables; nothing existing changes.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d8e5a1f7b2'
-down_revision = 'b7e4c1d9a2f3'
+down_revision = 'c5e2a7d41f08'
 branch_labels = None
 depends_on = None
 
