@@ -50,6 +50,8 @@
     return (M[key] || "").replace(/\{(\w+)\}/g, function (_, k) { return typeof v[k] === "number" ? v[k].toLocaleString(lang) : v[k]; });
   }
   var lang = document.documentElement.lang || "en";
+  // A repetition's number in its fields' names and ids: q_key-2, q-key-2, q_key-2__comment.
+  var SUFFIX = /-\d+(?=__|"|\s|$)/g;
   var prog = document.getElementById("prog"), progtxt = document.getElementById("progtxt");
   var state = document.getElementById("state");
   var own = form.hasAttribute("data-draft");
@@ -349,7 +351,6 @@
   }
 
   // ---- repeated sections: "Add another" and "Remove" without a round trip (they are submit buttons without JS)
-  var SUFFIX = /-\d+(?=__|"|\s|$)/g;
   function number(r, n) {
     r.id = r.id.replace(/-\d+$/, "-" + n);
     [].forEach.call(r.querySelectorAll("*"), function (el) {
