@@ -178,3 +178,40 @@ def test_an_outcome_that_does_not_count_without_javascript(phone_no_js, live_ser
     page.get_by_role("button", name="Send this instead").tap()
     expect(page.get_by_role("heading", name="Thank you for telling us")).to_be_visible()
     expect(page.get_by_text("You told us this shop could not be done: I could not make the call.")).to_be_visible()
+
+
+def test_the_visit_date_in_words_and_a_counter_near_a_texts_limit(phone, live_server, link):
+    page = phone
+    page.goto(f"{live_server}/s/{link}")
+    page.locator("#visit_date").fill("2026-11-02")
+    expect(page.get_by_text(re.compile(r"^Monday,? 2 November 2026$"))).to_be_visible()
+    box = employee(page, 1).get_by_label("Describe this employee")
+    box.fill("x" * 3900)
+    expect(employee(page, 1).get_by_text(re.compile("characters$"))).to_have_count(0)  # far from the limit
+    box.fill("x" * 4100)
+    expect(employee(page, 1).get_by_text("4,100 of 5,000 characters")).to_be_visible()
+
+
+def test_a_number_out_of_range_and_a_missing_comment_are_caught_with_the_servers_words(phone, live_server, link):
+    page = phone
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/draft" not in r.url else None)
+    page.goto(f"{live_server}/s/{link}")
+    fill_the_rest(page)
+    describe(page, 1, "Yes", "Yes", "Sam")
+    seconds = page.get_by_label("Seconds until someone greeted you")
+    seconds.fill("4000")
+    tap_answers(page, "Were the entrance and floor clean?", ["No"])  # asks "What went wrong?"
+    send(page)
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("2 answers need attention")
+    expect(page.get_by_text("Enter a number no larger than 3,600.")).to_be_visible()
+    expect(question(page, "Were the entrance and floor clean?")).to_contain_text("Please say briefly what happened.")
+    expect(seconds).to_be_focused()
+    assert posts == []
+    seconds.fill("20")
+    reason = question(page, "Were the entrance and floor clean?").get_by_label("What went wrong?")
+    reason.fill("Mud by the door")
+    send(page)
+    expect_received(page)
+    assert len(posts) == 1  # one tap, one post
