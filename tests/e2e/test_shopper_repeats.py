@@ -58,6 +58,22 @@ def fill_the_rest(page: Page) -> None:
             tap_answers(page, text, labels)
 
 
+def sends(page: Page) -> list[str]:
+    """Collect the page's posts of the form (not its autosaves), as they happen."""
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/draft" not in r.url else None)
+    return posts
+
+
+def all_but_the_second_employee(page: Page, url: str) -> tuple[Page, list[str]]:
+    """Open the form and answer everything (one employee, flawless); return the page and its posts."""
+    posts = sends(page)
+    page.goto(url)
+    fill_the_rest(page)
+    describe(page, 1, "Yes", "Yes", "Sam")
+    return page, posts
+
+
 def stored_employees() -> dict[tuple[str, int], str | None]:
     db.session.rollback()
     return {(a.question_key, a.repeat): a.value for a in db.session.scalars(db.select(Answer))
@@ -67,8 +83,7 @@ def stored_employees() -> dict[tuple[str, int], str | None]:
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_add_and_remove_employees_keeps_every_answer(request, live_server, link, javascript):
     page = request.getfixturevalue("phone" if javascript else "phone_no_js")
-    posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/draft" not in r.url else None)
+    posts = sends(page)
     page.goto(f"{live_server}/s/{link}")
     describe(page, 1, "Yes", "Yes", "Sam, green jumper")
     tap_answers(page, "How warm was the greeting?", ["4"])  # an answer outside the section
@@ -118,12 +133,7 @@ def test_a_reload_keeps_the_employees_added(phone, live_server, link):
 
 
 def test_send_with_a_second_employee_half_answered_posts_nothing_and_focuses_it(phone, live_server, link):
-    page = phone
-    posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/draft" not in r.url else None)
-    page.goto(f"{live_server}/s/{link}")
-    fill_the_rest(page)
-    describe(page, 1, "Yes", "Yes", "Sam")
+    page, posts = all_but_the_second_employee(phone, f"{live_server}/s/{link}")
     page.get_by_role("button", name="Add another employee").tap()
     employee(page, 2).get_by_role("group", name=BADGE).get_by_label("No", exact=True).tap()
     send(page)
@@ -193,12 +203,7 @@ def test_the_visit_date_in_words_and_a_counter_near_a_texts_limit(phone, live_se
 
 
 def test_a_number_out_of_range_and_a_missing_comment_are_caught_with_the_servers_words(phone, live_server, link):
-    page = phone
-    posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/draft" not in r.url else None)
-    page.goto(f"{live_server}/s/{link}")
-    fill_the_rest(page)
-    describe(page, 1, "Yes", "Yes", "Sam")
+    page, posts = all_but_the_second_employee(phone, f"{live_server}/s/{link}")
     seconds = page.get_by_label("Seconds until someone greeted you")
     seconds.fill("4000")
     tap_answers(page, "Were the entrance and floor clean?", ["No"])  # asks "What went wrong?"
