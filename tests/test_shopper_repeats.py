@@ -334,3 +334,11 @@ def test_the_progress_counts_required_questions_shown_and_each_repetition(client
     total = len(unconditional) + len(staff) + len(complaint)
     refused = text_of(post(client, f"/s/{token}", data))
     assert f">3 of {total} required</span>" in refused
+
+
+def test_an_outcome_sent_for_a_checklist_without_outcomes_is_refused(client, visit):
+    token, data = visit
+    response = post(client, f"/s/{token}", {**data, "action": "outcome", "outcome": "no_answer"})
+    assert response.status_code == 422
+    assert "This checklist has no other way to end: please fill in the form." in text_of(response)
+    assert count(Submission) == 0

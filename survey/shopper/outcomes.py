@@ -1,4 +1,4 @@
-""""Could not complete this shop?" (SPEC §3 ``outcomes``): the shopper's way to end a link without the form.
+"""The shopper's "Could not complete this shop?" (SPEC §3 ``outcomes``): ending a link without the form.
 
 A counted outcome (``score: 0``) is stored as a submission scoring 0 (``submissions.record_submission``);
 one that does not count ends the link ``not_done`` with the shopper's reason. Either may carry a comment
@@ -54,10 +54,10 @@ class Ended:
 
 def check_outcome(form, checklist: Checklist, attachments: dict[Any, Any], problems: dict[Any, str]) -> Ended | None:
     """Check the panel; put each message on its field and return None, or what the shopper reported."""
-    outcome = checklist.outcome(form.outcome.data) if "outcome" in form else None
     if "outcome" not in form:
         form.form_errors.append(gettext("This checklist has no other way to end: please fill in the form."))
         return None
+    outcome = checklist.outcome(form.outcome.data)
     if outcome is None:
         form.outcome.errors = [gettext("Choose one of the reasons shown.")]
     comment = clean_text(form.outcome_comment.data)

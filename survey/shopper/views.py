@@ -264,7 +264,8 @@ def _end(assignment: Assignment, version, checklist, form, today: date):
     """"Could not complete this shop?": a counted outcome is stored as a submission, another ends the link."""
     stored = forms.csrf_ok(form)
     try:
-        attachments, problems = uploads.take(form, [outcomes.PHOTO_PLACE], assignment, store=stored)
+        places = [outcomes.PHOTO_PLACE] if "outcome" in form else []  # a checklist without outcomes has no panel
+        attachments, problems = uploads.take(form, places, assignment, store=stored)
     except uploads.StorageFailed:
         return _photo_not_stored(assignment, checklist, form, today)
     ended = outcomes.check_outcome(form, checklist, attachments, problems) if stored else None

@@ -124,6 +124,7 @@ def test_the_confirmation_and_already_received(shopper, live_server, link, axe_s
     ("expired", "This link has expired"),
     ("cancelled", "This visit was cancelled"),
     ("not_open", "Not open yet"),
+    ("not_done", "Thank you for telling us"),
 ])
 def test_the_closed_pages(shopper, live_server, link, axe_script, state, heading):
     assignment, token = link
@@ -131,6 +132,8 @@ def test_the_closed_pages(shopper, live_server, link, axe_script, state, heading
         assignment.due = date.today() - timedelta(days=1)
     elif state == "cancelled":
         assignment.state = AssignmentState.cancelled
+    elif state == "not_done":
+        assignment.state, assignment.outcome = AssignmentState.not_done, "could_not_go"
     else:
         assignment.not_before = date.today() + timedelta(days=3)
     db.session.commit()
