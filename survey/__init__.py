@@ -19,6 +19,7 @@ from .i18n import init_babel
 from .jobs import init_jobs
 from . import storage
 from .security import register_security
+from .assets import register_lean_static
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_parts(app)
     register_template_helpers(app)
     register_security(app)
+    register_lean_static(app)
     return app
 
 
