@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, orm
 from sqlalchemy.exc import IntegrityError
 
 from . import scoring
+from .alerts import visit_counted
 from .answers import Filled
 from .caches import checklist_of, statements
 from .extensions import db
@@ -240,8 +241,26 @@ _INSERT_SUBMISSION, _INSERT_SECTIONS, _INSERT_STANDARDS, _INSERT_ANSWERS = (
 _SUBMISSION_ID = db.select(Submission.id).where(Submission.assignment_id == bindparam("assignment_id"))
 
 
-def record_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled) -> tuple[int, bool]:
+def end_not_done(assignment: Assignment, outcome_key: str, comment: str | None) -> bool:
+    """End a link ``not_done`` with the shopper's reason (an outcome that does not count) and commit.
+
+    False when the link had already ended (sent, or ended so before): the first word stands.
+    """
+    if assignment.state not in (AssignmentState.open, AssignmentState.started):
+        return False
+    _set_columns(assignment, state=AssignmentState.not_done, outcome=outcome_key, outcome_comment=comment or None,
+                 outcome_at=utcnow())
+    db.session.commit()
+    current_app.logger.info("assignment %s ended not_done (%s)", assignment.id, outcome_key)
+    return True
+
+
+def record_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled,
+                      alerts: bool = True) -> tuple[int, bool]:
     """Store a submission exactly once; return its id and whether this call created it.
+
+    The visit counts on arrival, so its e-mail alert, if due, is written with it (survey/alerts.py;
+    ``alerts=False`` for history loaded by the demo seed).
 
     A replay of the same form (same idempotency key) or a second tab racing the
     first gets the stored submission back. The unique constraints decide, so the
@@ -267,6 +286,8 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
             for attachment in scored.attachments:
                 attachment.submission_id = submission_id
             _set_columns(assignment, state=AssignmentState.submitted)
+            if alerts:
+                visit_counted(submission_id, scored.submission, arriving=True)
             db.session.commit()
             return submission_id, True
         except IntegrityError:
