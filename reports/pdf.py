@@ -264,27 +264,11 @@ def _branch_points(r: dict) -> list[str]:
     points: list[str] = []
     if (r.get("headline") or {}).get("n") == 1:
         points.append("Based on a single visit: every figure below is indicative only.")
-    standards = [s for s in r.get("standards") or [] if s.get("score") is not None]
-    if len(standards) >= 2:
-        ordered = sorted(standards, key=lambda s: s["score"])
-        best, worst = ordered[-1], ordered[0]
-        points.append(
-            f"Strongest standard: {best['title']} ({percent_label(best['score'])}); "
-            f"weakest: {worst['title']} ({percent_label(worst['score'])})."
-        )
-        behind = [(delta(s["score"], s.get("region_score")), s) for s in standards]
-        behind = [(gap, s) for gap, s in behind if gap is not None and round(gap, 1) < 0]
-        if behind:
-            gap, s = min(behind, key=lambda pair: pair[0])
-            points.append(
-                f"Furthest behind the region: {s['title']}, {abs(gap):.1f} points under "
-                f"the region's {percent_label(s['region_score'])}."
-            )
-    weak = r.get("weakest_questions") or []
-    if weak:
-        first = weak[0]
-        seen = f" over {visits(first['n'])}" if first.get("n") else ""
-        points.append(f"First thing to fix: “{first['text']}” scores {percent_label(first.get('score'))}{seen}.")
+    fixes = r.get("fix_first") or []
+    if fixes:
+        first = fixes[0]
+        points.append(f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit"
+                      f" (applied in {visits(first['n'])}).")
     failures = r.get("critical_failures") or []
     if failures:
         zeroed = sum(1 for f in failures if f.get("rule") == "zero")
@@ -302,7 +286,7 @@ def _region_points(r: dict) -> list[str]:
         best, worst = ranked[0], ranked[-1]
         points.append(
             f"Best branch: {best['name']} ({percent_label(best['score'])}); "
-            f"weakest: {worst['name']} ({percent_label(worst['score'])})."
+            f"lowest: {worst['name']} ({percent_label(worst['score'])})."
         )
     if ranked and r.get("target") is not None:
         reached = sum(1 for b in ranked if b["score"] >= r["target"])
@@ -310,14 +294,6 @@ def _region_points(r: dict) -> list[str]:
             f"{reached} of {_plural(len(ranked), 'branch', 'branches')} with visits "
             f"{'reaches' if reached == 1 else 'reach'} the {percent_label(r['target'])} target."
         )
-    weakest = [s for s in r.get("weakest_standards") or [] if s.get("score") is not None]
-    if weakest:
-        s = weakest[0]
-        gap = delta(s["score"], s.get("network_score"))
-        where = ""
-        if gap is not None:
-            where = f", {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the network"
-        points.append(f"Weakest standard: {s.get('title') or s['key']} ({percent_label(s['score'])}{where}).")
     silent = [b["name"] for b in r.get("ranking") or [] if not b.get("n")]
     if silent:
         more = f" and {len(silent) - 6} more" if len(silent) > 6 else ""

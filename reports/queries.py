@@ -140,25 +140,6 @@ def standard_scores(start: date, end: date, region_id: int | None = None) -> lis
     )
 
 
-def network_standard_means(start: date, end: date, keys: Iterable[str]) -> list[Row]:
-    """Return the network's branch-weighted mean of some standards: standard_key, score, branches.
-
-    Reads every branch's visits of those standards, so the caller names only the ones it needs.
-    """
-    per_branch = (
-        select(StandardScore.standard_key, func.avg(StandardScore.score).label("score"))
-        .join(Submission, Submission.id == StandardScore.submission_id)
-        .where(_counted(start, end), StandardScore.standard_key.in_(sorted(set(keys))))
-        .group_by(Submission.branch_id, StandardScore.standard_key)
-        .subquery()
-    )
-    return _rows(
-        select(per_branch.c.standard_key, func.avg(per_branch.c.score).label("score"),
-               func.count().label("branches"))
-        .group_by(per_branch.c.standard_key)
-    )
-
-
 def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
     """Return per checklist and section: checklist_id, section_key, position, score (mean over applicable visits), n."""
     return _rows(
@@ -172,27 +153,67 @@ def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
     )
 
 
-def question_scores(start: date, end: date, branch_id: int) -> list[Row]:
-    """Return per checklist and scored question: checklist_id, question_key, standard_key, score, n.
+def question_losses(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
+    """Return per branch, checklist and scored question the points of the overall score lost on it (SPEC §8).
 
-    A visit's score on a question in a repeated section is the mean over its repetitions; the
-    period's score is the mean over the visits where it applied (n counts visits).
+    Columns: branch_id, checklist_id, question_key, standard_key, lost (Σ over counted visits of the
+    share of the visit's score lost, 0..1), n (visits where it applied), critical (failed critical
+    answers), visits (the branch's counted visits with a score: the mean's denominator).
+
+    A visit's loss on a question is (w - e) / Σw of its section (or repetition) x the section's
+    weight / Σ weights of the visit's applicable sections; in a repeated section, averaged over the
+    section's applicable repetitions. Summed over questions it is 1 - the score before any
+    critical override, bonus or deduction.
     """
-    per_visit = (
-        select(ChecklistVersion.checklist_id, Answer.submission_id, Answer.question_key,
-               func.max(Answer.standard_key).label("standard_key"),
-               func.avg(Answer.earned / Answer.possible).label("score"))
+    counted = and_(_counted(start, end), _scope(branch_id, region_id))
+    scored = Answer.possible > 0
+    parts = (
+        select(Answer.submission_id, Answer.section_key, Answer.repeat, func.sum(Answer.possible).label("weight"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(counted, scored)
+        .group_by(Answer.submission_id, Answer.section_key, Answer.repeat)
+        .subquery()
+    )
+    spans = (
+        select(parts.c.submission_id, parts.c.section_key, func.count().label("n"))
+        .group_by(parts.c.submission_id, parts.c.section_key)
+        .subquery()
+    )
+    totals = (
+        select(SectionScore.submission_id, func.sum(SectionScore.weight).label("weight"))
+        .join(Submission, Submission.id == SectionScore.submission_id)
+        .where(counted, SectionScore.score.is_not(None))
+        .group_by(SectionScore.submission_id)
+        .subquery()
+    )
+    visits = (
+        select(Submission.branch_id, func.count().label("n"))
+        .where(counted, Submission.score.is_not(None))
+        .group_by(Submission.branch_id)
+        .subquery()
+    )
+    share = ((Answer.possible - Answer.earned) / parts.c.weight / spans.c.n
+             * SectionScore.weight / totals.c.weight)
+    losses = (
+        select(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key,
+               func.max(Answer.standard_key).label("standard_key"), func.sum(share).label("lost"),
+               func.count(Answer.submission_id.distinct()).label("n"),
+               func.sum(case((Answer.critical_fail.is_(True), 1), else_=0)).label("critical"))
         .join(Submission, Submission.id == Answer.submission_id)
         .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
-        .where(_counted(start, end), _scope(branch_id), Answer.possible > 0)
-        .group_by(ChecklistVersion.checklist_id, Answer.submission_id, Answer.question_key)
+        .join(parts, and_(parts.c.submission_id == Answer.submission_id, parts.c.section_key == Answer.section_key,
+                          parts.c.repeat == Answer.repeat))
+        .join(spans, and_(spans.c.submission_id == Answer.submission_id, spans.c.section_key == Answer.section_key))
+        .join(SectionScore, and_(SectionScore.submission_id == Answer.submission_id,
+                                 SectionScore.section_key == Answer.section_key))
+        .join(totals, totals.c.submission_id == Answer.submission_id)
+        .where(counted, scored)
+        .group_by(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key)
         .subquery()
     )
     return _rows(
-        select(per_visit.c.checklist_id, per_visit.c.question_key,
-               func.max(per_visit.c.standard_key).label("standard_key"),
-               func.avg(per_visit.c.score).label("score"), func.count().label("n"))
-        .group_by(per_visit.c.checklist_id, per_visit.c.question_key)
+        select(losses, visits.c.n.label("visits"))
+        .join(visits, visits.c.branch_id == losses.c.branch_id)
     )
 
 

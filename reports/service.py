@@ -26,10 +26,10 @@ BOUNDS = (0.0, 100.0)
 CHANNELS = ("visit", "call", "email", "chat")
 NO_VISITS = "No visits in this period"
 ONE_VISIT = "1 visit: not enough to compare"
-WEAKEST_QUESTIONS = 5
-#: At or above this a score is full marks (floating-point sums may land a hair below 100).
-PERFECT = 100.0 - 1e-9
-WEAKEST_STANDARDS = 3
+#: How many questions "what to fix first" names (SPEC §8).
+FIX_FIRST = 5
+#: Below this many points lost per visit a question needs no fixing (floating-point sums may leave a hair).
+NOTHING_LOST = 1e-9
 
 
 class UnknownCode(LookupError):
@@ -170,6 +170,33 @@ def _note(n: int) -> str | None:
     return None
 
 
+def ranked_fixes(rows: Iterable[Any], versions: Versions, titles: dict[str, str]) -> dict[int, list[dict[str, Any]]]:
+    """Rank each branch's questions by what to fix first (SPEC §8), from ``queries.question_losses`` rows.
+
+    A question with a critical failure in the period comes first; then by points lost per visit,
+    most first; within each group, one applicable in fewer than 2 visits comes after the rest (one
+    visit may be chance); ties by visits seen, then checklist and key. A question that lost
+    nothing and never failed is not listed.
+    """
+    ranked: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        lost = 100.0 * (row.lost or 0.0) / row.visits if row.visits else 0.0
+        if lost < NOTHING_LOST and not row.critical:
+            continue
+        _, question = versions.latest_question(row.checklist_id, row.question_key)
+        checklist = versions.checklist_row(row.checklist_id)
+        ranked[row.branch_id].append({
+            "key": row.question_key, "checklist": checklist.slug if checklist else "",
+            "checklist_title": checklist.title if checklist else "",
+            "text": question.text if question is not None else row.question_key,
+            "standard": titles.get(row.standard_key, row.standard_key),
+            "lost": lost, "n": row.n, "critical": int(row.critical or 0),
+        })
+    for items in ranked.values():
+        items.sort(key=lambda q: (not q["critical"], q["n"] < 2, -q["lost"], -q["n"], q["checklist"], q["key"]))
+    return ranked
+
+
 def branch_report(code: str, start: date | None = None, end: date | None = None,
                   today: date | None = None) -> dict[str, Any]:
     """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch."""
@@ -185,7 +212,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
     standard_rows = queries.standard_scores(period.start, period.end, region_id=branch.region_id)
     daily = queries.daily_branch_scores(period.start, period.end, region_id=branch.region_id)
     section_rows = queries.section_scores(period.start, period.end, branch.id)
-    question_rows = queries.question_scores(period.start, period.end, branch.id)
+    loss_rows = queries.question_losses(period.start, period.end, branch_id=branch.id)
     critical_rows = queries.critical_answers(period.start, period.end, branch_id=branch.id)
     comment_rows = queries.comments(period.start, period.end, branch.id)
     na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id))
@@ -235,17 +262,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         })
     sections.sort(key=lambda s: s.pop("_order"))
 
-    questions = []
-    for row in question_rows:
-        _, question = versions.latest_question(row.checklist_id, row.question_key)
-        questions.append({"key": row.question_key, "text": question.text if question else row.question_key,
-                          "standard": titles.get(row.standard_key, row.standard_key),
-                          "score": to_percent(row.score), "n": row.n})
-    # A question every visit got right needs no fixing, so it is never listed as weak. One
-    # answered in a single visit (the one call of a quarter) may be chance: it comes after
-    # every question with at least two visits behind it, so "fix first" rests on a pattern.
-    weakest = sorted((q for q in questions if q["score"] < PERFECT),
-                     key=lambda q: (q["n"] < 2, q["score"], -q["n"], q["key"]))[:WEAKEST_QUESTIONS]
+    fixes = ranked_fixes(loss_rows, versions, titles).get(branch.id, [])[:FIX_FIRST]
 
     failures, overrides = _critical(critical_rows, versions)
 
@@ -273,7 +290,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "standards": standards,
         "trend": trend,
         "sections": sections,
-        "weakest_questions": weakest,
+        "fix_first": fixes,
         "critical_failures": failures,
         "visits": [{
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
@@ -319,6 +336,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
     network = queries.network_mean(period.start, period.end)
     standard_rows = queries.standard_scores(period.start, period.end, region_id=region.id)
     critical_rows = queries.critical_answers(period.start, period.end, region_id=region.id)
+    loss_rows = queries.question_losses(period.start, period.end, region_id=region.id)
     na, hidden = _excluded(queries.excluded_counts(period.start, period.end, region_id=region.id))
     catalogue = queries.standards()
     current = [r for r in rows if r.visit_date >= period.start]
@@ -354,18 +372,10 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
     heatmap = [{"code": r["code"], "name": r["name"],
                 "cells": [{"key": s.key, "score": per_branch.get(r["_id"], {}).get(s.key)} for s in shown]}
                for r in ranking]
-    weakest = []
-    for s in shown:
-        mine = stats.branch_weighted(cells[s.key] for cells in per_branch.values() if s.key in cells)
-        if mine is not None and mine < PERFECT:
-            weakest.append({"key": s.key, "title": s.title, "score": mine})
-    weakest = sorted(weakest, key=lambda w: (w["score"], w["key"]))[:WEAKEST_STANDARDS]
-    # Only the weakest few are compared with the network: the one part that reads every branch.
-    network_means = {r.standard_key: to_percent(r.score)
-                     for r in queries.network_standard_means(period.start, period.end, (w["key"] for w in weakest))}
-    for w in weakest:
-        w["network_score"] = network_means.get(w["key"])
-        w["diff"] = stats.change(w["score"], w["network_score"])
+    titles = {s.key: s.title for s in catalogue}
+    fixes = ranked_fixes(loss_rows, versions, titles)
+    fix_first = [{"code": r["code"], "name": r["name"], "items": fixes.get(r["_id"], [])[:FIX_FIRST]}
+                 for r in ranking if r["n"]]
 
     months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
     for r in current:
@@ -394,7 +404,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
         "standards": [{"key": s.key, "title": s.title} for s in shown],
         "heatmap": heatmap,
         "trend": trend,
-        "weakest_standards": weakest,
+        "fix_first": fix_first,
         "method": {"versions": _versions_used(current, versions), "na_excluded": na,
                    "hidden_excluded": hidden, "critical_overrides": overrides},
     })
