@@ -17,7 +17,10 @@ from sqlalchemy import Row, and_, case, func, or_, select, true
 
 from survey.extensions import db
 from survey.models import (
+    Action,
+    ActionState,
     Answer,
+    Attachment,
     Branch,
     Checklist,
     ChecklistVersion,
@@ -235,6 +238,116 @@ def critical_answers(start: date, end: date, branch_id: int | None = None, regio
         .where(_counted(start, end), _scope(branch_id, region_id), Answer.critical_fail.is_(True))
         .order_by(Submission.visit_date, Submission.id, Answer.position)
     )
+
+
+def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = None,
+            overdue_on: date | None = None, action_id: int | None = None,
+            submission_id: int | None = None) -> list[Row]:
+    """Return actions of one branch, or of some regions (None: all); with ``overdue_on``, only the
+    ones still open whose date is before that day; newest first.
+
+    Columns: id, branch_id, branch_code, branch_name, region_id, region_code, checklist_id, slug,
+    checklist, question_key, question_text, submission_id, what, owner, due, state, note, opened_on,
+    closed_at.
+    """
+    statement = (
+        select(Action.id, Action.branch_id, Branch.code.label("branch_code"), Branch.name.label("branch_name"),
+               Branch.region_id, Region.code.label("region_code"), Action.checklist_id, Checklist.slug,
+               Checklist.title.label("checklist"), Action.question_key, Action.question_text, Action.submission_id,
+               Action.what, Action.owner, Action.due, Action.state, Action.note, Action.opened_on, Action.closed_at)
+        .join(Branch, Branch.id == Action.branch_id)
+        .join(Region, Region.id == Branch.region_id)
+        .join(Checklist, Checklist.id == Action.checklist_id)
+        .order_by(Action.due, Action.id)
+    )
+    if action_id is not None:
+        statement = statement.where(Action.id == action_id)
+    if submission_id is not None:
+        statement = statement.where(Action.submission_id == submission_id)
+    if branch_id is not None:
+        statement = statement.where(Action.branch_id == branch_id)
+    if region_ids is not None:
+        statement = statement.where(Branch.region_id.in_(list(region_ids)))
+    if overdue_on is not None:
+        statement = statement.where(Action.state == ActionState.open, Action.due < overdue_on)
+    return _rows(statement)
+
+
+def action_scores(windows: dict[int, date], end: date) -> list[Row]:
+    """Return each action's question score before it was opened and since: action_id, since (bool), score, n.
+
+    ``windows`` maps an action id to the first day of its "before" visits (12 months before it was
+    opened); before runs up to and including the day it was opened, since from the day after up to
+    ``end``. Counted visits of its branch only; the question matched by checklist and key across
+    versions. A visit's score on it is Σe/Σw over its repetitions; the means are over the visits
+    where it applied.
+    """
+    if not windows:
+        return []
+    first_day = case(windows, value=Action.id)
+    since = Submission.visit_date > Action.opened_on
+    per_visit = (
+        select(Action.id.label("action_id"), Answer.submission_id, since.label("since"),
+               (func.sum(Answer.earned) / func.sum(Answer.possible)).label("score"))
+        .join(Submission, Submission.branch_id == Action.branch_id)
+        .join(ChecklistVersion, and_(ChecklistVersion.id == Submission.version_id,
+                                     ChecklistVersion.checklist_id == Action.checklist_id))
+        .join(Answer, and_(Answer.submission_id == Submission.id, Answer.question_key == Action.question_key))
+        .where(Action.id.in_(sorted(windows)), _counted(min(windows.values()), end),
+               Submission.visit_date >= first_day, Answer.possible > 0)
+        .group_by(Action.id, Answer.submission_id, Submission.visit_date, Action.opened_on)
+        .subquery()
+    )
+    return _rows(
+        select(per_visit.c.action_id, per_visit.c.since, func.avg(per_visit.c.score).label("score"),
+               func.count().label("n"))
+        .group_by(per_visit.c.action_id, per_visit.c.since)
+    )
+
+
+def action_counts(today: date, region_ids: Iterable[int] | None = None) -> list[Row]:
+    """Return per branch its open actions: branch_id, open, overdue (open and past their date)."""
+    statement = (
+        select(Action.branch_id, func.count().label("open"),
+               func.sum(case((Action.due < today, 1), else_=0)).label("overdue"))
+        .where(Action.state == ActionState.open)
+        .group_by(Action.branch_id)
+    )
+    if region_ids is not None:
+        mine = select(Branch.id).where(Branch.region_id.in_(list(region_ids)))
+        statement = statement.where(Action.branch_id.in_(mine))
+    return _rows(statement)
+
+
+def visit(reference: str) -> Row | None:
+    """Return one visit by its reference, whether it counts or not: id, reference, branch_id, branch_code,
+    branch_name, region_id, version_id, visit_date, visit_time, score, critical_fail, outcome, counted."""
+    counts = case((_counted(date.min, date.max), True), else_=False)
+    return db.session.execute(
+        select(Submission.id, Submission.reference, Submission.branch_id, Branch.code.label("branch_code"),
+               Branch.name.label("branch_name"), Branch.region_id, Submission.version_id, Submission.visit_date,
+               Submission.visit_time, Submission.score, Submission.critical_fail, Submission.outcome,
+               counts.label("counted"))
+        .join(Branch, Branch.id == Submission.branch_id)
+        .where(func.upper(Submission.reference) == reference.strip().upper())
+    ).first()
+
+
+def visit_answers(submission_id: int) -> list[Row]:
+    """Return a visit's answers in the form's order: section_key, question_key, repeat, value, status,
+    earned, possible, critical_fail, comment, standard_key."""
+    return _rows(
+        select(Answer.section_key, Answer.question_key, Answer.repeat, Answer.value, Answer.status, Answer.earned,
+               Answer.possible, Answer.critical_fail, Answer.comment, Answer.standard_key)
+        .where(Answer.submission_id == submission_id)
+        .order_by(Answer.position)
+    )
+
+
+def visit_photos(submission_id: int) -> list[Row]:
+    """Return a visit's photos: id, question_key, original_name."""
+    return _rows(select(Attachment.id, Attachment.question_key, Attachment.original_name)
+                 .where(Attachment.submission_id == submission_id).order_by(Attachment.id))
 
 
 def comments(start: date, end: date, branch_id: int) -> list[Row]:

@@ -18,7 +18,7 @@ from survey.checklist.schema import critical_rule
 from survey.caches import checklist_of
 
 from . import queries, stats
-from .periods import Period, make_period, month_label
+from .periods import Period, make_period, month_label, shift_months
 
 #: Interval ends are clipped to what a score can be.
 BOUNDS = (0.0, 100.0)
@@ -197,6 +197,45 @@ def ranked_fixes(rows: Iterable[Any], versions: Versions, titles: dict[str, str]
     return ranked
 
 
+def action_list(rows: Iterable[Any], today: date) -> list[dict[str, Any]]:
+    """Lay out action rows (``queries.actions``) with their question's score before and since (SPEC §8).
+
+    One more query for all of them. Open ones come first, the most overdue at the top; then the
+    closed ones, latest closed first.
+    """
+    rows = list(rows)
+    windows = {r.id: shift_months(r.opened_on, -12) for r in rows}
+    scores: dict[tuple[int, bool], Any] = {(r.action_id, bool(r.since)): r
+                                          for r in queries.action_scores(windows, today)}
+    out = []
+    for r in rows:
+        state = _value(r.state)
+        before, since = scores.get((r.id, False)), scores.get((r.id, True))
+        out.append({
+            "id": r.id, "branch": {"code": r.branch_code, "name": r.branch_name}, "region_code": r.region_code,
+            "checklist": r.slug, "checklist_title": r.checklist, "question_key": r.question_key,
+            "question": r.question_text, "what": r.what, "owner": r.owner, "due": r.due.isoformat(),
+            "state": state, "note": r.note, "opened_on": r.opened_on.isoformat(),
+            "overdue": state == "open" and r.due < today,
+            "closed_on": r.closed_at.date().isoformat() if r.closed_at else None,
+            "before": {"score": to_percent(before.score) if before else None, "n": before.n if before else 0},
+            "since": {"score": to_percent(since.score) if since else None, "n": since.n if since else 0},
+        })
+    still_open = sorted((a for a in out if a["state"] == "open"), key=lambda a: (a["due"], a["id"]))
+    closed = sorted((a for a in out if a["state"] != "open"), key=lambda a: (a["closed_on"] or "", a["id"]),
+                    reverse=True)
+    return still_open + closed
+
+
+def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = None, overdue: bool = False,
+            today: date | None = None) -> list[dict[str, Any]]:
+    """Return a branch's actions, or those of some regions (None: every region); ``overdue``: only
+    the open ones past their date."""
+    today = today or date.today()
+    return action_list(queries.actions(branch_id=branch_id, region_ids=region_ids,
+                                       overdue_on=today if overdue else None), today)
+
+
 def branch_report(code: str, start: date | None = None, end: date | None = None,
                   today: date | None = None) -> dict[str, Any]:
     """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch."""
@@ -291,6 +330,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "trend": trend,
         "sections": sections,
         "fix_first": fixes,
+        "actions": actions(branch_id=branch.id, today=today),
         "critical_failures": failures,
         "visits": [{
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
@@ -405,7 +445,73 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
         "heatmap": heatmap,
         "trend": trend,
         "fix_first": fix_first,
+        "overdue_actions": actions(region_ids=[region.id], overdue=True, today=today),
         "method": {"versions": _versions_used(current, versions), "na_excluded": na,
                    "hidden_excluded": hidden, "critical_overrides": overrides},
     })
     return report
+
+
+def branch_list(period: Period, region_ids: Iterable[int] | None, today: date | None = None) -> list[dict[str, Any]]:
+    """Return the branches a user may see with score, change against the previous period, visits,
+    critical failures, and open and overdue actions; by region and code. Three queries."""
+    today = today or date.today()
+    previous = period.previous()
+    before = {r.id: r.score for r in queries.branch_overview(previous.start, previous.end, region_ids)}
+    counts = {r.branch_id: r for r in queries.action_counts(today, region_ids)}
+    out = []
+    for r in queries.branch_overview(period.start, period.end, region_ids):
+        score, was = to_percent(r.score), to_percent(before.get(r.id))
+        actions_of = counts.get(r.id)
+        out.append({
+            "code": r.code, "name": r.name, "active": bool(r.active), "region_code": r.region_code,
+            "region_name": r.region_name, "n": r.n, "score": score, "change": stats.change(score, was),
+            "critical": int(r.critical or 0), "last_date": r.last_date.isoformat() if r.last_date else None,
+            "open": actions_of.open if actions_of else 0, "overdue": int(actions_of.overdue or 0) if actions_of else 0,
+        })
+    return out
+
+
+def branch_screen(code: str, start: date | None = None, end: date | None = None,
+                  today: date | None = None) -> dict[str, Any]:
+    """Return what a branch's page shows: the branch report's numbers (the same as its PDF)."""
+    return branch_report(code, start, end, today)
+
+
+def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:
+    """Lay out one visit (a ``queries.visit`` row) for its page: answers by section and repetition,
+    with comments and photos, and the actions opened from it."""
+    versions = Versions(queries.version_contents([visit.version_id]))
+    checklist = versions.parsed[visit.version_id]
+    photos: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in queries.visit_photos(visit.id):
+        photos[p.question_key].append({"id": p.id, "name": p.original_name})
+    questions = {q.key: q for _, q in checklist.questions()}
+    sections: dict[str, dict[str, Any]] = {}
+    for a in queries.visit_answers(visit.id):
+        if not a.question_key:  # a counted outcome's row
+            continue
+        section = sections.setdefault(a.section_key, {"key": a.section_key, "title": a.section_key, "parts": {}})
+        part = section["parts"].setdefault(a.repeat, {"repeat": a.repeat, "answers": []})
+        question = questions.get(a.question_key)
+        part["answers"].append({
+            "key": a.question_key, "text": question.text if question is not None else a.question_key,
+            "answer": question.kind.display(question, a.value) if question is not None and a.value is not None
+            else a.value,
+            "status": a.status, "score": a.earned / a.possible * 100.0 if a.possible else None,
+            "critical_fail": bool(a.critical_fail), "comment": a.comment,
+            "photos": photos.get(a.question_key, []) if a.repeat <= 1 else [],
+        })
+    for section in checklist.sections:
+        if section.key in sections:
+            sections[section.key]["title"] = section.title
+    laid_out = [{**s, "parts": list(s["parts"].values())} for s in sections.values()]
+    row = versions.rows[visit.version_id]
+    return {
+        "reference": visit.reference, "branch": {"code": visit.branch_code, "name": visit.branch_name},
+        "checklist": row.title, "checklist_slug": row.slug, "version": row.number,
+        "date": visit.visit_date.isoformat(), "time": visit.visit_time.strftime("%H:%M") if visit.visit_time else None,
+        "score": to_percent(visit.score), "critical_fail": bool(visit.critical_fail), "outcome": visit.outcome,
+        "counted": bool(visit.counted), "sections": laid_out,
+        "actions": action_list(queries.actions(submission_id=visit.id), today or date.today()),
+    }

@@ -421,6 +421,14 @@ def branch_sample(
         "trend": trend,
         "sections": sections,
         "fix_first": fixes,
+        "actions": [] if n_visits == 0 else [
+            sample_action(1, code, name, "How was the complaint handled?", "Role-play the complaint script at the "
+                          "Monday briefing, every week until the next visit.", "Sam (deputy manager)", "2026-06-30",
+                          overdue=True, before=(41.7, 9), since=(50.0, 2)),
+            sample_action(2, code, name, "Did the person serving you wear a name badge?", "Order new name badges.",
+                          "Ana", "2026-03-01", state="done", note="Badges handed out on 20 Feb.",
+                          before=(50.0, 10), since=(87.5, 8)),
+        ],
         "critical_failures": failures,
         "visits": [
             {
@@ -603,6 +611,10 @@ def region_sample(
         "heatmap": heatmap,
         "trend": trend,
         "fix_first": fix_first,
+        "overdue_actions": [sample_action(3, r["code"], r["name"], "Did they say goodbye or invite you back?",
+                                          "Add the farewell to the till checklist.", "Branch manager", "2026-09-01",
+                                          overdue=True, before=(68.8, 16), since=(None, 0))
+                            for r in ranked[1:3]],
         "method": {
             "versions": [
                 {
@@ -636,6 +648,15 @@ def region_sample(
             ],
         },
     }
+
+
+def sample_action(id, code, name, question, what, owner, due, state="open", overdue=False, note=None,
+                  before=(None, 0), since=(None, 0)) -> dict:
+    return {"id": id, "branch": {"code": code, "name": name}, "region_code": "NORTH", "checklist": "store-visit",
+            "checklist_title": "Store visit", "question_key": "q", "question": question, "what": what,
+            "owner": owner, "due": due, "state": state, "note": note, "opened_on": "2026-01-15",
+            "overdue": overdue, "closed_on": "2026-02-20" if state != "open" else None,
+            "before": {"score": before[0], "n": before[1]}, "since": {"score": since[0], "n": since[1]}}
 
 
 def delta_or_none(a: float | None, b: float | None) -> float | None:

@@ -276,3 +276,18 @@ def test_what_to_fix_is_only_ever_said_of_fix_first(pages, name):
     for match in words:
         around = text[max(0, match.start() - 60):match.end() + 60].lower()
         assert "fix first" in around, around
+
+
+def test_branch_lists_each_action_with_its_score_before_and_since(pages):
+    text = " ".join(pages("branch"))
+    assert "Actions What the branch committed to do" in text
+    assert "Order new name badges." in text and "Note: Badges handed out on 20 Feb." in text
+    assert "Done 50.0 % 10 visits 87.5 % 8 visits" in text
+    assert "1 action overdue; the oldest was due 30 Jun 2026: “Role-play the complaint script" in text
+
+
+def test_region_lists_overdue_actions(pages):
+    text = " ".join(pages("region"))
+    assert "Overdue actions Actions still open after their date" in text
+    assert text.count("Add the farewell to the till checklist.") == 3  # two branches' rows, and "In short"
+    assert "2 actions overdue; the oldest was due 1 Sep 2026" in text

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..photos import send_photo
 from ..models import (
     Attachment,
     Submission,
@@ -87,19 +87,7 @@ def submission_restore(submission_id: int):
 @bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int):
     """Serve a submitted photo to staff only, as an image that can never run as a page."""
-    item = db.session.get(Attachment, attachment_id)
-    if item is None or item.submission_id is None:
-        abort(404)
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    if not (folder / item.stored_name).is_file():
-        abort(404)
-    response = send_from_directory(folder, item.stored_name, mimetype=item.content_type, max_age=0)
-    extension = item.stored_name.rsplit(".", 1)[-1]
-    response.headers["Content-Disposition"] = f'inline; filename="photo-{item.id}.{extension}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_photo(db.session.get(Attachment, attachment_id))
 
 
 def _submission_page(submission: Submission, reject: RejectForm | None = None,
