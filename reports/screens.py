@@ -145,31 +145,25 @@ def action(action_id: int):
     return _action_page(found, edit=form, status=400)
 
 
+def _close(action_id: int, part: str, form, close, said: str):
+    """Close an action by ``close`` (done or drop) from the ``part`` form of its page."""
+    found = action_or_404(action_id)
+    if not form.validate_on_submit():
+        return _action_page(found, **{part: form}, status=400)
+    closed = close(found.id, (form.note.data or "").strip(), current_user.id)
+    flash(said if closed else "This action is closed already; nothing changed.")
+    return redirect(url_for("reports.action", action_id=found.id))
+
+
 @bp.post("/actions/<int:action_id>/done")
 @login_required
 def action_done(action_id: int):
     """Mark an action done, with a note of what was done."""
-    found = action_or_404(action_id)
-    form = DoneForm()
-    if not form.validate_on_submit():
-        return _action_page(found, done=form, status=400)
-    if operations.complete_action(found.id, form.note.data.strip(), current_user.id):
-        flash("Marked done.")
-    else:
-        flash("This action is closed already; nothing changed.")
-    return redirect(url_for("reports.action", action_id=found.id))
+    return _close(action_id, "done", DoneForm(), operations.complete_action, "Marked done.")
 
 
 @bp.post("/actions/<int:action_id>/drop")
 @login_required
 def action_drop(action_id: int):
-    """Drop an action."""
-    found = action_or_404(action_id)
-    form = DropForm()
-    if not form.validate_on_submit():
-        return _action_page(found, drop=form, status=400)
-    if operations.drop_action(found.id, (form.note.data or "").strip(), current_user.id):
-        flash("Action dropped.")
-    else:
-        flash("This action is closed already; nothing changed.")
-    return redirect(url_for("reports.action", action_id=found.id))
+    """Drop an action, with or without a reason."""
+    return _close(action_id, "drop", DropForm(), operations.drop_action, "Action dropped.")
