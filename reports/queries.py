@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import Row, and_, case, func, or_, select, true
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select, true
 
+from survey.caches import statements
 from survey.extensions import db
 from survey.models import (
     Action,
@@ -168,7 +169,21 @@ def question_losses(start: date, end: date, branch_id: int | None = None, region
     section's applicable repetitions. Summed over questions it is 1 - the score before any
     critical override, bonus or deduction.
     """
-    counted = and_(_counted(start, end), _scope(branch_id, region_id))
+    # Built once per kind of scope and kept (survey.caches): building this select costs more
+    # than running it on a branch's year (bench/branch_page.py).
+    kind = "branch" if branch_id is not None else "region" if region_id is not None else "network"
+    statement = statements.get(("question_losses", kind), lambda: _question_losses(kind))
+    params = {"start": start, "end": end}
+    if kind != "network":
+        params["scope_id"] = branch_id if branch_id is not None else region_id
+    return list(db.session.execute(statement, params).all())
+
+
+def _question_losses(kind: str):
+    scope_id = bindparam("scope_id")
+    scope = {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
+             "network": true}[kind]()
+    counted = and_(_counted(bindparam("start"), bindparam("end")), scope)
     scored = Answer.possible > 0
     parts = (
         select(Answer.submission_id, Answer.section_key, Answer.repeat, func.sum(Answer.possible).label("weight"))
@@ -214,10 +229,7 @@ def question_losses(start: date, end: date, branch_id: int | None = None, region
         .group_by(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key)
         .subquery()
     )
-    return _rows(
-        select(losses, visits.c.n.label("visits"))
-        .join(visits, visits.c.branch_id == losses.c.branch_id)
-    )
+    return select(losses, visits.c.n.label("visits")).join(visits, visits.c.branch_id == losses.c.branch_id)
 
 
 def critical_answers(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
