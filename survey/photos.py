@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Response, abort, current_app, send_from_directory
+from flask import Response, abort, current_app
 
 from .models import Attachment
+from .storage import StoreError, photos
 
 
 def send_photo(item: Attachment | None) -> Response:
@@ -16,10 +15,14 @@ def send_photo(item: Attachment | None) -> Response:
     """
     if item is None or item.submission_id is None:
         abort(404)
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    if not (folder / item.stored_name).is_file():
+    try:
+        data = photos().read(item.stored_name)
+    except StoreError:
+        current_app.logger.warning("photo %s could not be read from the store", item.stored_name, exc_info=True)
+        abort(503)
+    if data is None:
         abort(404)
-    response = send_from_directory(folder, item.stored_name, mimetype=item.content_type, max_age=0)
+    response = Response(data, mimetype=item.content_type)
     extension = item.stored_name.rsplit(".", 1)[-1]
     response.headers["Content-Disposition"] = f'inline; filename="photo-{item.id}.{extension}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
