@@ -497,7 +497,7 @@ def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:
         if not a.question_key:  # a counted outcome's row
             continue
         section = sections.setdefault(a.section_key, {"key": a.section_key, "title": a.section_key, "parts": {}})
-        part = section["parts"].setdefault(a.repeat, {"repeat": a.repeat, "answers": []})
+        part = section["parts"].setdefault(a.repeat, {"repeat": a.repeat, "heading": None, "answers": []})
         question = questions.get(a.question_key)
         part["answers"].append({
             "key": a.question_key, "text": question.text if question is not None else a.question_key,
@@ -510,6 +510,9 @@ def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:
     for section in checklist.sections:
         if section.key in sections:
             sections[section.key]["title"] = section.title
+            for part in sections[section.key]["parts"].values():
+                if part["repeat"] and section.repeat is not None:
+                    part["heading"] = section.repeat.heading(part["repeat"])
     laid_out = [{**s, "parts": list(s["parts"].values())} for s in sections.values()]
     row = versions.rows[visit.version_id]
     return {

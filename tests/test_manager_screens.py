@@ -86,7 +86,7 @@ def test_visit_page_shows_each_repetition_and_comments(north, known, published):
                     comments={("smile", 2): "<script>Looked away</script>"})
     submission = db.session.get(Submission, record_submission(assignment, version, filled)[0])
     page = north.get(f"/reports/visits/{submission.reference.lower()}").get_data(as_text=True)
-    assert "Each person 1" in page and "Each person 2" in page
+    assert "<h4>Person 1</h4>" in page and "<h4>Person 2</h4>" in page  # the section's own label
     assert page.count("Did they smile?") == 2
     assert "&lt;script&gt;Looked away&lt;/script&gt;" in page and "<script>Looked" not in page
     assert "50.0 %" in page
