@@ -1,7 +1,7 @@
 """actions: a fix committed to for one question of one branch (SPEC §8).
 
 Revision ID: c3d5e7f9a1b2
-Revises: b7e4c1d9a2f3
+Revises: c5e2a7d41f08
 Create Date: 2026-12-03 13:55:00
 
 A new table only; nothing existing changes.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d5e7f9a1b2'
-down_revision = 'b7e4c1d9a2f3'
+down_revision = 'c5e2a7d41f08'
 branch_labels = None
 depends_on = None
 
