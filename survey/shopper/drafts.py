@@ -30,10 +30,14 @@ VALUE_MAX = 20_000
 VALUES_MAX = 50
 
 def draftable_names(version) -> frozenset[str]:
-    """Return the names of the form fields a draft keeps for a version (not files, tokens or keys)."""
+    """Return the names of the form fields a draft keeps for a version (not files, tokens or keys).
+
+    Every repetition a repeated section may have is named: a repetition past its ``max`` is not kept.
+    """
     def names() -> frozenset[str]:
-        form = forms.form_class(version.id, version.content_hash, checklist_of(version))(
-            formdata=None, meta={"csrf": False})
+        checklist = checklist_of(version)
+        most = {s.key: s.repeat.max for s in checklist.sections if s.repeat is not None}
+        form = forms.build_form_class(checklist, most)(formdata=None, meta={"csrf": False})
         return frozenset(f.name for f in form if f.name not in NOT_DRAFTED and not isinstance(f, FileField))
 
     return caches.draft_fields.get((version.id, version.content_hash), names)
@@ -107,6 +111,7 @@ REFUSALS = {
     "expired": (_l("This link has expired, so answers can no longer be saved."), 410),
     "cancelled": (_l("This visit was cancelled, so answers can no longer be saved."), 410),
     "not_open": (_l("This link is not open yet, so answers can't be saved."), 409),
+    "not_done": (_l("You told us this shop could not be done, so answers can no longer be saved."), 410),
 }
 
 
