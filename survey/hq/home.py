@@ -18,6 +18,7 @@ SECTIONS = [
     ("hq.branches", "Branches", ("branch",)),
     ("hq.waves", "Waves", ("wave", "assignment")),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
+    ("hq.alerts", "Alerts", ("alert",)),
     ("hq.staff", "Staff", ("staff",)),
 ]
 
@@ -37,4 +38,5 @@ def index():
     today = date.today()
     month_start = datetime(today.year, today.month, 1)
     return render_template("hq/index.html", counts=queries.dashboard_counts(today, month_start),
+                           alerts=queries.alert_counts(),
                            month=today.strftime("%B %Y"), month_start=month_start.date(), today=today)

@@ -21,7 +21,7 @@ from ..caches import checklist_of
 from ..scoring import standard_points
 from . import queries
 from .blueprint import bp
-from .forms import RejectForm, RestoreForm, SubmissionFilterForm
+from .forms import RejectForm, RestoreForm, SubmissionFilterForm, page_number
 
 PAGE_SIZE = 50
 
@@ -30,8 +30,7 @@ PAGE_SIZE = 50
 @bp.get("/submissions")
 def submissions():
     form = SubmissionFilterForm(formdata=request.args)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
+    page = page_number(request.args.get("page"))
     if not form.validate():
         return render_template("hq/submissions.html", form=form, rows=[], total=0, page=1, pages=1, args={})
     rows, total, page = queries.submissions_page(form.criteria(), page, PAGE_SIZE)
