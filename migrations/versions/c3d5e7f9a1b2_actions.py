@@ -1,7 +1,7 @@
 """actions: a fix committed to for one question of one branch (SPEC §8).
 
 Revision ID: c3d5e7f9a1b2
-Revises: c5e2a7d41f08
+Revises: c3d8e5a1f7b2
 Create Date: 2026-12-03 13:55:00
 
 A new table only; nothing existing changes.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d5e7f9a1b2'
-down_revision = 'c5e2a7d41f08'
+down_revision = 'c3d8e5a1f7b2'
 branch_labels = None
 depends_on = None
 
