@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/shopper_page.py
 	$(BIN)/python bench/report_data.py
 	$(BIN)/python bench/report_pdf.py
+	$(BIN)/python bench/branch_page.py
 	$(BIN)/python bench/lighthouse.py
 	$(BIN)/python bench/server_load.py
 	$(BIN)/python bench/chain_load.py

@@ -9,6 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the reports' pages (``/reports/``) and commands (``flask report``, ``flask export``)."""
+    from . import screens  # noqa: F401  (adds the screens' pages to the blueprint)
     from .cli import register
     from .views import bp
 

@@ -3,8 +3,9 @@
 A branch with 2,030 visits made a 108-page PDF: 33 s and 514 MB to lay out, past gunicorn's
 timeout. The lists that grow with visits (the visit log, the comments, the critical failures,
 the scores they set to 0, the bonuses and deductions applied) are cut to their latest entries
-for print, and the document says how many there were and where all of them are: the CSV export. Every figure (means,
-intervals, trends, weakest questions) is still computed from every visit. bench/faults.py
+for print, and the document says how many there were and where all of them are: the CSV
+export. Every figure (means, intervals, trends, fix first) is still computed from every visit.
+bench/faults.py
 measures a 2,030-visit branch.
 """
 

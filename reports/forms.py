@@ -1,13 +1,16 @@
-"""The period picker on the reports page: a GET form, so a chosen period is a shareable link."""
+"""Forms of the reports pages: the period picker (a GET form, so a chosen period is a shareable link)
+and the action forms."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import Optional
+from wtforms import StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import DateInput
 
-from .periods import Period, PeriodError, parse_period
+from .periods import DAY_RE, Period, PeriodError, parse_period
 
 
 class PeriodForm(FlaskForm):
@@ -32,3 +35,63 @@ class PeriodForm(FlaskForm):
             (self.start if exc.field == "from" else self.end).errors.append(str(exc))
             return False
         return True
+
+
+#: The longest text an action keeps (the columns' size).
+TEXT_MAX = 2000
+
+
+def read_day(text: str | None) -> date | None:
+    """Read ``YYYY-MM-DD`` (what a date control sends); None when it is not a real date."""
+    text = (text or "").strip()
+    try:
+        return date.fromisoformat(text) if DAY_RE.match(text) else None
+    except ValueError:  # 2026-02-30
+        return None
+
+
+class ActionForm(FlaskForm):
+    """Open or change an action: what will be done, by whom, by when (SPEC §8)."""
+
+    what = TextAreaField("What will be done", validators=[
+        DataRequired("Say what will be done."),
+        Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters.")],
+        description="One concrete step, e.g. “Role-play the greeting at Monday's briefing”.")
+    owner = StringField("Who will do it", validators=[
+        DataRequired("Name the person who will do it."),
+        Length(max=200, message="Keep the name under 200 characters.")],
+        description="A name or a role, e.g. “Sam, deputy manager”.")
+    due = StringField("Done by", widget=DateInput(), validators=[DataRequired("Give the date it should be done by.")],
+                      description="The date, as YYYY-MM-DD.")
+
+    #: Today, and a date that may stay although it has passed (an overdue action's, when edited).
+    today: date
+    keep: date | None = None
+
+    def __init__(self, *args, today: date, keep: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today, self.keep = today, keep
+
+    def validate_due(self, field) -> None:
+        day = read_day(field.data)
+        if day is None:
+            raise ValidationError(f"“{field.data.strip()[:40]}” is not a date: write it as YYYY-MM-DD, "
+                                  f"e.g. {self.today.isoformat()}.")
+        if day < self.today and day != self.keep:
+            raise ValidationError("That date has passed: choose today or a later day.")
+        field.day = day
+
+
+class DoneForm(FlaskForm):
+    """Mark an action done, saying what was done."""
+
+    note = TextAreaField("What was done", validators=[
+        DataRequired("Say what was done, so the next reader knows."),
+        Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters.")])
+
+
+class DropForm(FlaskForm):
+    """Drop an action, optionally saying why."""
+
+    note = TextAreaField("Why it is dropped (optional)", validators=[
+        Optional(), Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters.")])

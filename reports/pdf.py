@@ -21,6 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import charts
+from .formats import arrow, arrow_points, count, delta, nice_date, percent_label, signed, trend_class, visits
 
 ASSETS = (Path(__file__).resolve().parent / "assets").resolve()
 #: Relative URLs in report HTML and CSS resolve against this folder.
@@ -127,81 +128,6 @@ def render_report(data: dict) -> bytes:
 # --- Formatting helpers the templates receive -------------------------------------------
 
 
-def percent_label(value: float | None) -> str:
-    """Format a 0–100 score with one decimal: ``78.4 %``; ``–`` when there is no data."""
-    return "–" if value is None else f"{value:.1f} %"
-
-
-def delta(value: float | None, reference: float | None) -> float | None:
-    """Return ``value − reference`` in points, or None when either is missing."""
-    if value is None or reference is None:
-        return None
-    return value - reference
-
-
-def signed(points: float | None) -> str:
-    """Format a difference in points with its sign: ``+4.3``, ``−2.1``, ``0.0``."""
-    if points is None:
-        return "–"
-    rounded = round(points, 1)
-    if rounded == 0:
-        return "0.0"
-    return f"+{rounded:.1f}" if rounded > 0 else f"−{abs(rounded):.1f}"
-
-
-def arrow(points: float | None, up: str = "", down: str = "", same: str = "no change") -> str:
-    """Describe a difference with an arrow and words: ``▲ 4.3 points above target``."""
-    if points is None:
-        return "–"
-    rounded = round(points, 1)
-    if rounded == 0:
-        return f"● {same}".strip()
-    word = "point" if abs(rounded) == 1 else "points"
-    suffix = up if rounded > 0 else down
-    mark = "▲" if rounded > 0 else "▼"
-    return f"{mark} {abs(rounded):.1f} {word} {suffix}".strip()
-
-
-def arrow_points(points: float | None) -> str:
-    """Show a difference as an arrow and its size, for a table whose legend names the unit: ``▲ 4.3``."""
-    if points is None:
-        return "–"
-    rounded = round(points, 1)
-    if rounded == 0:
-        return "● 0.0"
-    return f"{'▲' if rounded > 0 else '▼'} {abs(rounded):.1f}"
-
-
-def trend_class(points: float | None) -> str:
-    """Name the CSS class for a difference: ``up``, ``down`` or ``flat``."""
-    if points is None or round(points, 1) == 0:
-        return "flat"
-    return "up" if points > 0 else "down"
-
-
-def nice_date(value) -> str:
-    """Format an ISO date (or datetime) string as ``15 Jan 2026``; other text passes through."""
-    if value is None:
-        return "–"
-    text = str(value)
-    try:
-        day = date.fromisoformat(text[:10])
-    except ValueError:
-        return text
-    return f"{day.day} {day:%b %Y}"
-
-
-def visits(n: int | None) -> str:
-    """Say how many visits: ``1 visit``, ``24 visits``, ``1,200 visits``."""
-    n = n or 0
-    return f"{n} visit" if n == 1 else f"{n:,} visits"
-
-
-def count(n: int | None) -> str:
-    """Print a count with thousands separated: ``2,059``."""
-    return f"{n or 0:,}"
-
-
 def partial_months(period: dict | None, trend: list[dict] | None) -> str | None:
     """Say which months of a trend lie only partly in the period, so a thin first or last month isn't misread.
 
@@ -264,27 +190,11 @@ def _branch_points(r: dict) -> list[str]:
     points: list[str] = []
     if (r.get("headline") or {}).get("n") == 1:
         points.append("Based on a single visit: every figure below is indicative only.")
-    standards = [s for s in r.get("standards") or [] if s.get("score") is not None]
-    if len(standards) >= 2:
-        ordered = sorted(standards, key=lambda s: s["score"])
-        best, worst = ordered[-1], ordered[0]
-        points.append(
-            f"Strongest standard: {best['title']} ({percent_label(best['score'])}); "
-            f"weakest: {worst['title']} ({percent_label(worst['score'])})."
-        )
-        behind = [(delta(s["score"], s.get("region_score")), s) for s in standards]
-        behind = [(gap, s) for gap, s in behind if gap is not None and round(gap, 1) < 0]
-        if behind:
-            gap, s = min(behind, key=lambda pair: pair[0])
-            points.append(
-                f"Furthest behind the region: {s['title']}, {abs(gap):.1f} points under "
-                f"the region's {percent_label(s['region_score'])}."
-            )
-    weak = r.get("weakest_questions") or []
-    if weak:
-        first = weak[0]
-        seen = f" over {visits(first['n'])}" if first.get("n") else ""
-        points.append(f"First thing to fix: “{first['text']}” scores {percent_label(first.get('score'))}{seen}.")
+    fixes = r.get("fix_first") or []
+    if fixes:
+        first = fixes[0]
+        points.append(f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit"
+                      f" (applied in {visits(first['n'])}).")
     failures = r.get("critical_failures") or []
     if failures:
         zeroed = sum(1 for f in failures if f.get("rule") == "zero")
@@ -292,7 +202,17 @@ def _branch_points(r: dict) -> list[str]:
         if zeroed:
             text += f"; {_plural(zeroed, 'visit')} counted as 0 % because of one"
         points.append(text + ".")
+    points.extend(_overdue_point(r.get("actions") or []))
     return points
+
+
+def _overdue_point(actions: list[dict]) -> list[str]:
+    overdue = [a for a in actions if a.get("overdue")]
+    if not overdue:
+        return []
+    oldest = min(overdue, key=lambda a: a["due"])
+    return [f"{_plural(len(overdue), 'action')} overdue; the oldest was due {nice_date(oldest['due'])}: "
+            f"“{oldest['what']}”."]
 
 
 def _region_points(r: dict) -> list[str]:
@@ -302,7 +222,7 @@ def _region_points(r: dict) -> list[str]:
         best, worst = ranked[0], ranked[-1]
         points.append(
             f"Best branch: {best['name']} ({percent_label(best['score'])}); "
-            f"weakest: {worst['name']} ({percent_label(worst['score'])})."
+            f"lowest: {worst['name']} ({percent_label(worst['score'])})."
         )
     if ranked and r.get("target") is not None:
         reached = sum(1 for b in ranked if b["score"] >= r["target"])
@@ -310,18 +230,11 @@ def _region_points(r: dict) -> list[str]:
             f"{reached} of {_plural(len(ranked), 'branch', 'branches')} with visits "
             f"{'reaches' if reached == 1 else 'reach'} the {percent_label(r['target'])} target."
         )
-    weakest = [s for s in r.get("weakest_standards") or [] if s.get("score") is not None]
-    if weakest:
-        s = weakest[0]
-        gap = delta(s["score"], s.get("network_score"))
-        where = ""
-        if gap is not None:
-            where = f", {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the network"
-        points.append(f"Weakest standard: {s.get('title') or s['key']} ({percent_label(s['score'])}{where}).")
     silent = [b["name"] for b in r.get("ranking") or [] if not b.get("n")]
     if silent:
         more = f" and {len(silent) - 6} more" if len(silent) > 6 else ""
         points.append("No visits in this period: " + ", ".join(silent[:6]) + more + ".")
+    points.extend(_overdue_point(r.get("overdue_actions") or []))
     return points
 
 

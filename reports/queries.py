@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import Row, and_, case, func, or_, select, true
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select, true
 
+from survey.caches import statements
 from survey.extensions import db
 from survey.models import (
+    Action,
+    ActionState,
     Answer,
+    Attachment,
     Branch,
     Checklist,
     ChecklistVersion,
@@ -140,25 +144,6 @@ def standard_scores(start: date, end: date, region_id: int | None = None) -> lis
     )
 
 
-def network_standard_means(start: date, end: date, keys: Iterable[str]) -> list[Row]:
-    """Return the network's branch-weighted mean of some standards: standard_key, score, branches.
-
-    Reads every branch's visits of those standards, so the caller names only the ones it needs.
-    """
-    per_branch = (
-        select(StandardScore.standard_key, func.avg(StandardScore.score).label("score"))
-        .join(Submission, Submission.id == StandardScore.submission_id)
-        .where(_counted(start, end), StandardScore.standard_key.in_(sorted(set(keys))))
-        .group_by(Submission.branch_id, StandardScore.standard_key)
-        .subquery()
-    )
-    return _rows(
-        select(per_branch.c.standard_key, func.avg(per_branch.c.score).label("score"),
-               func.count().label("branches"))
-        .group_by(per_branch.c.standard_key)
-    )
-
-
 def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
     """Return per checklist and section: checklist_id, section_key, position, score (mean over applicable visits), n."""
     return _rows(
@@ -172,28 +157,79 @@ def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
     )
 
 
-def question_scores(start: date, end: date, branch_id: int) -> list[Row]:
-    """Return per checklist and scored question: checklist_id, question_key, standard_key, score, n.
+def question_losses(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
+    """Return per branch, checklist and scored question the points of the overall score lost on it (SPEC §8).
 
-    A visit's score on a question in a repeated section is the mean over its repetitions; the
-    period's score is the mean over the visits where it applied (n counts visits).
+    Columns: branch_id, checklist_id, question_key, standard_key, lost (Σ over counted visits of the
+    share of the visit's score lost, 0..1), n (visits where it applied), critical (failed critical
+    answers), visits (the branch's counted visits with a score: the mean's denominator).
+
+    A visit's loss on a question is (w - e) / Σw of its section (or repetition) x the section's
+    weight / Σ weights of the visit's applicable sections; in a repeated section, averaged over the
+    section's applicable repetitions. Summed over questions it is 1 - the score before any
+    critical override, bonus or deduction.
     """
-    per_visit = (
-        select(ChecklistVersion.checklist_id, Answer.submission_id, Answer.question_key,
-               func.max(Answer.standard_key).label("standard_key"),
-               func.avg(Answer.earned / Answer.possible).label("score"))
+    # Built once per kind of scope and kept (survey.caches): building this select costs more
+    # than running it on a branch's year (bench/branch_page.py).
+    kind = "branch" if branch_id is not None else "region" if region_id is not None else "network"
+    statement = statements.get(("question_losses", kind), lambda: _question_losses(kind))
+    params = {"start": start, "end": end}
+    if kind != "network":
+        params["scope_id"] = branch_id if branch_id is not None else region_id
+    return list(db.session.execute(statement, params).all())
+
+
+def _question_losses(kind: str):
+    scope_id = bindparam("scope_id")
+    scope = {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
+             "network": true}[kind]()
+    counted = and_(_counted(bindparam("start"), bindparam("end")), scope)
+    scored = Answer.possible > 0
+    parts = (
+        select(Answer.submission_id, Answer.section_key, Answer.repeat, func.sum(Answer.possible).label("weight"))
         .join(Submission, Submission.id == Answer.submission_id)
-        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
-        .where(_counted(start, end), _scope(branch_id), Answer.possible > 0)
-        .group_by(ChecklistVersion.checklist_id, Answer.submission_id, Answer.question_key)
+        .where(counted, scored)
+        .group_by(Answer.submission_id, Answer.section_key, Answer.repeat)
         .subquery()
     )
-    return _rows(
-        select(per_visit.c.checklist_id, per_visit.c.question_key,
-               func.max(per_visit.c.standard_key).label("standard_key"),
-               func.avg(per_visit.c.score).label("score"), func.count().label("n"))
-        .group_by(per_visit.c.checklist_id, per_visit.c.question_key)
+    spans = (
+        select(parts.c.submission_id, parts.c.section_key, func.count().label("n"))
+        .group_by(parts.c.submission_id, parts.c.section_key)
+        .subquery()
     )
+    totals = (
+        select(SectionScore.submission_id, func.sum(SectionScore.weight).label("weight"))
+        .join(Submission, Submission.id == SectionScore.submission_id)
+        .where(counted, SectionScore.score.is_not(None))
+        .group_by(SectionScore.submission_id)
+        .subquery()
+    )
+    visits = (
+        select(Submission.branch_id, func.count().label("n"))
+        .where(counted, Submission.score.is_not(None))
+        .group_by(Submission.branch_id)
+        .subquery()
+    )
+    share = ((Answer.possible - Answer.earned) / parts.c.weight / spans.c.n
+             * SectionScore.weight / totals.c.weight)
+    losses = (
+        select(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key,
+               func.max(Answer.standard_key).label("standard_key"), func.sum(share).label("lost"),
+               func.count(Answer.submission_id.distinct()).label("n"),
+               func.sum(case((Answer.critical_fail.is_(True), 1), else_=0)).label("critical"))
+        .join(Submission, Submission.id == Answer.submission_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
+        .join(parts, and_(parts.c.submission_id == Answer.submission_id, parts.c.section_key == Answer.section_key,
+                          parts.c.repeat == Answer.repeat))
+        .join(spans, and_(spans.c.submission_id == Answer.submission_id, spans.c.section_key == Answer.section_key))
+        .join(SectionScore, and_(SectionScore.submission_id == Answer.submission_id,
+                                 SectionScore.section_key == Answer.section_key))
+        .join(totals, totals.c.submission_id == Answer.submission_id)
+        .where(counted, scored)
+        .group_by(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key)
+        .subquery()
+    )
+    return select(losses, visits.c.n.label("visits")).join(visits, visits.c.branch_id == losses.c.branch_id)
 
 
 def critical_answers(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
@@ -214,6 +250,116 @@ def critical_answers(start: date, end: date, branch_id: int | None = None, regio
         .where(_counted(start, end), _scope(branch_id, region_id), Answer.critical_fail.is_(True))
         .order_by(Submission.visit_date, Submission.id, Answer.position)
     )
+
+
+def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = None,
+            overdue_on: date | None = None, action_id: int | None = None,
+            submission_id: int | None = None) -> list[Row]:
+    """Return actions of one branch, or of some regions (None: all); with ``overdue_on``, only the
+    ones still open whose date is before that day; newest first.
+
+    Columns: id, branch_id, branch_code, branch_name, region_id, region_code, checklist_id, slug,
+    checklist, question_key, question_text, submission_id, what, owner, due, state, note, opened_on,
+    closed_at.
+    """
+    statement = (
+        select(Action.id, Action.branch_id, Branch.code.label("branch_code"), Branch.name.label("branch_name"),
+               Branch.region_id, Region.code.label("region_code"), Action.checklist_id, Checklist.slug,
+               Checklist.title.label("checklist"), Action.question_key, Action.question_text, Action.submission_id,
+               Action.what, Action.owner, Action.due, Action.state, Action.note, Action.opened_on, Action.closed_at)
+        .join(Branch, Branch.id == Action.branch_id)
+        .join(Region, Region.id == Branch.region_id)
+        .join(Checklist, Checklist.id == Action.checklist_id)
+        .order_by(Action.due, Action.id)
+    )
+    if action_id is not None:
+        statement = statement.where(Action.id == action_id)
+    if submission_id is not None:
+        statement = statement.where(Action.submission_id == submission_id)
+    if branch_id is not None:
+        statement = statement.where(Action.branch_id == branch_id)
+    if region_ids is not None:
+        statement = statement.where(Branch.region_id.in_(list(region_ids)))
+    if overdue_on is not None:
+        statement = statement.where(Action.state == ActionState.open, Action.due < overdue_on)
+    return _rows(statement)
+
+
+def action_scores(windows: dict[int, date], end: date) -> list[Row]:
+    """Return each action's question score before it was opened and since: action_id, since (bool), score, n.
+
+    ``windows`` maps an action id to the first day of its "before" visits (12 months before it was
+    opened); before runs up to and including the day it was opened, since from the day after up to
+    ``end``. Counted visits of its branch only; the question matched by checklist and key across
+    versions. A visit's score on it is Σe/Σw over its repetitions; the means are over the visits
+    where it applied.
+    """
+    if not windows:
+        return []
+    first_day = case(windows, value=Action.id)
+    since = Submission.visit_date > Action.opened_on
+    per_visit = (
+        select(Action.id.label("action_id"), Answer.submission_id, since.label("since"),
+               (func.sum(Answer.earned) / func.sum(Answer.possible)).label("score"))
+        .join(Submission, Submission.branch_id == Action.branch_id)
+        .join(ChecklistVersion, and_(ChecklistVersion.id == Submission.version_id,
+                                     ChecklistVersion.checklist_id == Action.checklist_id))
+        .join(Answer, and_(Answer.submission_id == Submission.id, Answer.question_key == Action.question_key))
+        .where(Action.id.in_(sorted(windows)), _counted(min(windows.values()), end),
+               Submission.visit_date >= first_day, Answer.possible > 0)
+        .group_by(Action.id, Answer.submission_id, Submission.visit_date, Action.opened_on)
+        .subquery()
+    )
+    return _rows(
+        select(per_visit.c.action_id, per_visit.c.since, func.avg(per_visit.c.score).label("score"),
+               func.count().label("n"))
+        .group_by(per_visit.c.action_id, per_visit.c.since)
+    )
+
+
+def action_counts(today: date, region_ids: Iterable[int] | None = None) -> list[Row]:
+    """Return per branch its open actions: branch_id, open, overdue (open and past their date)."""
+    statement = (
+        select(Action.branch_id, func.count().label("open"),
+               func.sum(case((Action.due < today, 1), else_=0)).label("overdue"))
+        .where(Action.state == ActionState.open)
+        .group_by(Action.branch_id)
+    )
+    if region_ids is not None:
+        mine = select(Branch.id).where(Branch.region_id.in_(list(region_ids)))
+        statement = statement.where(Action.branch_id.in_(mine))
+    return _rows(statement)
+
+
+def visit(reference: str) -> Row | None:
+    """Return one visit by its reference, whether it counts or not: id, reference, branch_id, branch_code,
+    branch_name, region_id, version_id, visit_date, visit_time, score, critical_fail, outcome, counted."""
+    counts = case((_counted(date.min, date.max), True), else_=False)
+    return db.session.execute(
+        select(Submission.id, Submission.reference, Submission.branch_id, Branch.code.label("branch_code"),
+               Branch.name.label("branch_name"), Branch.region_id, Submission.version_id, Submission.visit_date,
+               Submission.visit_time, Submission.score, Submission.critical_fail, Submission.outcome,
+               counts.label("counted"))
+        .join(Branch, Branch.id == Submission.branch_id)
+        .where(func.upper(Submission.reference) == reference.strip().upper())
+    ).first()
+
+
+def visit_answers(submission_id: int) -> list[Row]:
+    """Return a visit's answers in the form's order: section_key, question_key, repeat, value, status,
+    earned, possible, critical_fail, comment, standard_key."""
+    return _rows(
+        select(Answer.section_key, Answer.question_key, Answer.repeat, Answer.value, Answer.status, Answer.earned,
+               Answer.possible, Answer.critical_fail, Answer.comment, Answer.standard_key)
+        .where(Answer.submission_id == submission_id)
+        .order_by(Answer.position)
+    )
+
+
+def visit_photos(submission_id: int) -> list[Row]:
+    """Return a visit's photos: id, question_key, original_name."""
+    return _rows(select(Attachment.id, Attachment.question_key, Attachment.original_name)
+                 .where(Attachment.submission_id == submission_id).order_by(Attachment.id))
 
 
 def comments(start: date, end: date, branch_id: int) -> list[Row]:

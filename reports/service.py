@@ -19,7 +19,7 @@ from survey.caches import checklist_of
 from survey.submissions import OUTCOME_PREFIX
 
 from . import queries, stats
-from .periods import Period, make_period, month_label
+from .periods import Period, make_period, month_label, shift_months
 
 #: Interval ends are clipped to what a score can be.
 BOUNDS = (0.0, 100.0)
@@ -27,10 +27,10 @@ BOUNDS = (0.0, 100.0)
 CHANNELS = ("visit", "call", "email", "chat")
 NO_VISITS = "No visits in this period"
 ONE_VISIT = "1 visit: not enough to compare"
-WEAKEST_QUESTIONS = 5
-#: At or above this a score is full marks (floating-point sums may land a hair below 100).
-PERFECT = 100.0 - 1e-9
-WEAKEST_STANDARDS = 3
+#: How many questions "what to fix first" names (SPEC §8).
+FIX_FIRST = 5
+#: Below this many points lost per visit a question needs no fixing (floating-point sums may leave a hair).
+NOTHING_LOST = 1e-9
 
 
 class UnknownCode(LookupError):
@@ -171,9 +171,79 @@ def _note(n: int) -> str | None:
     return None
 
 
+def ranked_fixes(rows: Iterable[Any], versions: Versions, titles: dict[str, str]) -> dict[int, list[dict[str, Any]]]:
+    """Rank each branch's questions by what to fix first (SPEC §8), from ``queries.question_losses`` rows.
+
+    A question with a critical failure in the period comes first; then by points lost per visit,
+    most first; within each group, one applicable in fewer than 2 visits comes after the rest (one
+    visit may be chance); ties by visits seen, then checklist and key. A question that lost
+    nothing and never failed is not listed.
+    """
+    ranked: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        lost = 100.0 * (row.lost or 0.0) / row.visits if row.visits else 0.0
+        if lost < NOTHING_LOST and not row.critical:
+            continue
+        _, question = versions.latest_question(row.checklist_id, row.question_key)
+        checklist = versions.checklist_row(row.checklist_id)
+        ranked[row.branch_id].append({
+            "key": row.question_key, "checklist": checklist.slug if checklist else "",
+            "checklist_title": checklist.title if checklist else "",
+            "text": question.text if question is not None else row.question_key,
+            "standard": titles.get(row.standard_key, row.standard_key),
+            "lost": lost, "n": row.n, "critical": int(row.critical or 0),
+        })
+    for items in ranked.values():
+        items.sort(key=lambda q: (not q["critical"], q["n"] < 2, -q["lost"], -q["n"], q["checklist"], q["key"]))
+    return ranked
+
+
+def action_list(rows: Iterable[Any], today: date) -> list[dict[str, Any]]:
+    """Lay out action rows (``queries.actions``) with their question's score before and since (SPEC §8).
+
+    One more query for all of them. Open ones come first, the most overdue at the top; then the
+    closed ones, latest closed first.
+    """
+    rows = list(rows)
+    windows = {r.id: shift_months(r.opened_on, -12) for r in rows}
+    scores: dict[tuple[int, bool], Any] = {(r.action_id, bool(r.since)): r
+                                          for r in queries.action_scores(windows, today)}
+    out = []
+    for r in rows:
+        state = _value(r.state)
+        before, since = scores.get((r.id, False)), scores.get((r.id, True))
+        out.append({
+            "id": r.id, "branch": {"code": r.branch_code, "name": r.branch_name}, "region_code": r.region_code,
+            "checklist": r.slug, "checklist_title": r.checklist, "question_key": r.question_key,
+            "question": r.question_text, "what": r.what, "owner": r.owner, "due": r.due.isoformat(),
+            "state": state, "note": r.note, "opened_on": r.opened_on.isoformat(),
+            "overdue": state == "open" and r.due < today,
+            "closed_on": r.closed_at.date().isoformat() if r.closed_at else None,
+            "before": {"score": to_percent(before.score) if before else None, "n": before.n if before else 0},
+            "since": {"score": to_percent(since.score) if since else None, "n": since.n if since else 0},
+        })
+    still_open = sorted((a for a in out if a["state"] == "open"), key=lambda a: (a["due"], a["id"]))
+    closed = sorted((a for a in out if a["state"] != "open"), key=lambda a: (a["closed_on"] or "", a["id"]),
+                    reverse=True)
+    return still_open + closed
+
+
+def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = None, overdue: bool = False,
+            today: date | None = None) -> list[dict[str, Any]]:
+    """Return a branch's actions, or those of some regions (None: every region); ``overdue``: only
+    the open ones past their date."""
+    today = today or date.today()
+    return action_list(queries.actions(branch_id=branch_id, region_ids=region_ids,
+                                       overdue_on=today if overdue else None), today)
+
+
 def branch_report(code: str, start: date | None = None, end: date | None = None,
-                  today: date | None = None) -> dict[str, Any]:
-    """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch."""
+                  today: date | None = None, printed: bool = True) -> dict[str, Any]:
+    """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch.
+
+    ``printed=False`` leaves out what only the PDF prints (the network average, shoppers'
+    comments, the method): three queries fewer for the branch's page.
+    """
     period = make_period(start, end, today)
     previous = period.previous()
     branch = queries.branch_by_code(code)
@@ -182,14 +252,14 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
     rows = queries.visits(previous.start, period.end, branch_id=branch.id)
     current = [r for r in rows if r.visit_date >= period.start]
     before = [r for r in rows if r.visit_date <= previous.end]
-    network = queries.network_mean(period.start, period.end)
+    network = queries.network_mean(period.start, period.end) if printed else None
     standard_rows = queries.standard_scores(period.start, period.end, region_id=branch.region_id)
     daily = queries.daily_branch_scores(period.start, period.end, region_id=branch.region_id)
     section_rows = queries.section_scores(period.start, period.end, branch.id)
-    question_rows = queries.question_scores(period.start, period.end, branch.id)
+    loss_rows = queries.question_losses(period.start, period.end, branch_id=branch.id)
     critical_rows = queries.critical_answers(period.start, period.end, branch_id=branch.id)
-    comment_rows = queries.comments(period.start, period.end, branch.id)
-    na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id))
+    comment_rows = queries.comments(period.start, period.end, branch.id) if printed else []
+    na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id) if printed else [])
     catalogue = queries.standards()
     versions = Versions(queries.version_contents(r.version_id for r in current))
     titles = {s.key: s.title for s in catalogue}
@@ -200,7 +270,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         region_totals[row.branch_id][0] += row.total
         region_totals[row.branch_id][1] += row.n
     region_score = stats.branch_weighted(to_percent(total / n) for total, n in region_totals.values() if n)
-    network_score = to_percent(network.score)
+    network_score = to_percent(network.score) if network is not None else None
     previous_score = stats.mean(to_percent(r.score) for r in before)
     score = head["score"]
     target = float(current_app.config["SURVEY_TARGET_SCORE"])
@@ -236,17 +306,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         })
     sections.sort(key=lambda s: s.pop("_order"))
 
-    questions = []
-    for row in question_rows:
-        _, question = versions.latest_question(row.checklist_id, row.question_key)
-        questions.append({"key": row.question_key, "text": question.text if question else row.question_key,
-                          "standard": titles.get(row.standard_key, row.standard_key),
-                          "score": to_percent(row.score), "n": row.n})
-    # A question every visit got right needs no fixing, so it is never listed as weak. One
-    # answered in a single visit (the one call of a quarter) may be chance: it comes after
-    # every question with at least two visits behind it, so "fix first" rests on a pattern.
-    weakest = sorted((q for q in questions if q["score"] < PERFECT),
-                     key=lambda q: (q["n"] < 2, q["score"], -q["n"], q["key"]))[:WEAKEST_QUESTIONS]
+    fixes = ranked_fixes(loss_rows, versions, titles).get(branch.id, [])[:FIX_FIRST]
 
     failures, overrides = _critical(critical_rows, versions)
 
@@ -279,7 +339,8 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "standards": standards,
         "trend": trend,
         "sections": sections,
-        "weakest_questions": weakest,
+        "fix_first": fixes,
+        "actions": actions(branch_id=branch.id, today=today),
         "critical_failures": failures,
         "visits": [{
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
@@ -289,7 +350,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "comments": comments,
         "method": {
             "versions": _versions_used(current, versions),
-            "sections": _method_sections(versions),
+            "sections": _method_sections(versions) if printed else [],
             "na_excluded": na, "hidden_excluded": hidden, "critical_overrides": overrides,
             "adjustments": _adjustments(comment_rows, versions),
         },
@@ -348,6 +409,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
     network = queries.network_mean(period.start, period.end)
     standard_rows = queries.standard_scores(period.start, period.end, region_id=region.id)
     critical_rows = queries.critical_answers(period.start, period.end, region_id=region.id)
+    loss_rows = queries.question_losses(period.start, period.end, region_id=region.id)
     na, hidden = _excluded(queries.excluded_counts(period.start, period.end, region_id=region.id))
     catalogue = queries.standards()
     current = [r for r in rows if r.visit_date >= period.start]
@@ -383,18 +445,10 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
     heatmap = [{"code": r["code"], "name": r["name"],
                 "cells": [{"key": s.key, "score": per_branch.get(r["_id"], {}).get(s.key)} for s in shown]}
                for r in ranking]
-    weakest = []
-    for s in shown:
-        mine = stats.branch_weighted(cells[s.key] for cells in per_branch.values() if s.key in cells)
-        if mine is not None and mine < PERFECT:
-            weakest.append({"key": s.key, "title": s.title, "score": mine})
-    weakest = sorted(weakest, key=lambda w: (w["score"], w["key"]))[:WEAKEST_STANDARDS]
-    # Only the weakest few are compared with the network: the one part that reads every branch.
-    network_means = {r.standard_key: to_percent(r.score)
-                     for r in queries.network_standard_means(period.start, period.end, (w["key"] for w in weakest))}
-    for w in weakest:
-        w["network_score"] = network_means.get(w["key"])
-        w["diff"] = stats.change(w["score"], w["network_score"])
+    titles = {s.key: s.title for s in catalogue}
+    fixes = ranked_fixes(loss_rows, versions, titles)
+    fix_first = [{"code": r["code"], "name": r["name"], "items": fixes.get(r["_id"], [])[:FIX_FIRST]}
+                 for r in ranking if r["n"]]
 
     months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
     for r in current:
@@ -423,8 +477,78 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
         "standards": [{"key": s.key, "title": s.title} for s in shown],
         "heatmap": heatmap,
         "trend": trend,
-        "weakest_standards": weakest,
+        "fix_first": fix_first,
+        "overdue_actions": actions(region_ids=[region.id], overdue=True, today=today),
         "method": {"versions": _versions_used(current, versions), "na_excluded": na,
                    "hidden_excluded": hidden, "critical_overrides": overrides},
     })
     return report
+
+
+def branch_list(period: Period, region_ids: Iterable[int] | None, today: date | None = None) -> list[dict[str, Any]]:
+    """Return the branches a user may see with score, change against the previous period, visits,
+    critical failures, and open and overdue actions; by region and code. Three queries."""
+    today = today or date.today()
+    previous = period.previous()
+    before = {r.id: r.score for r in queries.branch_overview(previous.start, previous.end, region_ids)}
+    counts = {r.branch_id: r for r in queries.action_counts(today, region_ids)}
+    out = []
+    for r in queries.branch_overview(period.start, period.end, region_ids):
+        score, was = to_percent(r.score), to_percent(before.get(r.id))
+        actions_of = counts.get(r.id)
+        out.append({
+            "code": r.code, "name": r.name, "active": bool(r.active), "region_code": r.region_code,
+            "region_name": r.region_name, "n": r.n, "score": score, "change": stats.change(score, was),
+            "critical": int(r.critical or 0), "last_date": r.last_date.isoformat() if r.last_date else None,
+            "open": actions_of.open if actions_of else 0, "overdue": int(actions_of.overdue or 0) if actions_of else 0,
+        })
+    return out
+
+
+def branch_screen(code: str, start: date | None = None, end: date | None = None,
+                  today: date | None = None) -> dict[str, Any]:
+    """Return what a branch's page shows: the branch report's numbers (the same as its PDF), without
+    what only the PDF prints."""
+    return branch_report(code, start, end, today, printed=False)
+
+
+def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:
+    """Lay out one visit (a ``queries.visit`` row) for its page: answers by section and repetition,
+    with comments and photos, and the actions opened from it."""
+    versions = Versions(queries.version_contents([visit.version_id]))
+    checklist = versions.parsed[visit.version_id]
+    photos: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in queries.visit_photos(visit.id):
+        photos[p.question_key].append({"id": p.id, "name": p.original_name})
+    questions = {q.key: q for _, q in checklist.questions()}
+    sections: dict[str, dict[str, Any]] = {}
+    for a in queries.visit_answers(visit.id):
+        if not a.question_key:  # a counted outcome's row
+            continue
+        section = sections.setdefault(a.section_key, {"key": a.section_key, "title": a.section_key, "parts": {}})
+        part = section["parts"].setdefault(a.repeat, {"repeat": a.repeat, "heading": None, "answers": []})
+        question = questions.get(a.question_key)
+        part["answers"].append({
+            "key": a.question_key, "text": question.text if question is not None else a.question_key,
+            "answer": question.kind.display(question, a.value) if question is not None and a.value is not None
+            else a.value,
+            "status": a.status, "score": a.earned / a.possible * 100.0 if a.possible else None,
+            "critical_fail": bool(a.critical_fail), "comment": a.comment,
+            "photos": photos.get(a.question_key, []) if a.repeat <= 1 else [],
+        })
+    for section in checklist.sections:
+        if section.key in sections:
+            sections[section.key]["title"] = section.title
+            for part in sections[section.key]["parts"].values():
+                if part["repeat"] and section.repeat is not None:
+                    part["heading"] = section.repeat.heading(part["repeat"])
+    laid_out = [{**s, "parts": list(s["parts"].values())} for s in sections.values()]
+    row = versions.rows[visit.version_id]
+    return {
+        "reference": visit.reference, "branch": {"code": visit.branch_code, "name": visit.branch_name},
+        "checklist": row.title, "checklist_slug": row.slug, "version": row.number,
+        "date": visit.visit_date.isoformat(), "time": visit.visit_time.strftime("%H:%M") if visit.visit_time else None,
+        "score": to_percent(visit.score), "critical_fail": bool(visit.critical_fail), "outcome": visit.outcome,
+        "counted": bool(visit.counted), "sections": laid_out,
+        "actions": action_list(queries.actions(submission_id=visit.id), today or date.today()),
+    }

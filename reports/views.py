@@ -11,11 +11,18 @@ from flask_login import current_user, login_required
 
 from survey.access import get_branch_or_404, get_region_or_404, visible_region_ids
 
-from . import export, output, queries, service
+from . import export, formats, output, queries, service
 from .forms import PeriodForm
 from .periods import Period, PeriodError, make_period, parse_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.context_processor
+def formatting() -> dict:
+    """Give the pages the PDFs' number and date formats (reports/formats.py)."""
+    return {"pct": formats.percent_label, "signed": formats.signed, "nice_date": formats.nice_date,
+            "visits": formats.visits, "STATES": {"open": "Open", "done": "Done", "dropped": "Dropped"}}
 
 
 def period_or_400() -> Period:
@@ -42,10 +49,24 @@ def set_attachment(response: Response, name: str) -> None:
                              **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")})
 
 
+#: The branch list's columns a person may sort by, and the first direction of each.
+SORTS = {"name": "asc", "score": "asc", "change": "asc", "open": "desc", "overdue": "desc"}
+
+
+def sort_branches(rows: list[dict], key: str, direction: str) -> list[dict]:
+    """Sort the branch list by a column; a branch without a value goes last either way."""
+    if key == "name":
+        return sorted(rows, key=lambda r: (r["name"].casefold(), r["code"]), reverse=direction == "desc")
+    present = [r for r in rows if r[key] is not None]
+    missing = [r for r in rows if r[key] is None]
+    present.sort(key=lambda r: (r[key], r["code"]), reverse=direction == "desc")
+    return present + missing
+
+
 @bp.get("/")
 @login_required
 def index():
-    """List the branches the user may see, with their scores and download links."""
+    """List the branches the user may see, sortable, with score, change and actions, and the downloads."""
     form = PeriodForm(formdata=request.args if request.args else None)
     status = 200
     if request.args and not form.validate():
@@ -53,15 +74,16 @@ def index():
     period = form.period or make_period(None, None)
     if status == 200:
         form.start.data, form.end.data = period.start.isoformat(), period.end.isoformat()
+    key = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    direction = request.args.get("dir") if request.args.get("dir") in ("asc", "desc") else SORTS[key]
     ids = visible_region_ids(current_user)
     regions = queries.visible_regions(ids)
-    branches = queries.branch_overview(period.start, period.end, ids)
-    by_region = {r.code: [] for r in regions}
-    for row in branches:
-        by_region.setdefault(row.region_code, []).append(row)
+    branches = sort_branches(service.branch_list(period, ids), key, direction)
+    overdue = service.actions(region_ids=ids, overdue=True)
     args = {"from": period.start.isoformat(), "to": period.end.isoformat()}
-    return render_template("reports/index.html", form=form, period=period, regions=regions,
-                           by_region=by_region, args=args, errors=status != 200), status
+    return render_template("reports/index.html", form=form, period=period, regions=regions, branches=branches,
+                           overdue=overdue, args=args, sort=key, direction=direction, sorts=SORTS,
+                           errors=status != 200), status
 
 
 @bp.get("/branches/<code>.pdf")

@@ -352,6 +352,57 @@ class SubmissionEvent(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+class ActionState(str, enum.Enum):
+    open = "open"
+    done = "done"
+    dropped = "dropped"
+
+
+class Action(db.Model):
+    """A fix someone committed to for one question of one branch (SPEC §8): what, by whom, by when.
+
+    Opened from a fix-first item or a critical failure; ``open`` → ``done`` (with a note) or
+    ``dropped``. Writes go through ``survey/actions.py``.
+    """
+
+    __table_args__ = (Index("ix_action_branch_state", "branch_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
+    #: The question, matched by checklist and key across versions, as fix first matches it.
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklist.id"))
+    question_key: Mapped[str] = mapped_column(String(64))
+    #: The question's wording when the action was opened: a later version may reword it.
+    question_text: Mapped[str] = mapped_column(String(2000))
+    #: The visit whose critical failure the action answers, when opened from one.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
+    what: Mapped[str] = mapped_column(String(2000))
+    #: Who will do it, as people name them (free text, not an account).
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date]
+    state: Mapped[ActionState] = mapped_column(db.Enum(ActionState, native_enum=False, length=16),
+                                               default=ActionState.open)
+    #: What was done (state done) or why it was dropped.
+    note: Mapped[str | None] = mapped_column(String(2000))
+    #: The question's score "before" is over counted visits in the 12 months up to and including
+    #: this day; "since" over the visits after it.
+    opened_on: Mapped[date]
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    branch: Mapped[Branch] = relationship()
+    checklist: Mapped[Checklist] = relationship()
+
+    def overdue(self, today: date) -> bool:
+        return self.state == ActionState.open and self.due < today
+
+    def __repr__(self) -> str:
+        return f"<Action {self.id} {self.state.value}>"
+
+
 class ChecklistDraft(db.Model):
     """HQ's working copy of a checklist; publishing turns it into a new immutable version."""
 

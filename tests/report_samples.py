@@ -299,7 +299,7 @@ def branch_sample(
             }
         )
 
-    weakest = (
+    fixes = (
         []
         if n_visits == 0
         else [
@@ -307,35 +307,50 @@ def branch_sample(
                 "key": "complaint_outcome",
                 "text": "How was the complaint handled?",
                 "standard": "Problem solving and complaints",
-                "score": 41.7,
+                "lost": 6.5,
+                "critical": 1,
+                "checklist": "store-visit",
+                "checklist_title": "Store visit",
                 "n": min(n_visits, 9),
             },
             {
                 "key": "name_badge",
                 "text": "Did the person serving you wear a name badge?",
                 "standard": "Appearance and premises",
-                "score": 50.0,
+                "lost": 5.6,
+                "critical": 0,
+                "checklist": "store-visit",
+                "checklist_title": "Store visit",
                 "n": min(n_visits, 16),
             },
             {
                 "key": "seconds_to_greeting",
                 "text": "Seconds until someone greeted you",
                 "standard": "Speed of response",
-                "score": 56.3,
+                "lost": 4.9,
+                "critical": 0,
+                "checklist": "store-visit",
+                "checklist_title": "Store visit",
                 "n": min(n_visits, 16),
             },
             {
                 "key": "asked_needs",
                 "text": "Did they ask what you needed it for?",
                 "standard": "Attention to the customer's needs",
-                "score": 62.5,
+                "lost": 4.2,
+                "critical": 0,
+                "checklist": "store-visit",
+                "checklist_title": "Store visit",
                 "n": min(n_visits, 16),
             },
             {
                 "key": "said_goodbye",
                 "text": "Did they say goodbye or invite you back?",
                 "standard": "Farewell and follow-up",
-                "score": 68.8,
+                "lost": 3.5,
+                "critical": 0,
+                "checklist": "store-visit",
+                "checklist_title": "Store visit",
                 "n": min(n_visits, 16),
             },
         ][: max(1, min(5, n_visits))]
@@ -405,7 +420,15 @@ def branch_sample(
         "standards": standards,
         "trend": trend,
         "sections": sections,
-        "weakest_questions": weakest,
+        "fix_first": fixes,
+        "actions": [] if n_visits == 0 else [
+            sample_action(1, code, name, "How was the complaint handled?", "Role-play the complaint script at the "
+                          "Monday briefing, every week until the next visit.", "Sam (deputy manager)", "2026-06-30",
+                          overdue=True, before=(41.7, 9), since=(50.0, 2)),
+            sample_action(2, code, name, "Did the person serving you wear a name badge?", "Order new name badges.",
+                          "Ana", "2026-03-01", state="done", note="Badges handed out on 20 Feb.",
+                          before=(50.0, 10), since=(87.5, 8)),
+        ],
         "critical_failures": failures,
         "visits": [
             {
@@ -553,8 +576,19 @@ def region_sample(
                 "diff": delta_or_none(s, net),
             }
         )
-    weakest = sorted((s for s in std_scores if s["score"] is not None), key=lambda s: s["score"])[
-        :3
+    def fix(key, text, standard, lost, n, critical=0):
+        return {"key": key, "text": text, "standard": standard, "checklist": "store-visit",
+                "checklist_title": "Store visit", "lost": lost, "n": n, "critical": critical}
+
+    fix_first = [
+        {"code": r["code"], "name": r["name"], "items": [
+            fix("complaint_outcome", "How was the complaint handled?", "Problem solving and complaints",
+                6.5 - i * 0.3, max(1, r["n"] // 2), 1 if i == 0 else 0),
+            fix("name_badge", "Did the person serving you wear a name badge?", "Appearance and premises",
+                5.5 - i * 0.2, r["n"]),
+            fix("said_goodbye", "Did they say goodbye or invite you back?", "Farewell and follow-up", 3.1, r["n"]),
+        ][: 3 - i % 3]}
+        for i, r in enumerate(ranked) if r.get("n")
     ]
     return {
         "kind": "region",
@@ -576,7 +610,11 @@ def region_sample(
         "standards": [{"key": k, "title": t} for k, t in STANDARDS],
         "heatmap": heatmap,
         "trend": trend,
-        "weakest_standards": weakest,
+        "fix_first": fix_first,
+        "overdue_actions": [sample_action(3, r["code"], r["name"], "Did they say goodbye or invite you back?",
+                                          "Add the farewell to the till checklist.", "Branch manager", "2026-09-01",
+                                          overdue=True, before=(68.8, 16), since=(None, 0))
+                            for r in ranked[1:3]],
         "method": {
             "versions": [
                 {
@@ -610,6 +648,15 @@ def region_sample(
             ],
         },
     }
+
+
+def sample_action(id, code, name, question, what, owner, due, state="open", overdue=False, note=None,
+                  before=(None, 0), since=(None, 0)) -> dict:
+    return {"id": id, "branch": {"code": code, "name": name}, "region_code": "NORTH", "checklist": "store-visit",
+            "checklist_title": "Store visit", "question_key": "q", "question": question, "what": what,
+            "owner": owner, "due": due, "state": state, "note": note, "opened_on": "2026-01-15",
+            "overdue": overdue, "closed_on": "2026-02-20" if state != "open" else None,
+            "before": {"score": before[0], "n": before[1]}, "since": {"score": since[0], "n": since[1]}}
 
 
 def delta_or_none(a: float | None, b: float | None) -> float | None:

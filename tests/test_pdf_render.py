@@ -79,7 +79,7 @@ def test_branch_sections_appear_in_reading_order(pages):
         "Standards",
         "Month by month",
         "Checklist sections",
-        "weakest questions",
+        "Fix first The questions",
         "Critical failures",
         "Visit log",
         "What shoppers wrote",
@@ -89,10 +89,10 @@ def test_branch_sections_appear_in_reading_order(pages):
     assert positions == sorted(positions)
 
 
-def test_branch_lists_weakest_questions_failures_visits_and_comments(pages):
+def test_branch_lists_fix_first_failures_visits_and_comments(pages):
     text = " ".join(pages("branch"))
     data = samples.BRANCH
-    for q in data["weakest_questions"]:
+    for q in data["fix_first"]:
         assert q["text"] in text
     assert (
         "3 May 2026 S-10428 Store visit "
@@ -145,7 +145,7 @@ def test_region_heat_map_prints_every_number_and_marks_missing_data(pages):
             if cell["score"] is not None:
                 assert f"{cell['score']:.1f}" in text
     assert "no data" in text
-    assert "Where the region is weakest" in text
+    assert "Fix first, branch by branch" in text
 
 
 def test_comments_are_escaped_in_html(app):
@@ -236,10 +236,11 @@ def test_region_key_points_agree_in_number():
     assert "2 of 4 branches with visits reach the 85.0 % target." in key_points(data)
 
 
-def test_first_thing_to_fix_says_how_many_visits_it_rests_on():
+def test_fix_first_in_short_says_how_many_visits_it_rests_on():
     points = key_points(samples.BRANCH)
-    first = samples.BRANCH["weakest_questions"][0]
-    assert f"First thing to fix: “{first['text']}” scores {first['score']:.1f} % over {first['n']} visits." in points
+    first = samples.BRANCH["fix_first"][0]
+    assert (f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit (applied in {first['n']} visits)."
+            in points)
 
 
 def test_counts_are_printed_with_thousands_separated():
@@ -264,3 +265,29 @@ def test_partly_covered_months_are_named_under_the_trend():
 def test_trend_caption_appears_in_the_branch_pdf(pages):
     text = " ".join(pages("branch"))
     assert "Partly in the period: Nov 2026 (1–23 Nov)." in text
+
+
+@pytest.mark.parametrize("name", ["branch", "region"])
+def test_what_to_fix_is_only_ever_said_of_fix_first(pages, name):
+    """SPEC §8: no other ranking of "what to fix" appears; every such word sits beside "fix first"."""
+    text = " ".join(pages(name))
+    words = list(re.finditer(r"(?i)\b(fix\w*|weak\w*|coach\w*|priorit\w*|improve\w*)", text))
+    assert words, "the report should name what to fix first"
+    for match in words:
+        around = text[max(0, match.start() - 60):match.end() + 60].lower()
+        assert "fix first" in around, around
+
+
+def test_branch_lists_each_action_with_its_score_before_and_since(pages):
+    text = " ".join(pages("branch"))
+    assert "Actions What the branch committed to do" in text
+    assert "Order new name badges." in text and "Note: Badges handed out on 20 Feb." in text
+    assert "Done 50.0 % 10 visits 87.5 % 8 visits" in text
+    assert "1 action overdue; the oldest was due 30 Jun 2026: “Role-play the complaint script" in text
+
+
+def test_region_lists_overdue_actions(pages):
+    text = " ".join(pages("region"))
+    assert "Overdue actions Actions still open after their date" in text
+    assert text.count("Add the farewell to the till checklist.") == 3  # two branches' rows, and "In short"
+    assert "2 actions overdue; the oldest was due 1 Sep 2026" in text

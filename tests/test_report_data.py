@@ -102,16 +102,20 @@ def test_branch_trend_has_every_month(branch_a):
     assert trend["2026-06"]["score"] == approx(50.0)
 
 
-def test_branch_sections_and_weakest_questions(branch_a):
+def test_branch_sections_and_fix_first(branch_a):
     assert [(s["key"], s["title"], s["score"], s["n"]) for s in branch_a["sections"]] == [
         ("front", "At the door", approx(50.0), 4),
         ("service", "Being served", approx(75.0), 4),
     ]
-    assert [(q["key"], q["text"], q["standard"], q["score"], q["n"]) for q in branch_a["weakest_questions"]] == [
-        ("greet", "Were you greeted?", "Greeting and first contact", approx(25.0), 4),
-        ("polite", "Were they polite?", "Quality of communication", approx(50.0), 4),
-        ("clean", "Was the floor clean?", "Appearance and premises", approx(200 / 3), 3),
-    ]  # "phone" scored 100 % on every visit: nothing to fix, so not listed
+    # Points lost per visit: each failed yes/no is 1/2 of its section x 1/2 of the score = 25
+    # points in that visit (50 when its neighbour was N/A); greet 3 x 25 / 4 visits, polite
+    # 2 x 25 / 4, clean 25 / 4. They add up to 100 - 62.5, the branch's mean score.
+    assert [(q["key"], q["text"], q["standard"], q["lost"], q["n"], q["critical"])
+            for q in branch_a["fix_first"]] == [
+        ("greet", "Were you greeted?", "Greeting and first contact", approx(18.75), 4, 0),
+        ("polite", "Were they polite?", "Quality of communication", approx(12.5), 4, 0),
+        ("clean", "Was the floor clean?", "Appearance and premises", approx(6.25), 3, 0),
+    ]  # "phone" lost nothing on every visit: nothing to fix, so not listed
 
 
 def test_branch_visit_log_comments_and_method(branch_a):
@@ -166,7 +170,7 @@ def test_branch_without_visits_says_so(known):
     assert h["note"] == NO_VISITS
     assert (h["score"], h["n"], h["gap_target"], h["gap_region"], h["change"]) == (None, 0, None, None, None)
     assert h["region_score"] == approx(31.25)
-    assert report["visits"] == report["sections"] == report["weakest_questions"] == report["comments"] == []
+    assert report["visits"] == report["sections"] == report["fix_first"] == report["comments"] == []
     assert all(t["score"] is None and t["n"] == 0 for t in report["trend"])
     assert report["method"]["versions"] == report["method"]["sections"] == []
 
@@ -194,7 +198,7 @@ def test_region_ranking(region_north):
     assert (d["score"], d["n"]) == (None, 0)
 
 
-def test_region_heatmap_trend_and_weakest_standards(region_north):
+def test_region_heatmap_trend_and_fix_first_per_branch(region_north):
     keys = [s["key"] for s in region_north["standards"]]
     assert keys[:4] == ["greeting", "speed", "communication", "attentiveness"]
     rows = {r["code"]: {c["key"]: c["score"] for c in r["cells"]} for r in region_north["heatmap"]}
@@ -209,16 +213,13 @@ def test_region_heatmap_trend_and_weakest_standards(region_north):
     assert (trend["2026-02"]["score"], trend["2026-02"]["n"]) == (approx(62.5), 2)
     assert (trend["2026-03"]["score"], trend["2026-03"]["n"]) == (None, 0)
     assert trend["2026-06"]["label"] == "Jun 2026"
-    # Region by standard: attentiveness (100 + 0) / 2 = 50, greeting (25 + 100) / 2 = 62.5,
-    # communication (50 + 100) / 2 = 75; the network adds C's 100 as a third branch.
-    assert region_north["weakest_standards"] == [
-        {"key": "attentiveness", "title": "Attention to the customer's needs", "score": approx(50.0),
-         "network_score": approx(200 / 3), "diff": approx(50 - 200 / 3)},
-        {"key": "greeting", "title": "Greeting and first contact", "score": approx(62.5),
-         "network_score": approx(75.0), "diff": approx(-12.5)},
-        {"key": "communication", "title": "Quality of communication", "score": approx(75.0),
-         "network_score": approx(250 / 3), "diff": approx(75 - 250 / 3)},
-    ]
+    # Each branch with visits gets its own top items; B's one visit failed the critical "phone".
+    fixes = {b["code"]: [(q["key"], q["lost"], q["n"], q["critical"]) for q in b["items"]]
+             for b in region_north["fix_first"]}
+    assert fixes == {
+        "BR-A": [("greet", approx(18.75), 4, 0), ("polite", approx(12.5), 4, 0), ("clean", approx(6.25), 3, 0)],
+        "BR-B": [("phone", approx(25.0), 1, 1)],
+    }
 
 
 def test_region_method(region_north, known):
@@ -309,8 +310,8 @@ def test_query_count_does_not_grow_with_branches_or_visits(known, make_branch, m
     with counted_queries() as big_region:
         service.region_report("NORTH", PERIOD_START, PERIOD_END)
     assert big["headline"]["n"] == 10
-    assert len(big_branch) == len(small_branch) <= 12
-    assert len(big_region) == len(small_region) <= 10
+    assert len(big_branch) == len(small_branch) <= 13  # + 1 for its actions (SPEC §8)
+    assert len(big_region) == len(small_region) <= 11  # fix first and overdue actions (SPEC §8)
 
 
 # --- flask report branch|region ---------------------------------------------------------------
@@ -374,6 +375,8 @@ def test_a_question_from_a_single_visit_comes_after_the_ones_with_a_pattern(make
 
     report = service.branch_report("BR-W", PERIOD_START, PERIOD_END)
 
-    assert [(q["key"], q["score"], q["n"]) for q in report["weakest_questions"]] == [
-        ("greet", approx(100 / 3), 3), ("clean", approx(0.0), 1),
+    # greet: 25 + 50 (clean was N/A, so greet was all of its section) + 0 over 3 visits;
+    # clean: 25 in the one visit it applied, over 3 visits.
+    assert [(q["key"], q["lost"], q["n"]) for q in report["fix_first"]] == [
+        ("greet", approx(25.0), 3), ("clean", approx(25 / 3), 1),
     ]

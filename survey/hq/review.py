@@ -6,10 +6,11 @@ import math
 from collections import defaultdict
 from datetime import date
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..photos import send_photo
 from ..models import (
     Attachment,
     Submission,
@@ -17,7 +18,6 @@ from ..models import (
     utcnow,
 )
 from ..caches import checklist_of
-from ..storage import StoreError, photos
 from ..scoring import standard_points
 from ..submissions import OUTCOME_PREFIX
 from . import queries
@@ -87,23 +87,7 @@ def submission_restore(submission_id: int):
 @bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int):
     """Serve a submitted photo to staff only, as an image that can never run as a page."""
-    item = db.session.get(Attachment, attachment_id)
-    if item is None or item.submission_id is None:
-        abort(404)
-    try:
-        data = photos().read(item.stored_name)
-    except StoreError:
-        current_app.logger.warning("photo %s could not be read from the store", item.stored_name, exc_info=True)
-        abort(503)
-    if data is None:
-        abort(404)
-    response = Response(data, mimetype=item.content_type)
-    extension = item.stored_name.rsplit(".", 1)[-1]
-    response.headers["Content-Disposition"] = f'inline; filename="photo-{item.id}.{extension}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_photo(db.session.get(Attachment, attachment_id))
 
 
 def _submission_page(submission: Submission, reject: RejectForm | None = None,
