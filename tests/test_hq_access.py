@@ -36,6 +36,7 @@ PAGES = [
     "/hq/waves/new",
     "/hq/waves/{wave}",
     "/hq/assignments/{assignment}",
+    "/hq/review",
     "/hq/submissions",
     "/hq/submissions/{submission}",
     "/hq/attachments/{attachment}",
@@ -59,6 +60,8 @@ ACTIONS = [
     "/hq/waves/new",
     "/hq/assignments/{assignment}/extend",
     "/hq/assignments/{assignment}/cancel",
+    "/hq/submissions/{submission}/approve",
+    "/hq/submissions/{submission}/return",
     "/hq/submissions/{submission}/reject",
     "/hq/submissions/{submission}/restore",
     "/hq/staff/{user}/deactivate",
@@ -151,7 +154,8 @@ def test_the_table_names_every_route_of_these_console_parts(app):
     """A new route must join the table above, so its access is tested too."""
     placeholder = {"key": "{standard}", "region_id": "{region}", "branch_id": "{branch}", "wave_id": "{wave}",
                    "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
-                   "user_id": "{user}", "session_id": "{session}"}
+                   "user_id": "{user}", "session_id": "{session}",
+                   "decision": "{decision}"}  # a default of the review decisions, not in their paths
     found = set()
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("hq.") or rule.rule.startswith("/hq/checklists"):

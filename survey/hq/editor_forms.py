@@ -198,23 +198,37 @@ class SettingsForm(EditForm):
         choices=options([("zero", "Score the visit 0 (zero)"), ("flag", "Keep the score, flag the visit (flag)")]),
         description="What a failed critical question marked “true” does; a question can say zero or flag itself.",
     )
+    review = SelectField(
+        "Review", validate_choice=False,
+        choices=options([("auto", "Count each visit on arrival (auto)"),
+                         ("hq", "Hold each visit until HQ approves it (hq)")]),
+        description="Under hq, a visit waits in HQ's review queue and counts in no report until approved.",
+    )
+    min_minutes = StringField(
+        "Minimum minutes", description="Optional. A form sent faster than this after its first answer is "
+                                       "flagged “fast” for review, e.g. 5.")
     help = TextAreaField("Guidance for shoppers",
                          description="Shown under the title, e.g. “Fill this in right after you leave.”")
 
-    FIELDS = ("title", "channel", "language", "on_critical_fail", "help")
+    FIELDS = ("title", "channel", "language", "on_critical_fail", "review", "min_minutes", "help")
+    #: What an empty choice means; stored only when it differs.
+    DEFAULTS = {"on_critical_fail": "zero", "review": "auto"}
 
     def fill(self, content: dict[str, Any]) -> None:
         for name in self.FIELDS:
             getattr(self, name).data = shown(content.get(name))
         self.language.data = self.language.data or "en"
-        self.on_critical_fail.data = self.on_critical_fail.data or "zero"
+        for name, default in self.DEFAULTS.items():
+            getattr(self, name).data = getattr(self, name).data or default
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = dict(content)
         for name in self.FIELDS:
             out.pop(name, None)
             value = _clean(getattr(self, name).data)
-            if value is not None and not (name == "on_critical_fail" and value == "zero"):
+            if name == "min_minutes":
+                value = number_or_text(value)
+            if value is not None and value != self.DEFAULTS.get(name):
                 out[name] = value
         out.setdefault("title", "")
         return out

@@ -14,6 +14,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -35,7 +36,7 @@ from wtforms.validators import (
 from ..checklist.base import KEY_RE
 from .queries import SubmissionFilter
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Standard, Wave, code_is
+from ..models import Assignment, AssignmentState, Branch, Checklist, Region, ReviewState, Standard, Wave, code_is
 
 #: Region and branch codes go into URLs, file names and CSV cells: keep them plain.
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -443,22 +444,47 @@ class ExtendForm(FlaskForm):
 # ---------------------------------------------------------------- submissions review
 
 
-class RejectForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason for rejecting",
-        filters=[_strip],
-        validators=[
-            DataRequired("Give a reason: it is kept for the audit trail."),
-            Length(max=2000, message="Keep the reason under 2,000 characters."),
-        ],
-        description="Why this visit must not count, e.g. \u201cshopper visited the wrong branch\u201d.",
-    )
+class DecisionForm(FlaskForm):
+    """A review decision; ``shown`` is the state the page showed, so a decision taken on a
+    page that another decision has since overtaken changes nothing."""
+
+    shown = HiddenField()
+
+    def shown_state(self) -> ReviewState | None:
+        try:
+            return ReviewState(self.shown.data)
+        except ValueError:
+            return None
 
 
-class RestoreForm(FlaskForm):
-    reason = TextAreaField("Reason for restoring", filters=[_strip],
-                           validators=[Optional(), Length(max=2000, message="Keep the reason under 2,000 characters.")],
-                           description="Optional; kept with the audit trail.")
+def _decision_text(label: str, word: str, required: str | None, description: str, **kwargs) -> TextAreaField:
+    """The one text box of a decision: a note or a reason, required (with ``required`` as the
+    message) or optional, at most 2,000 characters."""
+    first = DataRequired(required) if required else Optional()
+    return TextAreaField(label, filters=[_strip], description=description, **kwargs, validators=[
+        first, Length(max=2000, message=f"Keep the {word} under 2,000 characters.")])
+
+
+# Ids of their own: a submission's page holds several decision forms at once.
+class ApproveForm(DecisionForm):
+    reason = _decision_text("Note", "note", None, "Optional; kept with the audit trail.", id="approve_note")
+
+
+class ReturnForm(DecisionForm):
+    reason = _decision_text(
+        "Note to the shopper", "note", "Write a note: the shopper sees it on top of their answers.",
+        "What to check or add, e.g. \u201cthe receipt photo is unreadable; please take it again\u201d.",
+        id="return_note")
+
+
+class RejectForm(DecisionForm):
+    reason = _decision_text("Reason for rejecting", "reason", "Give a reason: it is kept for the audit trail.",
+                            "Why this visit must not count, e.g. \u201cshopper visited the wrong branch\u201d.")
+
+
+class RestoreForm(DecisionForm):
+    reason = _decision_text("Reason for restoring", "reason", None, "Optional; kept with the audit trail.",
+                            id="restore_reason")
 
 
 def percent(form, field) -> None:
@@ -468,7 +494,8 @@ def percent(form, field) -> None:
         raise StopValidation("Enter a percentage from 0 to 100, e.g. 75.")
 
 
-STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("rejected", "Rejected")])
+STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("pending", "Waiting for review"),
+                         ("returned", "Returned to the shopper"), ("rejected", "Rejected")])
 
 
 class SubmissionFilterForm(FlaskForm):
@@ -491,7 +518,7 @@ class SubmissionFilterForm(FlaskForm):
     score_max = DecimalField("Score at most (%)", places=None, validators=[Optional(), percent], description="")
     critical = BooleanField("Critical failures only", description="")
     state = SelectField("State", choices=STATE_CHOICES, default="", validators=[Optional()],
-                        invalid_choice_message="Choose counted, rejected or all.", description="")
+                        invalid_choice_message="Choose a state from the list.", description="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

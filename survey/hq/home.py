@@ -17,6 +17,7 @@ SECTIONS = [
     ("hq.regions", "Regions", ("region",)),
     ("hq.branches", "Branches", ("branch",)),
     ("hq.waves", "Waves", ("wave", "assignment")),
+    ("hq.review_queue", "Review", ("review",)),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
     ("hq.staff", "Staff", ("staff",)),
 ]

@@ -126,8 +126,8 @@ def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
     attachment = db.session.get(Attachment, int(raw))
     if attachment is None or attachment.assignment_id != assignment.id or attachment.question_key != key:
         return None
-    if attachment.submission_id is not None:
-        return None
+    if attachment.submission_id is not None and assignment.state != AssignmentState.returned:
+        return None  # part of a sent visit; only a visit HQ returned keeps its photos
     return attachment
 
 

@@ -153,7 +153,10 @@
     var mine = read(), server = form.getAttribute("data-saved") || "", fresh = form.hasAttribute("data-fresh");
     // A fresh page shows the server's draft; this phone's answers win unless another device
     // saved after this phone last did. A page shown again after sending shows what was sent.
-    var local = fresh && mine && mine.f && (!mine.s || !server || mine.b >= server);
+    // A visit HQ returned opens with the answers as sent (data-returned): a copy this phone
+    // kept from before the return, sent or not, must not cover them.
+    var returned = form.getAttribute("data-returned") || "";
+    var local = fresh && mine && mine.f && (!returned || (mine.b || "") >= returned) && (!mine.s || !server || mine.b >= server);
     if (local) fill(mine.f);
     if (!fresh || (local && !mine.s)) keep();
     else if (!local && server) write({ f: fields(), s: true, b: server });

@@ -1,0 +1,81 @@
+"""review_states: a submission's review state (counted, pending, returned, rejected) and an audit
+trail of moves between states, in place of the rejected flag and its reason columns.
+
+Revision ID: c3d5e7f9a1b2
+Revises: b7e4c1d9a2f3
+Create Date: 2026-12-03 13:50:00
+
+Data is kept: a rejected submission becomes ``rejected``, and its reason, time and author move
+into an event (unless an event already says so). Downgrading folds pending and returned into
+rejected, since the old schema had only "counts" and "does not".
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'c3d5e7f9a1b2'
+down_revision = 'b7e4c1d9a2f3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('submission_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('from_state', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('to_state', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('snapshot', sa.JSON(), nullable=True))
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review', sa.Enum('counted', 'pending', 'returned', 'rejected',
+                                                        name='reviewstate', native_enum=False, length=16),
+                                      server_default='counted', nullable=False))
+    op.execute("UPDATE submission SET review = 'rejected' WHERE rejected")
+    # A legacy rejection whose event is missing keeps its reason, time and author as one.
+    op.execute(
+        "INSERT INTO submission_event (submission_id, user_id, action, reason, at, from_state, to_state) "
+        "SELECT s.id, s.rejected_by_id, 'rejected', COALESCE(s.rejected_reason, ''), "
+        "COALESCE(s.rejected_at, s.submitted_at), 'counted', 'rejected' FROM submission s "
+        "WHERE s.rejected AND NOT EXISTS (SELECT 1 FROM submission_event e "
+        "WHERE e.submission_id = s.id AND e.action = 'rejected')")
+    op.execute("UPDATE submission_event SET from_state = 'counted', to_state = 'rejected' "
+               "WHERE action = 'rejected' AND to_state IS NULL")
+    op.execute("UPDATE submission_event SET from_state = 'rejected', to_state = 'counted' "
+               "WHERE action = 'restored' AND to_state IS NULL")
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_submission_rejected'))
+        batch_op.drop_constraint(batch_op.f('fk_submission_rejected_by_id_user'), type_='foreignkey')
+        batch_op.drop_column('rejected_by_id')
+        batch_op.drop_column('rejected_at')
+        batch_op.drop_column('rejected_reason')
+        batch_op.drop_column('rejected')
+        batch_op.create_index(batch_op.f('ix_submission_review'), ['review'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_submission_review'))
+        batch_op.add_column(sa.Column('rejected', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('rejected_reason', sa.String(length=2000), nullable=True))
+        batch_op.add_column(sa.Column('rejected_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('rejected_by_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_submission_rejected_by_id_user'), 'user',
+                                    ['rejected_by_id'], ['id'])
+        batch_op.create_index(batch_op.f('ix_submission_rejected'), ['rejected'], unique=False)
+    # Pending and returned visits did not count: the old schema says so only by rejecting them.
+    op.execute("UPDATE submission SET rejected = true WHERE review <> 'counted'")
+    op.execute(
+        "UPDATE submission SET "
+        "rejected_reason = (SELECT e.reason FROM submission_event e WHERE e.submission_id = submission.id "
+        "ORDER BY e.id DESC LIMIT 1), "
+        "rejected_at = (SELECT e.at FROM submission_event e WHERE e.submission_id = submission.id "
+        "ORDER BY e.id DESC LIMIT 1), "
+        "rejected_by_id = (SELECT e.user_id FROM submission_event e WHERE e.submission_id = submission.id "
+        "ORDER BY e.id DESC LIMIT 1) WHERE rejected")
+    op.execute("UPDATE submission SET rejected_reason = 'waiting for review' "
+               "WHERE rejected AND (rejected_reason IS NULL OR rejected_reason = '')")
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_column('review')
+    with op.batch_alter_table('submission_event', schema=None) as batch_op:
+        batch_op.drop_column('snapshot')
+        batch_op.drop_column('to_state')
+        batch_op.drop_column('from_state')
