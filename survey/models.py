@@ -44,6 +44,8 @@ class Branch(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     address: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    #: As HQ typed them (``Mo-Fr 09:00-18:00; Sa 09:00-13:00``, survey/hours.py); None: not set.
+    opening_hours: Mapped[str | None] = mapped_column(String(500))
 
     region: Mapped[Region] = relationship(back_populates="branches")
 
@@ -247,6 +249,7 @@ class Submission(db.Model):
     standards: Mapped[list[StandardScore]] = relationship(back_populates="submission")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
     events: Mapped[list[SubmissionEvent]] = relationship(order_by="SubmissionEvent.id")
+    flags: Mapped[list[SubmissionFlag]] = relationship(order_by="SubmissionFlag.flag")
 
     @classmethod
     def counts(cls):
@@ -340,8 +343,37 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The photo's perceptual hash (pHash, 64 bits as 16 hex digits), for the photo_reused flag.
+    phash: Mapped[str | None] = mapped_column(String(16))
 
     submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+
+
+class PhotoBand(db.Model):
+    """One of the five bands of a photo's 64-bit pHash (13, 13, 13, 13 and 12 bits).
+
+    Two hashes at most 4 bits apart agree on at least one whole band, so a photo sent before
+    is found through the (band, value) index among a few candidates, never by a scan.
+    """
+
+    __table_args__ = (Index("ix_photo_band_value", "band", "value"),)
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int]
+
+
+class SubmissionFlag(db.Model):
+    """A trust flag (SPEC §8) computed when a submission arrived; it never changes a score."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "flag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    #: fast, outside_hours, photo_reused or late.
+    flag: Mapped[str] = mapped_column(String(16), index=True)
+    #: What HQ reads beside it, e.g. "2.5 min from first answer to send (minimum 5)".
+    detail: Mapped[str] = mapped_column(String(500), default="")
 
 
 class ShopperDraft(db.Model):

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, orm
 from sqlalchemy.exc import IntegrityError
 
-from . import scoring
+from . import flags, scoring
 from .answers import Filled
 from .caches import checklist_of, statements
 from .extensions import db
@@ -275,6 +275,8 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
                     connection.execute(insert, [{**row, "submission_id": submission_id} for row in rows])
             for attachment in scored.attachments:
                 attachment.submission_id = submission_id
+            flags.record_flags(scored.submission, submission_id, assignment.branch, checklist_of(version),
+                               scored.attachments)
             _set_columns(assignment, state=AssignmentState.submitted)
             db.session.commit()
             if scored.submission["review"] == ReviewState.counted:
@@ -330,6 +332,9 @@ def resend_submission(assignment: Assignment, version: ChecklistVersion, filled:
             attachment.submission_id = None
     for attachment in scored.attachments:
         attachment.submission_id = submission.id
+    db.session.flush()
+    flags.record_flags({**scored.submission, "opened_at": submission.opened_at}, submission.id, assignment.branch,
+                       checklist_of(version), scored.attachments, resend=True)
     columns = {name: scored.submission[name] for name in (
         "visit_date", "visit_time", "first_answer_at", "submitted_at", "score", "critical_fail", "outcome")}
     before = submission.review

@@ -1,5 +1,7 @@
 """review_states: a submission's review state (counted, pending, returned, rejected) and an audit
-trail of moves between states, in place of the rejected flag and its reason columns.
+trail of moves between states, in place of the rejected flag and its reason columns; trust flags
+(submission_flag), photos' perceptual hashes (attachment.phash, photo_band) and branches'
+opening hours.
 
 Revision ID: c3d5e7f9a1b2
 Revises: b7e4c1d9a2f3
@@ -49,9 +51,44 @@ def upgrade():
         batch_op.drop_column('rejected_reason')
         batch_op.drop_column('rejected')
         batch_op.create_index(batch_op.f('ix_submission_review'), ['review'], unique=False)
+    with op.batch_alter_table('branch', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('opening_hours', sa.String(length=500), nullable=True))
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('phash', sa.String(length=16), nullable=True))
+    op.create_table(
+        'photo_band',
+        sa.Column('attachment_id', sa.Integer(), nullable=False),
+        sa.Column('band', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('value', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_photo_band_attachment_id_attachment'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('attachment_id', 'band', name=op.f('pk_photo_band')),
+    )
+    with op.batch_alter_table('photo_band', schema=None) as batch_op:
+        batch_op.create_index('ix_photo_band_value', ['band', 'value'], unique=False)
+    op.create_table(
+        'submission_flag',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('submission_id', sa.Integer(), nullable=False),
+        sa.Column('flag', sa.String(length=16), nullable=False),
+        sa.Column('detail', sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(['submission_id'], ['submission.id'],
+                                name=op.f('fk_submission_flag_submission_id_submission'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_submission_flag')),
+        sa.UniqueConstraint('submission_id', 'flag', name=op.f('uq_submission_flag_submission_id')),
+    )
+    with op.batch_alter_table('submission_flag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_submission_flag_flag'), ['flag'], unique=False)
+        batch_op.create_index(batch_op.f('ix_submission_flag_submission_id'), ['submission_id'], unique=False)
 
 
 def downgrade():
+    op.drop_table('submission_flag')
+    op.drop_table('photo_band')
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_column('phash')
+    with op.batch_alter_table('branch', schema=None) as batch_op:
+        batch_op.drop_column('opening_hours')
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submission_review'))
         batch_op.add_column(sa.Column('rejected', sa.Boolean(), server_default=sa.false(), nullable=False))

@@ -34,6 +34,8 @@ from wtforms.validators import (
 )
 
 from ..checklist.base import KEY_RE
+from ..flags import LABELS as FLAG_LABELS
+from ..hours import HoursError, parse_hours
 from .queries import SubmissionFilter
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Branch, Checklist, Region, ReviewState, Standard, Wave, code_is
@@ -42,6 +44,8 @@ from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Rev
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CODE_HELP = "Letters, digits, '-', '_' or '.'; at most 32 characters."
 BRANCH_CSV_HEADER = ("code", "name", "region_code", "address")
+#: The optional fifth column of a branches CSV.
+HOURS_COLUMN = "opening_hours"
 #: Column limits of the Branch model, so a long cell is refused with a message, not by the database.
 BRANCH_LIMITS = {"code": 32, "name": 200, "address": 500}
 MAX_LINKS_PER_WAVE = 5000
@@ -195,6 +199,10 @@ class BranchForm(_CodedForm):
     address = TextAreaField("Address", filters=[_strip],
                             validators=[Length(max=500, message="Keep the address under 500 characters.")],
                             description="Where a shopper goes. Optional.")
+    opening_hours = StringField(
+        "Opening hours", filters=[_strip], validators=[Length(max=500, message="Keep the hours under 500 characters.")],
+        description="Optional, e.g. \u201cMo-Fr 09:00-18:00; Sa 09:00-13:00\u201d. A visit or call outside "
+                    "them is flagged for review.")
 
     def __init__(self, *args, current=None, **kwargs):
         super().__init__(*args, current=current, **kwargs)
@@ -208,12 +216,20 @@ class BranchForm(_CodedForm):
         if field.data is None:
             raise ValidationError("Choose the region this branch belongs to.")
 
+    def validate_opening_hours(self, field) -> None:
+        if field.data:
+            try:
+                parse_hours(field.data)
+            except HoursError as exc:
+                raise ValidationError(str(exc)) from None
+
 
 class BranchImportForm(FlaskForm):
     file = FileField(
         "Branches file (CSV)",
         validators=[FileRequired("Choose a CSV file to upload.")],
-        description="UTF-8 CSV with the header code,name,region_code,address. Branches are matched by "
+        description="UTF-8 CSV with the header code,name,region_code,address and, optionally, a fifth "
+        "column opening_hours (e.g. \u201cMo-Fr 09:00-18:00; Sa 09:00-13:00\u201d). Branches are matched by "
         "code, whatever its case (codes are stored in capitals): new codes are added, known ones updated. "
         "If any row is wrong, nothing is imported.",
     )
@@ -244,6 +260,8 @@ class BranchRow:
     name: str
     region_code: str
     address: str
+    #: None when the file has no opening_hours column (the branch's hours are left as they are).
+    opening_hours: str | None = None
 
 
 def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRow], list[str]]:
@@ -278,7 +296,8 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
         if not header_checked:
             header_checked = True
             found = tuple(cell.strip().lower() for cell in record)
-            if found != BRANCH_CSV_HEADER:
+            with_hours = found == (*BRANCH_CSV_HEADER, HOURS_COLUMN)
+            if found != BRANCH_CSV_HEADER and not with_hours:
                 semicolons = len(record) == 1 and ";" in record[0]
                 hint = " Separate the columns with commas, not semicolons." if semicolons else ""
                 return [], [f"Line {start}: the header must be exactly {','.join(BRANCH_CSV_HEADER)} "
@@ -286,10 +305,13 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
             continue
         if not any(cell.strip() for cell in record):
             continue  # a blank line, often at the end of a file saved by a spreadsheet
-        if len(record) != len(BRANCH_CSV_HEADER):
-            problems.append(f"Line {start}: expected 4 values (code, name, region_code, address), found {len(record)}.")
+        if len(record) != len(BRANCH_CSV_HEADER) + with_hours:
+            names = ", ".join(BRANCH_CSV_HEADER + ((HOURS_COLUMN,) if with_hours else ()))
+            problems.append(f"Line {start}: expected {len(BRANCH_CSV_HEADER) + with_hours} values ({names}), "
+                            f"found {len(record)}.")
             continue
-        code, name, region_code, address = (cell.strip() for cell in record)
+        code, name, region_code, address = (cell.strip() for cell in record[:4])
+        hours = record[4].strip() if with_hours else None
         code = code.upper()  # stored in capitals, as the form stores them
         row_problems = []
         if not code:
@@ -314,12 +336,17 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
             region_code = known_regions[_folded(region_code)]  # "north" names the region NORTH
         if len(address) > BRANCH_LIMITS["address"]:
             row_problems.append(f"the address is longer than {BRANCH_LIMITS['address']} characters")
+        if hours:
+            try:
+                parse_hours(hours)
+            except HoursError as exc:
+                row_problems.append(f"opening hours {exc}")
         if code and code not in first_seen:
             first_seen[code] = start
         if row_problems:
             problems.append(f"Line {start}: " + "; ".join(row_problems) + ".")
         else:
-            rows.append(BranchRow(start, code, name, region_code, address))
+            rows.append(BranchRow(start, code, name, region_code, address, hours))
     if not header_checked:
         problems.append("The file is empty.")
     elif not rows and not problems:
@@ -517,6 +544,8 @@ class SubmissionFilterForm(FlaskForm):
     score_min = DecimalField("Score at least (%)", places=None, validators=[Optional(), percent], description="")
     score_max = DecimalField("Score at most (%)", places=None, validators=[Optional(), percent], description="")
     critical = BooleanField("Critical failures only", description="")
+    flag = SelectField("Trust flag", choices=options([("", "Any")] + list(FLAG_LABELS.items())), default="",
+                       validators=[Optional()], invalid_choice_message="Choose a flag from the list.", description="")
     state = SelectField("State", choices=STATE_CHOICES, default="", validators=[Optional()],
                         invalid_choice_message="Choose a state from the list.", description="")
 
@@ -555,6 +584,7 @@ class SubmissionFilterForm(FlaskForm):
             score_max=float(self.score_max.data) if self.score_max.data is not None else None,
             critical=bool(self.critical.data),
             state=self.state.data or "",
+            flag=self.flag.data or "",
         )
 
     def validate_date_to(self, field) -> None:

@@ -28,6 +28,7 @@ from ..models import (
     ReviewState,
     Standard,
     Submission,
+    SubmissionFlag,
     User,
     Wave,
 )
@@ -284,6 +285,8 @@ class SubmissionFilter:
     critical: bool = False
     #: A ReviewState's value ("counted", "pending", "returned", "rejected"), or "" for any.
     state: str = ""
+    #: A trust flag (flags.FLAGS), or "" for any.
+    flag: str = ""
 
 
 def _filtered(f: SubmissionFilter):
@@ -309,6 +312,9 @@ def _filtered(f: SubmissionFilter):
         query = query.where(Submission.score <= f.score_max / 100)
     if f.critical:
         query = query.where(Submission.critical_fail.is_(True))
+    if f.flag:
+        query = query.where(Submission.id.in_(db.select(SubmissionFlag.submission_id)
+                                              .where(SubmissionFlag.flag == f.flag)))
     if f.state == ReviewState.counted.value:
         query = query.where(Submission.counts())
     elif f.state:
@@ -335,8 +341,17 @@ def submissions_page(f: SubmissionFilter, page: int, size: int, queue: bool = Fa
     total = db.session.scalar(db.select(func.count()).select_from(query.with_only_columns(Submission.id).subquery()))
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(*order).limit(size).offset((page - 1) * size)).all()
+    rows = db.session.execute(query.order_by(*order).limit(size).offset((page - 1) * size)
+                              .options(orm.selectinload(Submission.flags))).all()
     return rows, total, page
+
+
+def wave_flag_counts(wave_id: int) -> dict[str, int]:
+    """Count a wave's submissions per trust flag."""
+    return dict(db.session.execute(
+        db.select(SubmissionFlag.flag, func.count()).join(Submission, SubmissionFlag.submission_id == Submission.id)
+        .join(Assignment, Submission.assignment_id == Assignment.id).where(Assignment.wave_id == wave_id)
+        .group_by(SubmissionFlag.flag)).all())
 
 
 def checklist_titles() -> dict[int, str]:

@@ -106,6 +106,7 @@ def wave(wave_id: int):
         "hq/wave.html", wave=wave, rows=[r for r in rows if not show or r[1] == show], total=len(rows),
         counts=Counter(state for _, state in rows), states=STATES, show=show, submitted=submitted,
         today=today, cancel_question=cancel_question, earliest_new_due=earliest_new_due,
+        flag_counts=queries.wave_flag_counts(wave.id),
     )
 
 

@@ -13,6 +13,7 @@ from flask import current_app, request
 from flask_babel import format_decimal, gettext
 
 from ..extensions import db
+from ..flags import photo_hash
 from ..models import Assignment, AssignmentState, Attachment
 from ..checklist.types import clean_text
 from .fields import field_name
@@ -81,6 +82,7 @@ def collect(form, checklist, assignment: Assignment,
                 for name in written:
                     (Path(current_app.config["UPLOAD_DIR"]) / (name + PARTIAL)).unlink(missing_ok=True)
                 raise
+            attachment.phash = photo_hash(cleaned)
             written.add(attachment.stored_name)
             kept.data = str(attachment.id)
             found[q.key] = attachment
