@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/report_pdf.py
 	$(BIN)/python bench/lighthouse.py
 	$(BIN)/python bench/server_load.py
+	$(BIN)/python bench/chain_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

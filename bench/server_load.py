@@ -90,12 +90,12 @@ def free_port() -> int:
 class Server:
     """gunicorn on a loopback port, with the app's settings in its environment."""
 
-    def __init__(self, url: str, folder: Path, args: list[str], log: Path):
+    def __init__(self, url: str, folder: Path, args: list[str], log: Path, env: dict | None = None):
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + uuid.uuid4().hex,
                # Plain HTTP on loopback: cookies without Secure, as a browser on localhost would send them.
                "SURVEY_ENV": "development", "UPLOAD_DIR": str(folder / "up"), "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-               "RATELIMIT_STORAGE_URI": "memory://"}
+               "RATELIMIT_STORAGE_URI": "memory://", **(env or {})}
         self.log = log.open("w")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{self.port}",
                                       "wsgi:app"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -15,6 +15,7 @@ from .config import load_config
 from .errors import register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .i18n import init_babel
+from . import storage
 from .security import register_security
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +52,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
     init_babel(app)
-
     init_sessions(app)
+    storage.init_app(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -18,6 +18,11 @@ class Config:
     CHECKLISTS_DIR = str(ROOT / "checklists")
     TEMPLATES_DIR = str(ROOT / "templates")
     UPLOAD_DIR = None  # default: <instance>/uploads, outside the web root
+    #: ``s3://bucket/prefix``: photos in S3-compatible object storage instead of UPLOAD_DIR, so
+    #: several app hosts share them (survey/storage.py). Keys from AWS_ACCESS_KEY_ID/..._SECRET_...
+    UPLOAD_URL = None
+    S3_ENDPOINT_URL = None  # a server other than AWS (SeaweedFS, MinIO), e.g. http://10.0.0.5:8333
+    S3_REGION = None
     SURVEY_BASE_URL = "http://127.0.0.1:5000"
     SURVEY_UPLOAD_MAX_MB = 8
     SURVEY_BRAND = "Mystery Shopping"
@@ -76,7 +81,8 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(env["DATABASE_URL"])
     for key, cast in (("SURVEY_BASE_URL", str), ("SURVEY_UPLOAD_MAX_MB", float),
                       ("SURVEY_BRAND", str), ("SURVEY_TARGET_SCORE", float), ("RATELIMIT_STORAGE_URI", str),
-                      ("UPLOAD_DIR", str), ("SURVEY_PROXY_HOPS", int),
+                      ("UPLOAD_DIR", str), ("UPLOAD_URL", str), ("S3_ENDPOINT_URL", str), ("S3_REGION", str),
+                      ("SURVEY_PROXY_HOPS", int),
                       ("SURVEY_SESSION_HOURS", float), ("SURVEY_DB_TIMEOUT", float),
                       ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float)):
         if env.get(key):

@@ -2,8 +2,8 @@
 
 That needs a database that answers, and disks with room: a SQLite database on a full disk
 still answers ``SELECT 1`` while every write fails, and a full UPLOAD_DIR refuses photos. So
-the check also reads the free space of UPLOAD_DIR's disk and, for SQLite, of the database
-file's, and says 503 below SURVEY_MIN_FREE_MB. The database's own timeouts
+the check also reads the free space of UPLOAD_DIR's disk (or asks an S3 bucket whether it
+answers) and, for SQLite, of the database file's, and says 503 below SURVEY_MIN_FREE_MB. The database's own timeouts
 (config.engine_options) bound how long the answer takes.
 """
 
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from .errors import RETRY_AFTER
 from .extensions import db
+from .storage import StoreError, photos
 
 bp = Blueprint("health", __name__)
 
@@ -31,6 +32,11 @@ def healthz():
         current_app.logger.warning("health check: database unavailable", exc_info=True)
         db.session.rollback()
         return "database unavailable", 503, unavailable
+    try:
+        photos().check()
+    except StoreError:
+        current_app.logger.warning("health check: photo store unavailable", exc_info=True)
+        return "photo store unavailable", 503, unavailable
     short = [f"{name}: {free:.0f} MB free" for name, free in free_space().items()
              if free < current_app.config["SURVEY_MIN_FREE_MB"]]
     if short:
@@ -39,14 +45,12 @@ def healthz():
 
 
 def free_space() -> dict[str, float]:
-    """Free megabytes on the disks the app writes to: uploads, and a SQLite database's."""
-    places = {"uploads": Path(current_app.config["UPLOAD_DIR"])}
+    """Free megabytes on the disks the app writes to: uploads (unless in a bucket), and a SQLite database's."""
+    out = {}
+    uploads = photos().free_mb()
+    if uploads is not None:
+        out["uploads"] = uploads
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        places["database"] = Path(url.database).parent
-    out = {}
-    for name, path in places.items():
-        while not path.exists() and path != path.parent:  # UPLOAD_DIR is made with the first photo
-            path = path.parent
-        out[name] = shutil.disk_usage(path).free / 1024 / 1024
+        out["database"] = shutil.disk_usage(Path(url.database).parent).free / 1024 / 1024
     return out

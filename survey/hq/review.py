@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
 from ..models import Attachment, ReviewState, Submission
 from ..caches import checklist_of
+from ..storage import StoreError, photos
 from ..scoring import standard_points
 from . import queries, reviews
 from .blueprint import bp
@@ -93,10 +93,14 @@ def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.submission_id is None:
         abort(404)
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    if not (folder / item.stored_name).is_file():
+    try:
+        data = photos().read(item.stored_name)
+    except StoreError:
+        current_app.logger.warning("photo %s could not be read from the store", item.stored_name, exc_info=True)
+        abort(503)
+    if data is None:
         abort(404)
-    response = send_from_directory(folder, item.stored_name, mimetype=item.content_type, max_age=0)
+    response = Response(data, mimetype=item.content_type)
     extension = item.stored_name.rsplit(".", 1)[-1]
     response.headers["Content-Disposition"] = f'inline; filename="photo-{item.id}.{extension}"'
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from ..extensions import db
 from ..flags import photo_hash
 from ..models import Assignment, AssignmentState, Attachment
 from ..checklist.types import clean_text
+from ..storage import StoreError, photos
 from .fields import field_name
 from .images import MAX_PIXELS, TooManyPixels, clean_photo
 
@@ -45,7 +45,7 @@ def collect(form, checklist, assignment: Assignment,
     """
     found: dict[str, Attachment] = {}
     problems: dict[str, str] = {}
-    replaced: list[Path] = []
+    replaced: list[str] = []
     written: set[str] = set()
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     for _, q in checklist.questions():
@@ -80,7 +80,7 @@ def collect(form, checklist, assignment: Assignment,
             except StorageFailed:
                 db.session.rollback()
                 for name in written:
-                    (Path(current_app.config["UPLOAD_DIR"]) / (name + PARTIAL)).unlink(missing_ok=True)
+                    _forget(name + PARTIAL)
                 raise
             attachment.phash = photo_hash(cleaned)
             written.add(attachment.stored_name)
@@ -96,9 +96,17 @@ def collect(form, checklist, assignment: Assignment,
     if found:
         db.session.commit()
         _publish([a for a in found.values() if a.stored_name in written])
-    for path in replaced:  # only once the rows that named them are gone for good
-        path.unlink(missing_ok=True)
+    for name in replaced:  # only once the rows that named them are gone for good
+        _forget(name)
     return found, problems
+
+
+def _forget(name: str) -> None:
+    """Delete a file whose row is gone; a store that fails now leaves it for ``purge``."""
+    try:
+        photos().delete(name)
+    except StoreError as exc:
+        current_app.logger.warning("could not delete photo %s now (purge will): %s", name, exc)
 
 
 def _publish(attachments: list[Attachment]) -> None:
@@ -108,14 +116,14 @@ def _publish(attachments: list[Attachment]) -> None:
     names, whatever its age. Should a rename fail (``purge`` took the partial file), the row
     goes too and the request answers StorageFailed.
     """
-    folder = Path(current_app.config["UPLOAD_DIR"])
+    store = photos()
     try:
         for attachment in attachments:
-            os.replace(folder / (attachment.stored_name + PARTIAL), folder / attachment.stored_name)
-    except OSError as exc:
+            store.rename(attachment.stored_name + PARTIAL, attachment.stored_name)
+    except StoreError as exc:
         for attachment in attachments:
-            (folder / (attachment.stored_name + PARTIAL)).unlink(missing_ok=True)
-            (folder / attachment.stored_name).unlink(missing_ok=True)
+            _forget(attachment.stored_name + PARTIAL)
+            _forget(attachment.stored_name)
             db.session.delete(attachment)
         db.session.commit()
         raise StorageFailed(str(exc)) from exc
@@ -133,7 +141,7 @@ def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
     return attachment
 
 
-def _store(assignment: Assignment, key: str, filename: str, kind: str, data: bytes, replaced: list[Path]) -> Attachment:
+def _store(assignment: Assignment, key: str, filename: str, kind: str, data: bytes, replaced: list[str]) -> Attachment:
     """Store a photo; it replaces any earlier one not yet sent for the same link and question.
 
     So a link holds at most one waiting photo per question on disk, however often its
@@ -142,23 +150,17 @@ def _store(assignment: Assignment, key: str, filename: str, kind: str, data: byt
     The photo is written under a partial name (``_publish`` renames it after the commit); a
     write that fails leaves no file behind and raises StorageFailed.
     """
-    folder = Path(current_app.config["UPLOAD_DIR"])
     stored = secrets.token_hex(16) + "." + kind.split("/")[1]
-    partial = folder / (stored + PARTIAL)
+    store = photos()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with partial.open("xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())  # on disk before a committed row names it
-    except OSError as exc:  # a full disk (ENOSPC), a quota, a read-only or missing mount
-        partial.unlink(missing_ok=True)
-        current_app.logger.error("could not store a photo in UPLOAD_DIR: %s", exc)
+        store.write(stored + PARTIAL, data)
+    except StoreError as exc:  # a full disk, a quota, a read-only mount, a bucket out of reach
+        current_app.logger.error("could not store a photo in the %r: %s", store, exc)
         raise StorageFailed(str(exc)) from exc
     earlier = db.session.scalars(db.select(Attachment).filter_by(
         assignment_id=assignment.id, question_key=key, submission_id=None)).all()
     for old in earlier:
-        replaced.append(folder / old.stored_name)
+        replaced.append(old.stored_name)
         db.session.delete(old)
     attachment = Attachment(
         assignment_id=assignment.id, question_key=key, stored_name=stored,
@@ -174,12 +176,12 @@ PARTIAL = ".part"
 
 
 class StorageFailed(OSError):
-    """A photo could not be written to UPLOAD_DIR (full, read-only, gone); nothing of it is left there."""
+    """A photo could not be stored (a full disk, a read-only mount, a bucket out of reach); nothing is left."""
 
 
 #: HQ may extend a link past its due date (waves.extend): its photos wait this long after it.
 EXTEND_GRACE = timedelta(days=30)
-#: The names _store gives (finished or partial): nothing else in UPLOAD_DIR is ever deleted.
+#: The names _store gives (finished or partial): nothing else in the store is ever deleted.
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(jpeg|png|webp|heic)(\.part)?")
 
 
@@ -201,36 +203,32 @@ def purge(today: date, dry_run: bool = False) -> Purged:
     "try again", and nothing is lost). Rows go first, files only after the commit, as everywhere
     photos are deleted.
     """
-    folder = Path(current_app.config["UPLOAD_DIR"])
+    store = photos()
     done = Purged()
     closed = db.or_(Assignment.state.in_([AssignmentState.submitted, AssignmentState.cancelled]),
                     Assignment.due < today - EXTEND_GRACE)
     waiting = db.session.scalars(db.select(Attachment).join(Assignment, Attachment.assignment_id == Assignment.id)
                                  .where(Attachment.submission_id.is_(None), closed)).all()
-    doomed = [folder / a.stored_name for a in waiting]
+    unsendable = {a.stored_name for a in waiting}
     done.rows = len(waiting)
     if not dry_run:
         for attachment in waiting:
             db.session.delete(attachment)
         db.session.commit()
-    if folder.is_dir():
-        # The folder first, the names second: a file listed here got its stored name after its
-        # row was committed (_publish), so the names read next include it.
-        listed = [path for path in folder.iterdir() if STORED_NAME.fullmatch(path.name) and path.is_file()]
-        named = set(db.session.scalars(db.select(Attachment.stored_name)))
-        for path in listed:
-            final = path.name.removesuffix(PARTIAL)
-            if final not in named:
-                doomed.append(path)
-            elif path.name != final and not (folder / final).exists() and not dry_run:
-                path.replace(folder / final)  # fsynced before its row was committed: complete
-    for path in doomed:
-        try:
-            size = path.stat().st_size
-            if not dry_run:
-                path.unlink()
-        except FileNotFoundError:
-            continue
+    # The store first, the names second: a file listed here got its stored name after its
+    # row was committed (_publish), so the names read next include it.
+    listed = {item.name: item.size for item in store.listing() if STORED_NAME.fullmatch(item.name)}
+    named = set(db.session.scalars(db.select(Attachment.stored_name)))
+    doomed = {name: size for name, size in listed.items() if name in unsendable}
+    for name, size in listed.items():
+        final = name.removesuffix(PARTIAL)
+        if final not in named:
+            doomed[name] = size
+        elif name != final and final not in listed and not dry_run:
+            store.rename(name, final)  # written in full before its row was committed
+    for name, size in doomed.items():
+        if not dry_run:
+            store.delete(name)
         done.files += 1
         done.bytes += size
     return done
