@@ -9,6 +9,7 @@ HQ works at a desktop, the shopper and the manager on phones. The checklist is u
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -126,3 +127,33 @@ def test_hq_returns_a_visit_the_shopper_sends_again_and_hq_approves(
 
     assert visits_shown(manager, live_server) == "1"
     expect(manager.get_by_text("50.0 %").first).to_be_visible()
+
+
+def test_a_copy_left_on_the_phone_does_not_cover_the_returned_answers(phone, client, live_server, door_link):
+    """Answers typed on the phone but never sent (offline), then the visit sent from elsewhere and
+    returned: the link opens with the answers HQ returned, not the phone's older copy."""
+    from survey.hq import reviews
+    from survey.models import ReviewState, Submission, User
+
+    from ..conftest import hidden_fields
+
+    link = f"{live_server}/s/{door_link}"
+    phone.goto(link)
+    expect(phone.get_by_role("group", name=GREETED)).to_be_visible()
+    phone.context.set_offline(True)
+    tap_answers(phone, GREETED, ["No"])  # kept on the phone only
+    phone.goto("about:blank")
+    phone.context.set_offline(False)
+
+    page = client.get(f"/s/{door_link}").get_data(as_text=True)
+    sent = {**hidden_fields(page), "visit_date": date.today().isoformat(), "visit_time": "10:00",
+            "q_greeted": "yes", "q_helped": "yes"}
+    assert client.post(f"/s/{door_link}", data=sent).status_code == 303
+    db.session.rollback()
+    submission = db.session.scalar(db.select(Submission))
+    hq = db.session.scalar(db.select(User).filter_by(email="hq@example.com"))
+    assert reviews.return_to_shopper(submission, ReviewState.pending, hq, NOTE)
+
+    phone.goto(link)
+    expect(phone.get_by_role("alert")).to_contain_text(NOTE)
+    expect(phone.get_by_role("group", name=GREETED).get_by_label("Yes", exact=True)).to_be_checked()
