@@ -263,6 +263,23 @@ def test_a_returned_link_stays_open_at_least_a_week(hq, client, reviewed, send):
     assert "Add the receipt." in text_of(client.get(f"/s/{token}"))
 
 
+def test_a_draft_from_a_page_opened_before_the_return_is_refused(hq, client, reviewed, send):
+    submission, token = send()
+    decide(hq, submission, "return", "Check the greeting.")
+    reopened = client.get(f"/s/{token}").get_data(as_text=True)
+    csrf = hidden_fields(reopened)["csrf_token"]  # the session's: a page from before the return has the same
+    stamp = reopened.split('data-returned="', 1)[1].split('"', 1)[0]
+
+    stale = client.post(f"/s/{token}/draft", data={"visit_time": "23:59"}, headers={"X-CSRFToken": csrf})
+    fresh = client.post(f"/s/{token}/draft", data={"visit_time": "10:15"},
+                        headers={"X-CSRFToken": csrf, "X-Returned": stamp})
+
+    assert stale.status_code == 409 and stale.get_json()["state"] == "returned"
+    assert "reload this page" in stale.get_json()["error"]
+    assert fresh.status_code == 204
+    assert 'value="10:15"' in client.get(f"/s/{token}").get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- the checklist keys
 
 

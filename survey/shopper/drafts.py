@@ -147,6 +147,11 @@ def returned_fields(submission: Submission) -> dict[str, Any]:
     return fields
 
 
+def return_stamp(event: SubmissionEvent) -> str:
+    """Name a return for the page (``data-returned``): a draft from a page without it predates the return."""
+    return event.at.isoformat(timespec="microseconds")
+
+
 def return_note(assignment: Assignment) -> SubmissionEvent | None:
     """Return HQ's latest return of this link's visit while the link is returned, else None."""
     if getattr(assignment, "state", None) != AssignmentState.returned:

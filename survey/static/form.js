@@ -134,7 +134,8 @@
     Object.keys(rec.f).forEach(function (n) { rec.f[n].forEach(function (v) { body.append(n, v); }); });
     fetch(form.getAttribute("data-draft"), {
       method: "POST", body: body, credentials: "same-origin", keepalive: !!unload,
-      headers: { "X-CSRFToken": token() }
+      // A page opened before HQ returned the visit carries no stamp: the server refuses its copy.
+      headers: { "X-CSRFToken": token(), "X-Returned": form.getAttribute("data-returned") || "" }
     }).then(function (r) {
       // Sent from another phone meanwhile: show that it arrived.
       if (r.status === 409 || r.status === 400 || r.status === 410) return r.json().then(function (j) {
