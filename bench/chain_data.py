@@ -119,7 +119,7 @@ def templates(versions: dict[str, list], seed: int) -> dict[int, list]:
 
 
 class Copier:
-    """Rows into a COPY ... FROM STDIN, as tab-separated text, flushed in chunks."""
+    """Rows into a COPY ... FROM STDIN, as tab-separated text, sent when the caller flushes."""
 
     def __init__(self, cursor, table: str, columns: tuple[str, ...]):
         self.cursor, self.table, self.columns = cursor, table, columns
@@ -135,9 +135,7 @@ class Copier:
 
     def add(self, row) -> None:
         self.buffer.write("\t".join(self.cell(v) for v in row) + "\n")
-        self.rows += 1
-        if self.buffer.tell() > 8_000_000:
-            self.flush()
+        self.rows += 1  # flushed by the caller, parents before children (foreign keys)
 
     def flush(self) -> None:
         if self.buffer.tell():
@@ -222,7 +220,7 @@ def build(url: str, branches: int, regions: int, per_year: int, years: int, seed
                     answers.add((visit_id, a["position"], a["section_key"], a["question_key"], a["standard_key"],
                                  a["value"], a["status"], a["earned"], a["possible"], a["critical_fail"], a["comment"],
                                  a["repeat"], a["adjustment"]))
-            if b % 200 == 0:
+            if b % 100 == 0:
                 for copier in (assignments, submissions, sections, standards, answers):
                     copier.flush()
                 raw.commit()

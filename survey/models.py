@@ -148,6 +148,10 @@ UNFINISHED = (AssignmentState.open, AssignmentState.started, AssignmentState.ret
 class Assignment(db.Model):
     """One planned shop; the shopper's link carries a token whose hash is stored here."""
 
+    #: The links still usable (state open or started, due today or later) are few among a chain's
+    #: years of sent ones: HQ's home and the waves pages find them through this index.
+    __table_args__ = (Index("ix_assignment_state_due", "state", "due"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The token's first characters: HQ matches a row of the links file to a link on the wave
@@ -230,7 +234,8 @@ class Submission(db.Model):
     visit_time: Mapped[time | None]
     opened_at: Mapped[datetime | None]
     first_answer_at: Mapped[datetime | None]
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Indexed: HQ's home counts this month's visits, which must not read three years of them.
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     #: Overall score 0..1 at full precision, after bonuses, deductions and any critical override.
     score: Mapped[float | None]
     critical_fail: Mapped[bool] = mapped_column(default=False)

@@ -236,12 +236,15 @@ def waves() -> list[Wave]:
 
 
 def state_counts(today: date, wave_id: int | None = None) -> dict[int | None, Counter]:
-    """Count links per wave and effective state (an unfinished link past its due date is expired)."""
+    """Count links per wave and effective state (an unfinished link past its due date is expired).
+
+    Links made outside a wave (``flask assign``, a chain's years of them) are not counted: the
+    wave_id index then skips them instead of the query reading every link ever made.
+    """
     past = Assignment.due < today
     query = (db.select(Assignment.wave_id, Assignment.state, past, func.count())
              .group_by(Assignment.wave_id, Assignment.state, past))
-    if wave_id is not None:
-        query = query.where(Assignment.wave_id == wave_id)
+    query = query.where(Assignment.wave_id == wave_id if wave_id is not None else Assignment.wave_id.is_not(None))
     counts: dict[int | None, Counter] = defaultdict(Counter)
     for wave, state, is_past, n in db.session.execute(query):
         counts[wave][AssignmentState.expired.value if state in UNFINISHED and is_past else state.value] += n
