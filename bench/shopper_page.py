@@ -34,6 +34,7 @@ from survey.catalogue import checklist_paths, import_paths  # noqa: E402
 from survey.extensions import csrf, db  # noqa: E402
 from survey.models import Branch, Checklist, Region  # noqa: E402
 from survey.caches import checklist_of  # noqa: E402
+from survey.checklist.conditions import slots  # noqa: E402
 from survey.submissions import create_assignments  # noqa: E402
 
 SLUG = "store-visit"
@@ -251,12 +252,17 @@ def hidden_fields(html: str) -> dict[str, str]:
 
 
 def valid_answers(checklist) -> dict:
-    """What a careful shopper sends after a flawless visit: every question shown answered."""
+    """What a careful shopper sends after a flawless visit: every question shown answered.
+
+    A repeated section is sent its ``min`` times (the shipped store visit: one employee).
+    """
     data: dict[str, object] = {"visit_date": date.today().isoformat(), "visit_time": "12:30"}
-    for _, q in checklist.questions():
-        name = f"q_{q.key}"
+    for section, n, q, _ in slots(checklist):
+        name = f"q_{q.key}" if n is None else f"q_{q.key}-{n}"
+        if n == 1:
+            data[f"n_{section.key}"] = str(n)
         if q.type == "yes_no":
-            data[name] = q.pass_on if q.scored else "yes"
+            data[name] = q.pass_on if q.scored or q.kind.adjustment(q) else "yes"
         elif q.type == "scale":
             data[name] = str(q.max)
         elif q.type == "choice":

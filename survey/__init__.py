@@ -17,6 +17,7 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 from .i18n import init_babel
 from . import storage
 from .security import register_security
+from .assets import register_lean_static
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_parts(app)
     register_template_helpers(app)
     register_security(app)
+    register_lean_static(app)
     return app
 
 

@@ -66,6 +66,8 @@ form_classes: Bounded[Any] = Bounded("form classes", 128)
 blank_pages: Bounded[list[str]] = Bounded("blank pages", 64)
 #: The field names a shopper's draft keeps, per version.
 draft_fields: Bounded[frozenset[str]] = Bounded("draft fields", 128)
+#: The shopper's script and stylesheet, minified, by file name and modification time (``assets``).
+lean_assets: Bounded[bytes] = Bounded("lean assets", 8)
 #: Prepared UPDATE statements for a link's columns, by the columns they set.
 statements: Bounded[Any] = Bounded("statements", 32)
 #: The median fill time of a version's latest visits (``fast`` flag), per version and minute:

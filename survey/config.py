@@ -132,7 +132,9 @@ def engine_options(url: str, timeout: float, connect_timeout: int) -> dict:
     """Timeouts that make a slow or unreachable database fail a request fast (a 503), not hang it.
 
     PostgreSQL: libpq's connect_timeout, and statement_timeout set for every connection (added to
-    any ``options`` the URL already gives, such as a search_path). SQLite: the busy timeout,
+    any ``options`` the URL already gives, such as a search_path); JIT off, because compiling a
+    large query (the network CSV of a chain's three years) took 2 s before its first row, more
+    than it ever saves on our indexed reads (bench/chain_pages.py). SQLite: the busy timeout,
     through sqlite3's own ``timeout``. Both: the wait for a free pooled connection.
     """
     parsed = make_url(url)
@@ -144,7 +146,7 @@ def engine_options(url: str, timeout: float, connect_timeout: int) -> dict:
         given = " ".join(given) if isinstance(given, tuple) else given
         options["connect_args"] = {
             "connect_timeout": max(2, int(connect_timeout)),
-            "options": f"{given} -c statement_timeout={int(timeout * 1000)}".strip(),
+            "options": f"{given} -c statement_timeout={int(timeout * 1000)} -c jit=off".strip(),
         }
     elif parsed.get_backend_name() == "sqlite":
         options["connect_args"] = {"timeout": timeout}

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from flask import current_app
 
 from . import catalogue
-from .checklist.conditions import NA, visible_questions
+from .checklist.conditions import NA, slots, visible_questions
 from .extensions import db
 from .models import (
     Assignment,
@@ -33,7 +33,7 @@ from .models import (
 from .answers import Filled
 from .caches import checklist_of
 from .checklist.types import DEMO_COMMENTS
-from .submissions import TOKEN_HINT, create_assignments, get_or_create_wave, record_submission
+from .submissions import OUTCOME_PREFIX, TOKEN_HINT, create_assignments, get_or_create_wave, record_submission
 
 REGIONS = [("NORTH", "North"), ("SOUTH", "South"), ("WEST", "West")]
 BRANCHES = [
@@ -80,30 +80,44 @@ def _answer(q: Any, p: float, rng: random.Random, visit: date, at: time) -> Any:
 
 def _fill(checklist, quality: dict[str, float], rng: random.Random, visit: date, at: time,
           force_critical: bool) -> Filled:
-    answers: dict[str, Any] = {}
-    comments: dict[str, str] = {}
-    for _, q in checklist.questions():
+    answers: dict[Any, Any] = {}
+    comments: dict[Any, str] = {}
+    # A repeated section: most shoppers meet one or two employees, a few meet more.
+    repeats = {s.key: min(s.repeat.max, max(s.repeat.min, rng.choice([1, 1, 2, 2, 3])))
+               for s in checklist.sections if s.repeat is not None}
+    for _, _n, q, slot in slots(checklist, repeats):
         p = quality.get(getattr(q, "standard", None) or "", quality["_"])
-        answers[q.key] = _answer(q, p, rng, visit, at)
-    shown = visible_questions(checklist, answers)
+        answers[slot] = _answer(q, p, rng, visit, at)
+    shown = visible_questions(checklist, answers, repeats)
     if force_critical:
-        for _, q in checklist.questions():
+        for _, _n, q, slot in slots(checklist, repeats):
             failing = [v for v, _ in q.kind.choices(q) if q.kind.earned(q, q.kind.loaded(q, v)) == 0] \
-                if getattr(q, "critical", False) and q.key in shown else []
+                if getattr(q, "critical", False) and slot in shown else []
             if failing:
-                answers[q.key] = q.kind.loaded(q, failing[0])
+                answers[slot] = q.kind.loaded(q, failing[0])
                 break
-    for _, q in checklist.questions():
-        value = answers[q.key]
-        if (getattr(q, "comment", None) == "on_fail" and q.key in shown and value not in (NA, None)
+    for _, _n, q, slot in slots(checklist, repeats):
+        value = answers[slot]
+        if (getattr(q, "comment", None) == "on_fail" and slot in shown and value not in (NA, None)
                 and q.kind.earned(q, value) < 1):
-            comments[q.key] = rng.choice(DEMO_COMMENTS)
+            comments[slot] = rng.choice(DEMO_COMMENTS)
     opened = datetime.combine(visit, at) + timedelta(minutes=rng.randint(10, 90))
     return Filled(
         answers=answers, visit_date=visit, visit_time=at, idempotency_key=rng.randbytes(16).hex(),
         comments=comments, first_answer_at=opened + timedelta(seconds=rng.randint(5, 60)),
-        submitted_at=opened + timedelta(minutes=rng.randint(4, 15)),
+        submitted_at=opened + timedelta(minutes=rng.randint(4, 15)), repeats=repeats,
     )
+
+
+def _ended(checklist, rng: random.Random, visit: date, at: time) -> Filled | None:
+    """Now and then a call nobody answered: the checklist's counted outcome instead of answers."""
+    counted = [o for o in checklist.outcomes or [] if o.counts]
+    if not counted or rng.random() >= 0.06:
+        return None
+    reported = datetime.combine(visit, at) + timedelta(minutes=40)
+    return Filled(answers={}, visit_date=visit, visit_time=at, idempotency_key=rng.randbytes(16).hex(),
+                  outcome=counted[0].key, comments={OUTCOME_PREFIX: "Rang three times, ten minutes apart."},
+                  first_answer_at=reported, submitted_at=reported + timedelta(minutes=1))
 
 
 def demo_token(name: str) -> str:
@@ -205,6 +219,7 @@ def _history(branches: dict[str, Branch], checklists: dict[str, Checklist], toda
                 quality["_"] = base
                 force = code == CRITICAL_BRANCH and not critical_done and months_ago <= 2 and slug == "store-visit"
                 filled = _fill(checklist_of(version), quality, rng, visit, at, force)
+                filled = _ended(checklist_of(version), rng, visit, at) or filled
                 critical_done = critical_done or force
                 (assignment, _), = create_assignments(checklist, branch, 1, due=visit + timedelta(days=7),
                                                       not_before=visit - timedelta(days=14), wave=wave)

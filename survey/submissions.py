@@ -247,6 +247,20 @@ _INSERT_SUBMISSION, _INSERT_SECTIONS, _INSERT_STANDARDS, _INSERT_ANSWERS = (
 _SUBMISSION_ID = db.select(Submission.id).where(Submission.assignment_id == bindparam("assignment_id"))
 
 
+def end_not_done(assignment: Assignment, outcome_key: str, comment: str | None) -> bool:
+    """End a link ``not_done`` with the shopper's reason (an outcome that does not count) and commit.
+
+    False when the link had already ended (sent, or ended so before): the first word stands.
+    """
+    if assignment.state not in (AssignmentState.open, AssignmentState.started):
+        return False
+    _set_columns(assignment, state=AssignmentState.not_done, outcome=outcome_key, outcome_comment=comment or None,
+                 outcome_at=utcnow())
+    db.session.commit()
+    current_app.logger.info("assignment %s ended not_done (%s)", assignment.id, outcome_key)
+    return True
+
+
 def record_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled) -> tuple[int, bool]:
     """Store a submission exactly once; return its id and whether this call created it.
 

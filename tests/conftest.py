@@ -284,15 +284,21 @@ def hidden_fields(html: str) -> dict[str, str]:
 
 
 def good_answers(checklist, visit: date | None = None) -> dict[str, str | list[str]]:
-    """Form data a careful shopper would send after a flawless visit (every question shown answered)."""
-    from survey.shopper.forms import field_name
+    """Form data a careful shopper would send after a flawless visit (every question shown answered).
+
+    A repeated section is filled its ``min`` times, each repetition as flawlessly.
+    """
+    from survey.checklist.conditions import slots
+    from survey.shopper.fields import count_name, slot_name
 
     visit = visit or date.today()
     data: dict[str, str | list[str]] = {"visit_date": visit.isoformat(), "visit_time": "12:30"}
-    for _, q in checklist.questions():
+    for section, n, q, slot in slots(checklist):
+        if n == 1:
+            data[count_name(section.key)] = str(section.repeat.min)
         answer = q.kind.best_answer(q, visit)
         if answer is not None:
-            data[field_name(q.key)] = answer
+            data[slot_name(slot)] = answer
     return data
 
 

@@ -69,15 +69,19 @@ def mini(published) -> Checklist:
 
 @pytest.fixture
 def make_visit(mini):
-    """Return a callable storing one scored visit: ``make_visit(branch, day, greet="no", ...)``."""
+    """Return a callable storing one scored visit: ``make_visit(branch, day, greet="no", ...)``.
+
+    ``by_slot``: answers to another checklist by slot (``conditions.Slot``), repetitions included.
+    """
 
     def make(branch: Branch, day: date, *, rejected: bool = False, comments: dict[str, str] | None = None,
-             checklist: Checklist | None = None, **given) -> Submission:
+             checklist: Checklist | None = None, by_slot: dict | None = None, **given) -> Submission:
         checklist = checklist or mini
         (assignment, _), = create_assignments(checklist, branch, 1, due=day + timedelta(days=7),
                                               not_before=day - timedelta(days=7))
         assignment.version = checklist.latest
-        filled = Filled(answers=answers(**given) if checklist is mini else given, visit_date=day, visit_time=None,
+        given = answers(**given) if checklist is mini else {**given, **(by_slot or {})}
+        filled = Filled(answers=given, visit_date=day, visit_time=None,
                         idempotency_key=uuid.uuid4().hex, comments=comments or {})
         submission = db.session.get(Submission, record_submission(assignment, checklist.latest, filled)[0])
         if rejected:

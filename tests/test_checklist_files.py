@@ -18,6 +18,7 @@ from survey.checklist.loader import (
 )
 from survey.checklist.schema import Checklist
 from survey.checklist.types import names as question_types
+from survey.checklist.conditions import slots
 from survey.scoring import score
 
 CHECKLISTS = Path(__file__).resolve().parent.parent / "checklists"
@@ -88,6 +89,8 @@ def test_every_scored_question_names_a_live_standard(name, shipped, standards):
         standard = getattr(question, "standard", None)
         if question.scored:
             assert standard in standards and not standards[standard], question.key
+        elif question.kind.adjustment(question):  # a bonus or deduction may name one (SPEC §3)
+            assert standard is None or (standard in standards and not standards[standard]), question.key
         else:
             assert standard is None, question.key
 
@@ -121,8 +124,12 @@ def test_store_visit_uses_every_feature_of_the_format(shipped):
     types = {q.type for q in questions}
     # The form itself asks the visit's date and time first, so the checklist doesn't.
     assert types == set(question_types()) - {"date", "time"}
-    assert len(checklist.sections) == 6
-    assert 22 <= len(questions) <= 28
+    assert len(checklist.sections) == 7
+    assert 24 <= len(questions) <= 30
+    staff = next(s for s in checklist.sections if s.repeat)
+    assert staff.repeat.min == 1 and staff.repeat.max > 1 and "{n}" in staff.repeat.label, "each employee met"
+    assert any(getattr(q, "bonus", None) for q in questions), "a bonus"
+    assert any(getattr(q, "deduction", None) and q.pass_on == "no" for q in questions), "a deduction"
 
     assert any(s.show_if for s in checklist.sections), "a section with show_if"
     assert any(q.show_if for q in questions), "a question with show_if"
@@ -155,7 +162,7 @@ def test_store_visit_question_texts_stay_short(shipped):
 def best_answers(checklist: Checklist) -> dict:
     """Answer every question as well as possible (each type's best answer), opening every show_if."""
     today = date.today()
-    return {q.key: q.kind.parse(q, q.kind.best_answer(q, today), today)[0] for _, q in checklist.questions()}
+    return {slot: q.kind.parse(q, q.kind.best_answer(q, today), today)[0] for _, _, q, slot in slots(checklist)}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -167,3 +174,10 @@ def test_a_perfect_visit_scores_full_marks_in_every_section(name, shipped):
     assert not result.critical_fail
     assert all(s.score == pytest.approx(1.0) for s in result.sections)
     assert all(r.status == "answered" for r in result.questions), "best answers open every show_if"
+
+
+def test_phone_call_has_an_outcome_for_nobody_answering(shipped):
+    checklist = shipped["phone-call.yaml"]
+    no_answer, could_not = checklist.outcome("no_answer"), checklist.outcome("could_not_call")
+    assert no_answer.counts and no_answer.standards == ["speed"]
+    assert not could_not.counts

@@ -222,7 +222,8 @@ def test_the_timeouts_reach_the_driver():
     from survey.config import engine_options
 
     pg = engine_options("postgresql+psycopg://u@h/db?options=-csearch_path%3Dx", 5, 2)
-    assert pg["connect_args"] == {"connect_timeout": 2, "options": "-csearch_path=x -c statement_timeout=5000"}
+    assert pg["connect_args"] == {"connect_timeout": 2,
+                                  "options": "-csearch_path=x -c statement_timeout=5000 -c jit=off"}
     assert engine_options("sqlite:////tmp/x.db", 2.5, 2)["connect_args"] == {"timeout": 2.5}
 
 

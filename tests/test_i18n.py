@@ -74,9 +74,9 @@ def test_a_german_checklist_is_shown_in_german(client, german):
     _, token = german()
     page = text_of(client.get(f"/s/{token}"))
     assert '<html lang="de">' in page
-    for words in ("Antworten senden", "Speichern und später fertigstellen", "Ihr Besuch", "Teil 1 von 6",
+    for words in ("Antworten senden", "Speichern und später fertigstellen", "Ihr Besuch", "Teil 1 von 7",
                   "> Ja</label>", "> Nein</label>", "(freiwillig)", "Auf diesem Telefon gespeichert",
-                  "{done} von {total} beantwortet", "Sie können einmal senden."):
+                  "{done} von {total} erforderlich", "Sie können einmal senden."):
         assert words in page, words
     assert "Send my answers" not in page and "> Yes</label>" not in page
 

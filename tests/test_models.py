@@ -17,7 +17,8 @@ from survey.models import (
     hash_token,
     utcnow,
 )
-from survey.shopper.forms import field_name
+from survey.checklist.conditions import slots
+from survey.shopper.fields import slot_name
 from survey.answers import Filled
 from survey.caches import checklist_of
 from survey.submissions import new_reference, new_token, pin_version, record_submission
@@ -116,7 +117,7 @@ def test_scores_keep_full_precision_and_content_round_trips(make_assignment):
     version = pin_version(assignment)
     checklist = checklist_of(version)
     data = good_answers(checklist)
-    answers = {q.key: q.kind.parse(q, data.get(field_name(q.key)))[0] for _, q in checklist.questions()}
+    answers = {slot: q.kind.parse(q, data.get(slot_name(slot)))[0] for _, _, q, slot in slots(checklist)}
     submission_id, _ = record_submission(assignment, version, Filled(
         answers=answers, visit_date=date.today(), visit_time=None, idempotency_key="c" * 32))
     db.session.execute(db.update(Submission).where(Submission.id == submission_id).values(score=1 / 3))

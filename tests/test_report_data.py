@@ -256,11 +256,11 @@ def test_shipped_checklists_report_titles_from_their_versions(make_branch, make_
     checklist = published["store-visit"]
     schema = checklist_of(checklist.latest)
     raw = good_answers(schema, date(2026, 2, 2))
-    from survey.shopper.forms import field_name
+    from survey.checklist.conditions import slots
+    from survey.shopper.fields import slot_name
 
-    given = {q.key: raw.get(field_name(q.key)) for _, q in schema.questions()}
-    given["visit_date"], given["visit_time"] = date(2026, 2, 2), None
-    make_visit(branch, date(2026, 2, 2), checklist=checklist, **given)
+    given = {slot: raw.get(slot_name(slot)) for _, _, _, slot in slots(schema)}  # one employee met
+    make_visit(branch, date(2026, 2, 2), checklist=checklist, by_slot=given)
     report = service.branch_report("BR-S", PERIOD_START, PERIOD_END)
     assert report["headline"]["score"] == approx(100.0)
     assert report["sections"][0]["title"] == "Arrival and greeting"

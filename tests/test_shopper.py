@@ -20,6 +20,8 @@ from flask import render_template
 from survey.extensions import db
 from survey.models import Answer, AssignmentState, Attachment, SectionScore, Submission
 from survey.shopper import forms as shopper_forms
+from survey.checklist.conditions import slots
+from survey.shopper.fields import slot_name
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
 
@@ -79,8 +81,8 @@ def scored(checklist, type_: str, **flags):
 
 
 def always_shown(checklist):
-    """Return the keys of questions with no show_if on them or their section."""
-    return {q.key for s, q in checklist.questions() if not s.show_if and not q.show_if}
+    """Return the keys of questions asked once (not in a repeated section), with no show_if on them or their section."""
+    return {q.key for s, q in checklist.questions() if not s.show_if and not q.show_if and not s.repeat}
 
 
 def fail_value(q) -> str:
@@ -168,41 +170,68 @@ def _holds(rule: dict, value) -> bool:
 
 
 def score_by_hand(raw: dict, data: dict) -> tuple[dict[str, float | None], float]:
-    """Score form data straight from the YAML file, independently of ``survey.scoring``."""
+    """Score form data straight from the YAML file, independently of ``survey.scoring``.
+
+    A repeated section scores each repetition (fields ``q_<key>-<n>``, ``n_<section>`` of them) as a
+    section and takes their mean; bonuses and deductions move the overall percentage, held in 0..100.
+    """
     shown: set[str] = set()
     sections: dict[str, float | None] = {}
     weights: dict[str, float] = {}
+    adjust = 0.0
     for s in raw["sections"]:
-        earned = possible = 0.0
-        def applies(rule) -> bool:
-            return rule is None or (rule["question"] in shown and _holds(rule, data.get(field_name(rule["question"]))))
+        own = {q["key"] for q in s["questions"]} if "repeat" in s else set()
+
+        def name(key, n, own=own):
+            return f"q_{key}-{n}" if key in own else field_name(key)
+
+        def applies(rule, n=None, own=own) -> bool:
+            if rule is None:
+                return True
+            parent = rule["question"] if rule["question"] not in own else f"{rule['question']}-{n}"
+            return parent in shown and _holds(rule, data.get(name(rule["question"], n)))
 
         section_shown = applies(s.get("show_if"))
-        for q in s["questions"]:
-            if not section_shown or not applies(q.get("show_if")):
-                continue
-            shown.add(q["key"])
-            value = data.get(field_name(q["key"]))
-            if not _raw_scored(q) or value in (None, "", [], "na"):
-                continue
-            w = q.get("weight", 1)
-            if q["type"] == "yes_no":
-                fraction = 1.0 if value == _yaml_answer(q.get("pass_on", "yes")) else 0.0
-            elif q["type"] == "scale":
-                fraction = (int(value) - q["min"]) / (q["max"] - q["min"])
-            elif q["type"] == "choice":
-                fraction = next(o["score"] for o in q["options"] if o["key"] == value)
-            elif q["type"] == "multi":
-                fraction = min(1.0, sum(o["score"] for o in q["options"] if o["key"] in value))
-            else:
-                fraction = next(b["score"] for b in q["bands"] if "max" not in b or float(value) <= b["max"])
-            earned += w * fraction
-            possible += w
-        sections[s["key"]] = earned / possible if possible else None
+        count = int(data.get(f"n_{s['key']}", 1)) if own else None
+        scores = []
+        for n in range(1, count + 1) if own else [None]:
+            earned = possible = 0.0
+            for q in s["questions"]:
+                if not section_shown or not applies(q.get("show_if"), n):
+                    continue
+                shown.add(q["key"] if n is None else f"{q['key']}-{n}")
+                value = data.get(name(q["key"], n))
+                if value in (None, "", [], "na"):
+                    continue
+                passed = value == _yaml_answer(q.get("pass_on", "yes"))
+                if "bonus" in q:
+                    adjust += q["bonus"] if passed else 0
+                    continue
+                if "deduction" in q:
+                    adjust -= 0 if passed else q["deduction"]
+                    continue
+                if not _raw_scored(q):
+                    continue
+                w = q.get("weight", 1)
+                if q["type"] == "yes_no":
+                    fraction = 1.0 if passed else 0.0
+                elif q["type"] == "scale":
+                    fraction = (int(value) - q["min"]) / (q["max"] - q["min"])
+                elif q["type"] == "choice":
+                    fraction = next(o["score"] for o in q["options"] if o["key"] == value)
+                elif q["type"] == "multi":
+                    fraction = min(1.0, sum(o["score"] for o in q["options"] if o["key"] in value))
+                else:
+                    fraction = next(b["score"] for b in q["bands"] if "max" not in b or float(value) <= b["max"])
+                earned += w * fraction
+                possible += w
+            if possible:
+                scores.append(earned / possible)
+        sections[s["key"]] = sum(scores) / len(scores) if scores else None
         weights[s["key"]] = s.get("weight", 1)
     applicable = {k: v for k, v in sections.items() if v is not None}
     overall = sum(v * weights[k] for k, v in applicable.items()) / sum(weights[k] for k in applicable)
-    return sections, overall
+    return sections, min(100.0, max(0.0, 100 * overall + adjust)) / 100
 
 
 # ---------------------------------------------------------------- the whole path
@@ -218,6 +247,9 @@ def test_whole_path_stores_scores_equal_to_a_hand_computation(client, visit):
     middle = (scale.min + scale.max) // 2
     data[field_name(failed.key)] = fail_value(failed)
     data[field_name(scale.key)] = str(middle)
+    # A second employee without a badge; the bonus earned (+5) and the deduction lost (-10).
+    data.update({"n_staff": "2", "q_name_badge-2": "no", "q_staff_attentive-2": "yes",
+                 "q_offered_extra": "yes", "q_eating_at_till": "yes"})
 
     response = post(client, f"/s/{token}", data)
 
@@ -257,12 +289,13 @@ def test_whole_path_stores_scores_equal_to_a_hand_computation(client, visit):
 def test_form_has_a_fieldset_per_option_question_and_a_label_per_control(client, visit):
     token, checklist, _ = visit
     html = text_of(client.get(f"/s/{token}"))
-    for _, q in checklist.questions():
-        part = block(html, q.key)
+    for _, n, q, slot in slots(checklist):  # a repeated section once, its minimum
+        anchor = q.key if n is None else f"{q.key}-{n}"
+        part = block(html, anchor)
         if q.type in ("yes_no", "scale", "choice", "multi"):
-            assert part.startswith(f'id="q-{q.key}"') and f"<legend>{q.text}" in part
+            assert part.startswith(f'id="q-{anchor}"') and f"<legend>{q.text}" in part
         else:
-            assert f'<label for="{field_name(q.key)}">{q.text}' in part
+            assert f'<label for="{slot_name(slot)}">{q.text}' in part
 
 
 # ---------------------------------------------------------------- bad input
@@ -415,14 +448,21 @@ def test_a_tampered_idempotency_field_stores_nothing(client, visit, markers, ide
     assert fresh, "a new key is put in the form so the next press can go through"
 
 
+def text_slot(checklist):
+    """Return the first text question shown without conditions, its slot and its block's id (the
+    store visit's is in the first repetition of its employees)."""
+    return next((q, slot, q.key if n is None else f"{q.key}-{n}") for s, n, q, slot in slots(checklist)
+                if q.type == "text" and not s.show_if and not q.show_if)
+
+
 def test_a_very_long_text_answer_asks_to_keep_it_short(client, visit, markers):
     token, checklist, data = visit
-    text = next(q for _, q in checklist.questions() if q.type == "text" and q.key in always_shown(checklist))
-    data[field_name(text.key)] = "x" * (2 * 1024 * 1024)
+    text, slot, anchor = text_slot(checklist)
+    data[slot_name(slot)] = "x" * (2 * 1024 * 1024)
 
     html = refused(post(client, f"/s/{token}", data), markers, data)
 
-    assert "Please keep this under 5,000 characters" in block(html, text.key)
+    assert "Please keep this under 5,000 characters" in block(html, anchor)
 
 
 def test_a_very_long_comment_asks_to_keep_it_short(client, visit, markers):
@@ -761,10 +801,10 @@ def test_a_tampered_kept_photo_id_is_refused_not_a_server_error(client, visit, m
 def test_control_characters_are_dropped_from_typed_text(client, visit):
     """PostgreSQL refuses NUL in text; a pasted one must not turn an answer into a 500."""
     token, checklist, data = visit
-    text = next(q for _, q in checklist.questions() if q.type == "text" and q.key in always_shown(checklist))
+    text, slot, _ = text_slot(checklist)
     commented = _on_fail_yes_no(checklist)
     photo = photo_question(checklist)
-    data[field_name(text.key)] = "Tall,\x00 red scarf\r\nbadge: Sam\x1b"
+    data[slot_name(slot)] = "Tall,\x00 red scarf\r\nbadge: Sam\x1b"
     data[field_name(commented.key)] = fail_value(commented)
     data[field_name(commented.key, "comment")] = "Mud\x00 by the door"
     data[field_name(photo.key)] = (io.BytesIO(PNG), "rec\x00eipt.png")

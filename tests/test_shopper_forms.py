@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 from flask_wtf import FlaskForm
+from survey.checklist.conditions import slots
 from survey.shopper import forms
+from survey.shopper.fields import slot_name
 from survey.caches import checklist_of
 
 from .conftest import good_answers
@@ -31,8 +33,8 @@ def other_answers(checklist) -> dict:
     point, the last option, another number, other words."""
     good = good_answers(checklist)
     data = {}
-    for _, q in checklist.questions():
-        name = forms.field_name(q.key)
+    for _, _, q, slot in slots(checklist):  # a repeated section as often as good_answers fills it
+        name = slot_name(slot)
         if q.type == "yes_no":
             data[name] = "no" if good[name] == "yes" else "yes"
         elif q.type == "scale":

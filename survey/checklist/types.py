@@ -373,12 +373,15 @@ class YesNo(Scoreable):
         return out, []
 
     def demo_answer(self, q, p, rng, visit, at):
+        if self.adjustment(q) is not None:  # a bonus is rare, a deduction rarer
+            chance = 0.3 if q.bonus is not None else 0.9
+            return q.pass_on if rng.random() < chance else ("no" if q.pass_on == "yes" else "yes")
         if not q.scored:
             return "yes" if rng.random() < 0.4 else "no"
         return q.pass_on if rng.random() < p else ("no" if q.pass_on == "yes" else "yes")
 
     def best_answer(self, q, visit):
-        return q.pass_on if q.scored else "yes"
+        return q.pass_on if q.scored or self.adjustment(q) is not None else "yes"
 
 
 @register

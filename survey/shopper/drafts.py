@@ -21,7 +21,7 @@ from ..caches import checklist_of
 from ..extensions import db
 from ..models import Assignment, AssignmentState, ShopperDraft, Submission, SubmissionEvent, utcnow
 from . import forms
-from .fields import builder, field_name
+from .fields import builder, count_name, field_name
 
 #: Never part of a draft: the page gives a fresh token and key each time it is shown.
 NOT_DRAFTED = {"csrf_token", "idem"}
@@ -31,10 +31,14 @@ VALUE_MAX = 20_000
 VALUES_MAX = 50
 
 def draftable_names(version) -> frozenset[str]:
-    """Return the names of the form fields a draft keeps for a version (not files, tokens or keys)."""
+    """Return the names of the form fields a draft keeps for a version (not files, tokens or keys).
+
+    Every repetition a repeated section may have is named: a repetition past its ``max`` is not kept.
+    """
     def names() -> frozenset[str]:
-        form = forms.form_class(version.id, version.content_hash, checklist_of(version))(
-            formdata=None, meta={"csrf": False})
+        checklist = checklist_of(version)
+        most = {s.key: s.repeat.max for s in checklist.sections if s.repeat is not None}
+        form = forms.build_form_class(checklist, most)(formdata=None, meta={"csrf": False})
         return frozenset(f.name for f in form if f.name not in NOT_DRAFTED and not isinstance(f, FileField))
 
     return caches.draft_fields.get((version.id, version.content_hash), names)
@@ -108,6 +112,7 @@ REFUSALS = {
     "expired": (_l("This link has expired, so answers can no longer be saved."), 410),
     "cancelled": (_l("This visit was cancelled, so answers can no longer be saved."), 410),
     "not_open": (_l("This link is not open yet, so answers can't be saved."), 409),
+    "not_done": (_l("You told us this shop could not be done, so answers can no longer be saved."), 410),
 }
 
 
@@ -122,7 +127,7 @@ def refusal(assignment: Assignment, today: date) -> tuple[str, str, int] | None:
 
 def slot_field(key: str, repeat: int = 0, suffix: str = "") -> str:
     """Name the form field of a question's answer (``repeat`` n >= 1: its n-th repetition)."""
-    return field_name(f"{key}-{repeat}" if repeat else key, suffix)
+    return field_name(key, suffix, repeat or None)
 
 
 def returned_fields(submission: Submission) -> dict[str, Any]:
@@ -141,6 +146,9 @@ def returned_fields(submission: Submission) -> dict[str, Any]:
             fields[slot_field(q.key, answer.repeat, suffix)] = value
         if answer.comment:
             fields[slot_field(q.key, answer.repeat, "comment")] = answer.comment
+        if answer.repeat:  # the form shows as many repetitions as were sent
+            name = count_name(answer.section_key)
+            fields[name] = str(max(int(fields.get(name, 0)), answer.repeat))
     for attachment in submission.attachments:
         if attachment.question_key in questions:
             fields[slot_field(attachment.question_key, 0, "upload")] = str(attachment.id)

@@ -20,8 +20,20 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..checklist.types import NA_VALUE
 
 
-def field_name(key: str, suffix: str = "") -> str:
-    return f"q_{key}__{suffix}" if suffix else f"q_{key}"
+def field_name(key: str, suffix: str = "", n: int | None = None) -> str:
+    """Name a question's field (``suffix``: a field beside it); ``n``: its repetition in a repeated section."""
+    base = f"q_{key}" if n is None else f"q_{key}-{n}"
+    return f"{base}__{suffix}" if suffix else base
+
+
+def slot_name(slot: Any, suffix: str = "") -> str:
+    """Name the field of an answer's slot (``conditions.Slot``: a key, or ``(key, n)``)."""
+    return field_name(slot, suffix) if isinstance(slot, str) else field_name(slot[0], suffix, slot[1])
+
+
+def count_name(section_key: str) -> str:
+    """Name the hidden field that says how many repetitions a repeated section has."""
+    return f"n_{section_key}"
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -49,9 +61,9 @@ class Builder:
         """Fields beside the answer's own, by name suffix (``field_name(key, suffix)``)."""
         return {}
 
-    def raw(self, form: Any, q: Any) -> Any:
-        """Return what the shopper sent for ``q``, for its type to parse."""
-        return form[field_name(q.key)].data
+    def raw(self, form: Any, q: Any, n: int | None = None) -> Any:
+        """Return what the shopper sent for ``q`` (in repetition ``n``), for its type to parse."""
+        return form[field_name(q.key, "", n)].data
 
     def fail_hint(self, q: Any) -> str:
         """Name the words (``fill.html``'s ``words``) under an on_fail comment box."""
@@ -111,10 +123,10 @@ class Number(Builder):
     def extra(self, q):
         return {"na": BooleanField(_l("N/A"))} if q.allow_na else {}
 
-    def raw(self, form, q):
-        if q.allow_na and form[field_name(q.key, "na")].data:
+    def raw(self, form, q, n=None):
+        if q.allow_na and form[field_name(q.key, "na", n)].data:
             return NA_VALUE
-        return form[field_name(q.key)].data
+        return form[field_name(q.key, "", n)].data
 
     def prefill(self, q, text, status):
         found = super().prefill(q, text, status)
@@ -148,7 +160,7 @@ class Photo(Builder):
     def extra(self, q):
         return {"upload": HiddenField()}
 
-    def raw(self, form, q):
+    def raw(self, form, q, n=None):
         return None
 
     def prefill(self, q, text, status):

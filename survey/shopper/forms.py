@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from flask_babel import format_decimal, gettext, lazy_gettext as _l
+from flask_babel import format_decimal, gettext, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField, TextAreaField
 
 from .. import caches
 from ..answers import Filled
-from ..checklist.conditions import NA, visible_questions
+from ..checklist.conditions import NA, slots, visible_questions
 from ..checklist.schema import Checklist
 from ..checklist.types import TEXT_MAX, clean_text
 from ..i18n import long_date
-from .fields import builder, field_name, problem_words
+from .outcomes import outcome_fields
+from .fields import PROBLEMS, builder, count_name, field_name, problem_words, slot_name
 
 COMMENT_MAX = 2000
 IDEM_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -88,23 +93,91 @@ def name_the_contact(form: ChecklistBaseForm, channel: str) -> str:
     return heading
 
 
-def form_class(version_id: int, content_hash: str, checklist: Checklist) -> type[ChecklistBaseForm]:
-    """Return the form class of one checklist version (cached: versions never change)."""
-    return caches.form_classes.get((version_id, content_hash), lambda: build_form_class(checklist))
+def form_class(version_id: int, content_hash: str, checklist: Checklist,
+               repeats: dict[str, int] | None = None) -> type[ChecklistBaseForm]:
+    """Return the form class of one checklist version and count of repetitions (cached: versions never change)."""
+    repeats = full_repeats(checklist, repeats)
+    return caches.form_classes.get((version_id, content_hash, tuple(sorted(repeats.items()))),
+                                   lambda: build_form_class(checklist, repeats))
 
 
-def build_form_class(checklist: Checklist) -> type[ChecklistBaseForm]:
-    attrs: dict[str, Any] = {}
-    for _, q in checklist.questions():
+def full_repeats(checklist: Checklist, repeats: dict[str, int] | None = None) -> dict[str, int]:
+    """Return how many times each repeated section is asked: as given, else its ``min``."""
+    return {s.key: (repeats or {}).get(s.key, s.repeat.min) for s in checklist.sections if s.repeat is not None}
+
+
+def build_form_class(checklist: Checklist, repeats: dict[str, int] | None = None) -> type[ChecklistBaseForm]:
+    """Build the form of a checklist with ``repeats`` repetitions of each repeated section (default its ``min``)."""
+    repeats = full_repeats(checklist, repeats)
+    attrs: dict[str, Any] = {"repeats": repeats}
+    for _, n, q, _slot in slots(checklist, repeats):
         ask = builder(q)
-        attrs[field_name(q.key)] = ask.field(q)
+        attrs[field_name(q.key, "", n)] = ask.field(q)
         if getattr(q, "comment", None):
-            attrs[field_name(q.key, "comment")] = TextAreaField(
+            attrs[field_name(q.key, "comment", n)] = TextAreaField(
                 _l("Comment"), description=_l("What happened, in a few words.")
             )
         for suffix, extra in ask.extra(q).items():
-            attrs[field_name(q.key, suffix)] = extra
+            attrs[field_name(q.key, suffix, n)] = extra
+    for key in repeats:
+        attrs[count_name(key)] = HiddenField()
+    attrs.update(outcome_fields(checklist))
     return type("ChecklistForm", (ChecklistBaseForm,), attrs)
+
+
+def posted_repeats(checklist: Checklist, formdata) -> tuple[dict[str, int], list[str]]:
+    """Read how many repetitions of each repeated section were sent (``n_<section>``).
+
+    A count outside the section's ``min``..``max`` (a hand-made request, an old page) is held
+    within them and explained; a missing or unreadable one is the section's ``min``.
+    """
+    repeats, problems = {}, []
+    for section in checklist.sections:
+        if section.repeat is None:
+            continue
+        low, high = section.repeat.min, section.repeat.max
+        raw = (formdata.get(count_name(section.key)) or "").strip() if formdata is not None else ""
+        count = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else low
+        if count > high:
+            problems.append(gettext("“%(section)s” can be filled at most %(max)s times; %(count)s were sent.",
+                                    section=section.title, max=format_decimal(high), count=format_decimal(count)))
+        elif count < low:
+            problems.append(gettext("“%(section)s” must be filled at least %(min)s times; %(count)s were sent.",
+                                    section=section.title, min=format_decimal(low), count=format_decimal(count)))
+        repeats[section.key] = min(high, max(low, count))
+    return repeats, problems
+
+
+def moved(formdata, checklist: Checklist, action: str, repeats: dict[str, int]) -> tuple[Any, dict[str, int]] | None:
+    """Apply "Add another" (``add:<section>``) or "Remove" (``remove:<section>:<n>``) to posted answers.
+
+    Return the answers with the repetitions renumbered, and the new counts; None for an action
+    that names no repeated section, or would leave it outside its ``min``..``max``.
+    """
+    parts = action.split(":")
+    section = next((s for s in checklist.sections if s.repeat is not None and s.key == parts[1]), None) \
+        if len(parts) in (2, 3) else None
+    if section is None:
+        return None
+    count = repeats[section.key]
+    if parts[0] == "add" and len(parts) == 2 and count < section.repeat.max:
+        return formdata, {**repeats, section.key: count + 1}
+    if not (parts[0] == "remove" and len(parts) == 3 and parts[2].isdigit() and count > section.repeat.min
+            and 1 <= int(parts[2]) <= count):
+        return None
+    gone = int(parts[2])
+    names = {field_name(q.key, "", n): (q.key, n) for q in section.questions for n in range(1, count + 1)}
+    data = MultiDict()
+    for name, value in formdata.items(multi=True):
+        base, _, suffix = name.partition("__")
+        key_n = names.get(base)
+        if key_n is None:
+            data.add(name, value)
+        elif key_n[1] != gone:
+            n = key_n[1] - 1 if key_n[1] > gone else key_n[1]
+            data.add(field_name(key_n[0], suffix, n), value)
+    data[count_name(section.key)] = str(count - 1)
+    return data, {**repeats, section.key: count - 1}
 
 
 def new_idempotency_key() -> str:
@@ -145,40 +218,42 @@ def csrf_ok(form: ChecklistBaseForm) -> bool:
 
 
 def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, date], today: date,
-          attachments: dict[str, Any], upload_problems: dict[str, str]) -> Filled | None:
+          attachments: dict[Any, Any], upload_problems: dict[Any, str]) -> Filled | None:
     """Check a posted form; put each message on its field and return None, or the filled answers.
 
     Answers to questions hidden by ``show_if`` are dropped, never refused: a
-    browser without JavaScript shows and sends them.
+    browser without JavaScript shows and sends them. ``attachments`` and ``upload_problems``
+    are by slot (``conditions.Slot``), as ``uploads.collect`` gives them.
     """
     csrf_ok(form)  # every other rule is below
-    values: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for _, q in checklist.questions():
+    repeats = type(form).repeats
+    values: dict[Any, Any] = {}
+    problems: dict[Any, str] = {}
+    for _, n, q, slot in slots(checklist, repeats):
         if q.kind.upload:
-            value, problem = attachments.get(q.key), upload_problems.get(q.key)
+            value, problem = attachments.get(slot), upload_problems.get(slot)
         else:
-            value, trouble = q.kind.parse(q, builder(q).raw(form, q), today)
+            value, trouble = q.kind.parse(q, builder(q).raw(form, q, n), today)
             problem = problem_words(*trouble) if trouble else None
-        values[q.key] = value
+        values[slot] = value
         if problem:
-            problems[q.key] = problem
-    shown = visible_questions(checklist, values)
-    comments: dict[str, str] = {}
-    for _, q in checklist.questions():
-        field = form[field_name(q.key)]
-        if q.key not in shown:
-            values.pop(q.key, None)
+            problems[slot] = problem
+    shown = visible_questions(checklist, values, repeats)
+    comments: dict[Any, str] = {}
+    for _, _n, q, slot in slots(checklist, repeats):
+        field = form[slot_name(slot)]
+        if slot not in shown:
+            values.pop(slot, None)
             field.errors = []
             continue
-        value = values[q.key]
-        if q.key in problems:
-            field.errors = [problems[q.key]]
+        value = values[slot]
+        if slot in problems:
+            field.errors = [problems[slot]]
         elif value is None and q.is_required:
             field.errors = [gettext("Please add the photo.") if q.kind.upload
                             else gettext("Please answer this question.")]
         if getattr(q, "comment", None):
-            comment_field = form[field_name(q.key, "comment")]
+            comment_field = form[slot_name(slot, "comment")]
             comment = clean_text(comment_field.data)
             if len(comment) > COMMENT_MAX:
                 comment_field.errors = [
@@ -192,13 +267,21 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
                 q.comment == "on_fail"
                 and not comment
                 and value not in (None, NA)
-                and q.key not in problems
+                and slot not in problems
                 and q.kind.earned(q, value) < 1
             ):
                 comment_field.errors = [gettext("Please say briefly what happened.")]
-            comments[q.key] = comment
-    visit_date = _check_visit_date(form.visit_date, window, today)
-    visit_time = _check_visit_time(form.visit_time)
+            comments[slot] = comment
+    if checklist.visit is not None:
+        # The checklist's own questions are the visit's (SPEC §3 ``visit``): the window applies to them.
+        date_field = form[field_name(checklist.visit.date)]
+        visit_date = values.get(checklist.visit.date)
+        if visit_date is not None and not date_field.errors:
+            _check_window(date_field, visit_date, window, today)
+        visit_time = values.get(checklist.visit.time) if checklist.visit.time else None
+    else:
+        visit_date = _check_visit_date(form.visit_date, window, today)
+        visit_time = _check_visit_time(form.visit_time)
     if not IDEM_RE.fullmatch(form.idem.data or ""):
         form.idem.data = new_idempotency_key()
         form.form_errors.append(gettext("Part of this form was damaged on the way. Check your answers and send again."))
@@ -212,6 +295,7 @@ def check(form: ChecklistBaseForm, checklist: Checklist, window: tuple[date, dat
         comments=comments,
         attachments={k: v for k, v in attachments.items() if k in shown},
         first_answer_at=_parse_client_time(form.first_answer_at.data, window[0]),
+        repeats=dict(repeats),
     )
 
 
@@ -225,6 +309,12 @@ def _check_visit_date(field, window: tuple[date, date], today: date) -> date | N
     except ValueError:
         field.errors = [gettext("Enter a date, for example 2026-11-02.")]
         return None
+    _check_window(field, value, window, today)
+    return value
+
+
+def _check_window(field, value: date, window: tuple[date, date], today: date) -> None:
+    """Put a message on a visit's date outside the link's window (or in the future)."""
     not_before, due = window
     if value > today:
         field.errors = [gettext("The visit date can't be in the future.")]
@@ -232,7 +322,6 @@ def _check_visit_date(field, window: tuple[date, date], today: date) -> date | N
         field.errors = [gettext("This visit had to take place on or after %(date)s.", date=long_date(not_before))]
     elif value > due:
         field.errors = [gettext("This visit had to take place by %(date)s.", date=long_date(due))]
-    return value
 
 
 def _check_visit_time(field) -> time | None:
@@ -251,20 +340,61 @@ def csrf_failed(form: ChecklistBaseForm) -> bool:
     return bool(form.errors.get("csrf_token"))
 
 
-def answered_count(form: ChecklistBaseForm, checklist: Checklist) -> int:
-    """Count questions with something filled in, for the progress indicator."""
-    return sum(1 for _, q in checklist.questions() if form[field_name(q.key)].data not in (None, "", [], "None"))
+def progress(form: ChecklistBaseForm, checklist: Checklist) -> tuple[int, int]:
+    """Return ``(answered, total)`` over the required questions shown, for the progress indicator.
+
+    A question revealed by ``show_if`` counts from when it shows (read from the answers given so far).
+    """
+    repeats = type(form).repeats
+    given = {slot: form[slot_name(slot)].data for _, _n, _q, slot in slots(checklist, repeats)}
+    given = {slot: None if value in ("", [], "None") else value for slot, value in given.items()}
+    shown = visible_questions(checklist, given, repeats)
+    required = [(q, slot) for _, _n, q, slot in slots(checklist, repeats) if slot in shown and q.is_required]
+    done = sum(1 for q, slot in required if given[slot] is not None or (
+        q.kind.upload and form[slot_name(slot, "upload")].data))
+    return done, len(required)
+
+
+def repetition_label(section: Any, n: int) -> str:
+    """Name repetition ``n`` of a repeated section as its heading does ("Employee 2"; else "<title> 2")."""
+    return (section.repeat.label or f"{section.title} {{n}}").replace("{n}", str(n))
 
 
 def error_summary(form: ChecklistBaseForm, checklist: Checklist) -> list[tuple[str, str]]:
     """List ``(anchor, question)`` for every field with a message, in the order of the page."""
     items = [(name, form[name].label.text)
              for name in ("visit_date", "visit_time") if form[name].errors]
-    for _, q in checklist.questions():
-        names = [field_name(q.key)] + ([field_name(q.key, "comment")] if getattr(q, "comment", None) else [])
-        if any(form[n].errors for n in names):
-            items.append((f"q-{q.key}", q.text))
+    for section, n, q, slot in slots(checklist, type(form).repeats):
+        names = [slot_name(slot)] + ([slot_name(slot, "comment")] if getattr(q, "comment", None) else [])
+        if any(form[name].errors for name in names):
+            anchor = f"q-{q.key}" if n is None else f"q-{q.key}-{n}"
+            items.append((anchor, q.text if n is None else f"{q.text} ({repetition_label(section, n)})"))
+    if any(name in form and form[name].errors for name in ("outcome", "outcome_comment", "outcome_photo")):
+        items.append(("q-outcome", gettext("Could not complete this shop?")))
     return items
+
+
+def client_words() -> Markup:
+    """The words and limits form.js checks a form with before sending (the same as ``check``'s), as JSON."""
+    words = {
+        "req": gettext("Please answer this question."),
+        "photo": gettext("Please add the photo."),
+        "fail": gettext("Please say briefly what happened."),
+        "num": str(PROBLEMS["number"]),
+        "min": str(PROBLEMS["number_min"]) % {"min": "{min}"},
+        "max": str(PROBLEMS["number_max"]) % {"max": "{max}"},
+        "long": str(PROBLEMS["text_long"]) % {"max": "{max}", "count": "{count}"},
+        "clong": gettext("Please keep the comment under %(max)s characters (it has %(count)s).",
+                         max="{max}", count="{count}"),
+        # The plural form for one and for many, the number left for the page to put in.
+        "one": ngettext("%(num)s answer needs attention", "%(num)s answers need attention", 1).replace("1", "{num}"),
+        "many": ngettext("%(num)s answer needs attention", "%(num)s answers need attention", 2).replace("2", "{num}"),
+        "left": gettext("%(count)s of %(max)s characters", count="{count}", max="{max}"),
+        "text": TEXT_MAX,
+        "comment": COMMENT_MAX,
+    }
+    # Safe in a single-quoted attribute (< > & ' escaped), and compact: the page's bytes are budgeted.
+    return htmlsafe_json_dumps(words, dumps=json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def condition_hints(checklist: Checklist) -> dict[str, str]:

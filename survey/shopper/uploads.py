@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, request
 from flask_babel import format_decimal, gettext
@@ -15,8 +16,9 @@ from ..extensions import db
 from ..flags import photo_hash
 from ..models import Assignment, AssignmentState, Attachment
 from ..checklist.types import clean_text
+from ..checklist.conditions import slots
 from ..storage import StoreError, photos
-from .fields import field_name
+from .fields import slot_name
 from .images import MAX_PIXELS, TooManyPixels, clean_photo
 
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -36,63 +38,73 @@ def sniff(head: bytes) -> str | None:
 
 
 def collect(form, checklist, assignment: Assignment,
-            store: bool = True) -> tuple[dict[str, Attachment], dict[str, str]]:
-    """Store new photos and find kept ones; return them and a message per bad file.
+            store: bool = True) -> tuple[dict[Any, Attachment], dict[Any, str]]:
+    """Store new photos and find kept ones; return them and a message per bad file, by slot.
 
     A good photo is stored at once and remembered in a hidden field, so a form
     shown again for another mistake does not ask for the photo again. With ``store``
     false (a request without this page's CSRF token) new files are not written.
     """
-    found: dict[str, Attachment] = {}
-    problems: dict[str, str] = {}
+    places = [(slot, slot_name(slot), slot_name(slot, "upload"))
+              for _, _n, q, slot in slots(checklist, type(form).repeats) if q.kind.upload]
+    return take(form, places, assignment, store)
+
+
+def attachment_key(slot: Any) -> str:
+    """Name a photo's place as Attachment.question_key: its question's key, ``key-n`` in a repetition."""
+    return slot if isinstance(slot, str) else f"{slot[0]}-{slot[1]}"
+
+
+def take(form, places: list[tuple[Any, str, str]], assignment: Assignment,
+         store: bool = True) -> tuple[dict[Any, Attachment], dict[Any, str]]:
+    """Store the photos sent in ``places`` (``(slot, file field, kept-photo field)``); see ``collect``."""
+    found: dict[Any, Attachment] = {}
+    problems: dict[Any, str] = {}
     replaced: list[str] = []
     written: set[str] = set()
     limit = current_app.config["UPLOAD_MAX_BYTES"]
-    for _, q in checklist.questions():
-        if not q.kind.upload:
-            continue
-        field = form[field_name(q.key)]
-        kept = form[field_name(q.key, "upload")]
+    for slot, name, kept_name in places:
+        field, kept, key = form[name], form[kept_name], attachment_key(slot)
         upload = request.files.get(field.name)
         if upload is not None and upload.filename and store:
             data = upload.stream.read(limit + 1)
             if len(data) > limit:
-                problems[q.key] = gettext("This photo is larger than %(mb)s MB. Choose a smaller one.",
-                                          mb=format_decimal(current_app.config["SURVEY_UPLOAD_MAX_MB"]))
+                problems[slot] = gettext("This photo is larger than %(mb)s MB. Choose a smaller one.",
+                                         mb=format_decimal(current_app.config["SURVEY_UPLOAD_MAX_MB"]))
                 continue
             kind = sniff(data[:16])
             if kind is None:
-                problems[q.key] = gettext("This file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.")
+                problems[slot] = gettext("This file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.")
                 continue
             try:
                 cleaned = clean_photo(data, kind)
             except TooManyPixels:
-                problems[q.key] = gettext(
+                problems[slot] = gettext(
                     "This photo is too large to read (more than %(mp)s megapixels). Choose a smaller one.",
                     mp=format_decimal(MAX_PIXELS // 1_000_000))
                 continue
             if cleaned is None:
-                problems[q.key] = gettext("This photo could not be read. Take it again or choose another.")
+                problems[slot] = gettext("This photo could not be read. Take it again or choose another.")
                 continue
             cleaned, kind = cleaned
             try:
-                attachment = _store(assignment, q.key, upload.filename, kind, cleaned, replaced)
+                attachment = _store(assignment, key, upload.filename, kind, cleaned, replaced)
             except StorageFailed:
                 db.session.rollback()
-                for name in written:
-                    _forget(name + PARTIAL)
+                for stored_name in written:
+                    _forget(stored_name + PARTIAL)
                 raise
             attachment.phash = photo_hash(cleaned)
             written.add(attachment.stored_name)
             kept.data = str(attachment.id)
-            found[q.key] = attachment
+            found[slot] = attachment
         elif kept.data:
-            attachment = _kept(assignment, q.key, kept.data)
+            attachment = _kept(assignment, key, kept.data)
             if attachment is None:
                 kept.data = ""
-                problems[q.key] = gettext("That photo could not be found. Please choose it again.")
+                problems[slot] = gettext("That photo could not be found. Please choose it again.")
             else:
-                found[q.key] = attachment
+                found[slot] = attachment
     if found:
         db.session.commit()
         _publish([a for a in found.values() if a.stored_name in written])
@@ -205,8 +217,10 @@ def purge(today: date, dry_run: bool = False) -> Purged:
     """
     store = photos()
     done = Purged()
-    closed = db.or_(Assignment.state.in_([AssignmentState.submitted, AssignmentState.cancelled]),
-                    Assignment.due < today - EXTEND_GRACE)
+    # A link ended not_done keeps its photo: HQ reads it with the shopper's reason.
+    closed = db.and_(Assignment.state != AssignmentState.not_done,
+                     db.or_(Assignment.state.in_([AssignmentState.submitted, AssignmentState.cancelled]),
+                            Assignment.due < today - EXTEND_GRACE))
     waiting = db.session.scalars(db.select(Attachment).join(Assignment, Attachment.assignment_id == Assignment.id)
                                  .where(Attachment.submission_id.is_(None), closed)).all()
     unsendable = {a.stored_name for a in waiting}

@@ -12,6 +12,7 @@ from flask_babel import get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 import limits
 from markupsafe import escape
+from werkzeug.datastructures import MultiDict
 
 from .. import caches
 from ..caches import checklist_of
@@ -22,11 +23,12 @@ from ..submissions import (
     TOKEN_RE,
     find_assignment,
     latest_version,
+    end_not_done,
     needs_pinning,
     pin_version,
     record_submission,
 )
-from . import drafts, fields, forms, uploads
+from . import drafts, fields, forms, outcomes, uploads
 
 bp = Blueprint("shopper", __name__)
 #: How the question macro asks a question (its type's field builder): a template global, since
@@ -83,10 +85,16 @@ def closed_page(assignment: Assignment, today: date):
     reason = assignment.why_closed(today)
     if reason == "submitted":
         submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
+        outcome = checklist_of(assignment.version).outcome(submission.outcome) if submission.outcome else None
         return render_template("shopper/received.html", submission=submission, assignment=assignment,
-                               channel=assignment.checklist.channel.value)
+                               channel=assignment.checklist.channel.value,
+                               outcome_label=outcome.label if outcome else None)
     if reason is None:
         return None
+    if reason == "not_done":
+        outcome = checklist_of(assignment.version).outcome(assignment.outcome) if assignment.version else None
+        return render_template("shopper/not_done.html", assignment=assignment,
+                               label=outcome.label if outcome else assignment.outcome)
     state = assignment.effective_state(today)
     page = render_template("shopper/closed.html", assignment=assignment, state=state)
     return page, 200 if reason == "not_open" else 410
@@ -182,7 +190,7 @@ def fill(token: str):
         throttle("send", SEND_LIMIT, token, count=False)
     assignment = get_assignment_or_404(token)
     today = date.today()
-    if request.method == "POST" and assignment.state == AssignmentState.submitted:
+    if request.method == "POST" and assignment.state in (AssignmentState.submitted, AssignmentState.not_done):
         return redirect(url_for("shopper.fill", token=token), code=303)
     page = closed_page(assignment, today)
     if page is not None:
@@ -194,13 +202,19 @@ def fill(token: str):
         db.session.commit()
     version = assignment.version
     checklist = checklist_of(version)
-    form = forms.form_class(version.id, version.content_hash, checklist)()
-    if request.form.get("action") == "save":
+    repeats, repeat_problems = forms.posted_repeats(checklist, request.form)
+    action = request.form.get("action") or ""
+    form = forms.form_class(version.id, version.content_hash, checklist, repeats)()
+    if action == "save":
         # "Save and finish later" without JavaScript: keep what is typed, check nothing yet.
         throttle("send", SEND_LIMIT, token)  # each one writes
         if drafts.save_draft(assignment, form):
             flash("saved")
             return redirect(url_for("shopper.fill", token=token), code=303)
+    elif action.startswith(("add:", "remove:")):
+        return _move(assignment, checklist, form, action, today)
+    elif action == outcomes.ACTION:
+        return _end(assignment, version, checklist, form, today)
     else:
         # Photos are stored only for a request that carries this page's CSRF token.
         stored = forms.csrf_ok(form)
@@ -209,16 +223,71 @@ def fill(token: str):
         except uploads.StorageFailed:
             return _photo_not_stored(assignment, checklist, form, today)
         window = (assignment.not_before, assignment.due)
+        form.form_errors.extend(repeat_problems)
         filled = forms.check(form, checklist, window, today, attachments, upload_problems)
         if filled is not None:
             _, created = record_submission(assignment, version, filled)
-            if created:
-                flash("received")
-            if request.headers.get("X-Outbox"):
-                return "", 204  # the page's script opens the link, which thanks the shopper
-            return redirect(url_for("shopper.fill", token=token), code=303)
+            return _sent(token, created)
         throttle("send", SEND_LIMIT, token)  # refused: counted
     return render_form(assignment, checklist, form, today), 422
+
+
+def _sent(token: str, created: bool):
+    if created:
+        flash("received")
+    if request.headers.get("X-Outbox"):
+        return "", 204  # the page's script opens the link, which thanks the shopper
+    return redirect(url_for("shopper.fill", token=token), code=303)
+
+
+def _move(assignment: Assignment, checklist, form, action: str, today: date):
+    """"Add another" or "Remove" without JavaScript: the page again, every answer kept (and kept as the draft)."""
+    throttle("send", SEND_LIMIT, assignment_token())  # each one writes
+    if not forms.csrf_ok(form):
+        return render_form(assignment, checklist, form, today), 422
+    version = assignment.version
+    result = forms.moved(request.form, checklist, action, type(form).repeats)
+    if result is None:
+        form.form_errors.append(gettext("That part can't take more or fewer repetitions. Your answers are kept."))
+        return render_form(assignment, checklist, form, today), 422
+    formdata, repeats = result
+    formdata = MultiDict(formdata)
+    section = action.split(":")[1]
+    formdata[fields.count_name(section)] = str(repeats[section])
+    drafts.store_draft(assignment, drafts.draft_answers(formdata, version))
+    # The page shows the draft again, at the part just changed.
+    anchor = f"r-{section}-{repeats[section]}" if action.startswith("add:") else f"s-{section}"
+    return redirect(url_for("shopper.fill", token=assignment_token(), _anchor=anchor), code=303)
+
+
+def _end(assignment: Assignment, version, checklist, form, today: date):
+    """"Could not complete this shop?": a counted outcome is stored as a submission, another ends the link."""
+    stored = forms.csrf_ok(form)
+    try:
+        places = [outcomes.PHOTO_PLACE] if "outcome" in form else []  # a checklist without outcomes has no panel
+        attachments, problems = uploads.take(form, places, assignment, store=stored)
+    except uploads.StorageFailed:
+        return _photo_not_stored(assignment, checklist, form, today)
+    ended = outcomes.check_outcome(form, checklist, attachments, problems) if stored else None
+    if not forms.IDEM_RE.fullmatch(form.idem.data or ""):
+        form.idem.data = forms.new_idempotency_key()
+    if ended is None:
+        throttle("send", SEND_LIMIT, assignment_token())
+        return render_form(assignment, checklist, form, today, outcome_open=True), 422
+    if ended.outcome.counts:
+        window = (assignment.not_before, assignment.due)
+        _, created = record_submission(assignment, version,
+                                       outcomes.counted(ended, form.idem.data, today, window))
+        return _sent(assignment_token(), created)
+    end_not_done(assignment, ended.outcome.key, ended.comment)
+    if request.headers.get("X-Outbox"):
+        return "", 204
+    return redirect(url_for("shopper.fill", token=assignment_token()), code=303)
+
+
+def assignment_token() -> str:
+    """The token of the link this request is for (the URL's)."""
+    return request.view_args["token"]
 
 
 def _photo_not_stored(assignment: Assignment, checklist, form, today: date):
@@ -249,7 +318,8 @@ def _show(assignment: Assignment, today: date):
     if draft is None and "_flashes" not in session:  # a flashed message must reach the page
         response = blank_page(assignment, version, checklist, today)
     else:
-        form = forms.form_class(version.id, version.content_hash, checklist)(formdata=draft)
+        repeats, _ = forms.posted_repeats(checklist, draft)  # a count out of range is held within it
+        form = forms.form_class(version.id, version.content_hash, checklist, repeats)(formdata=draft)
         form.idem.data = forms.new_idempotency_key()
         response = render_form(assignment, checklist, form, today)
     if first_opening:
@@ -257,8 +327,11 @@ def _show(assignment: Assignment, today: date):
     return response
 
 
-def render_form(assignment: Assignment, checklist, form, today: date, values: dict | None = None) -> str:
+def render_form(assignment: Assignment, checklist, form, today: date, values: dict | None = None,
+                outcome_open: bool = False) -> str:
     """Render the form as filled so far; ``values`` replaces page_values (blank_page's markers).
+
+    ``outcome_open``: the "Could not complete this shop?" panel shows open.
 
     HQ's preview renders a draft through here too, with a stand-in assignment.
     """
@@ -271,10 +344,12 @@ def render_form(assignment: Assignment, checklist, form, today: date, values: di
         checklist=checklist,
         assignment=assignment,
         field_name=fields.field_name,
-        answered=forms.answered_count(form, checklist),
-        total=sum(len(s.questions) for s in checklist.sections),
+        progress=forms.progress(form, checklist),
+        outcome_open=outcome_open or bool(form.errors.get("outcome") or form.errors.get("outcome_comment")
+                                          or form.errors.get("outcome_photo")),
         summary=forms.error_summary(form, checklist),
         hints=forms.condition_hints(checklist),
+        client_words=forms.client_words(),
         csrf_failed=forms.csrf_failed(form),
         upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"],
         contact=contact,

@@ -35,11 +35,23 @@
   var form = document.getElementById("checklist");
   if (!form) return;
   form.classList.add("js");
-  var rules = [].map.call(form.querySelectorAll("[data-show-if]"), function (el) {
-    return { el: el, rule: JSON.parse(el.getAttribute("data-show-if")) };
-  });
-  var onfail = form.querySelectorAll(".onfail[data-full]");
-  var questions = form.querySelectorAll(".q[id^='q-']");
+  // Read again after a repetition is added or removed.
+  var rules, onfail, questions;
+  function scan() {
+    rules = [].map.call(form.querySelectorAll("[data-show-if]"), function (el) {
+      return { el: el, rule: JSON.parse(el.getAttribute("data-show-if")) };
+    });
+    onfail = form.querySelectorAll(".onfail[data-full]");
+    questions = form.querySelectorAll(".q[id^='q-']");
+  }
+  scan();
+  var M = JSON.parse(form.getAttribute("data-m") || "{}");
+  function words(key, v) {
+    return (M[key] || "").replace(/\{(\w+)\}/g, function (_, k) { return typeof v[k] === "number" ? v[k].toLocaleString(lang) : v[k]; });
+  }
+  var lang = document.documentElement.lang || "en";
+  // A repetition's number in its fields' names and ids: q_key-2, q-key-2, q_key-2__comment.
+  var SUFFIX = /-\d+(?=__|"|\s|$)/g;
   var prog = document.getElementById("prog"), progtxt = document.getElementById("progtxt");
   var state = document.getElementById("state");
   var own = form.hasAttribute("data-draft");
@@ -65,6 +77,13 @@
     var want = (rule["in"] || [rule.equals]).map(String);
     return got.some(function (v) { return want.indexOf(v) >= 0; });
   }
+  // An on_fail comment box is needed: its question's answer earns less than full marks.
+  function short(box) {
+    var got = answer(box.closest(".q").id.slice(2)), full = box.getAttribute("data-full").split(" ").concat("na");
+    return got.some(function (v) { return full.indexOf(v) < 0; });
+  }
+  // Optional questions say so in their title.
+  function required(q) { return !q.querySelector("legend .opt, .q>label .opt"); }
   function apply() {
     var i;
     // Rules name earlier questions only, so one pass in page order settles chains.
@@ -73,16 +92,15 @@
     var controls = form.querySelectorAll("[data-show-if] input, [data-show-if] textarea");
     for (i = 0; i < controls.length; i++) controls[i].disabled = !!controls[i].closest("[data-show-if][hidden]");
     for (i = 0; i < onfail.length; i++) {
-      var box = onfail[i], got = answer(box.closest(".q").id.slice(2));
-      var full = box.getAttribute("data-full").split(" ").concat("na");
-      var short = got.some(function (v) { return full.indexOf(v) < 0; });
+      var box = onfail[i];
       // Never hide a box holding text or a message: the shopper must see what is sent.
-      box.hidden = !(short || box.querySelector("textarea").value.trim() || box.querySelector(".err"));
+      box.hidden = !(short(box) || box.querySelector("textarea").value.trim() || box.querySelector(".err"));
     }
+    // Required questions only ("12 of 20 required"); a question counts once it shows.
     var shown = 0, done = 0;
     for (i = 0; i < questions.length; i++) {
       var q = questions[i], key = q.id.slice(2);
-      if (q.closest("[hidden]")) continue;
+      if (q.closest("[hidden]") || !required(q)) continue;
       shown++;
       var els = q.querySelectorAll('[name="q_' + key + '"],[name="q_' + key + '__na"],[name="q_' + key + '__upload"]');
       if ([].some.call(els, given)) done++;
@@ -108,6 +126,7 @@
     return out;
   }
   function fill(f) {
+    shape(f);
     [].forEach.call(form.elements, function (el) {
       if (!kept(el)) return;
       var v = f[el.name] || [];
@@ -246,8 +265,9 @@
       HTMLFormElement.prototype.submit.call(form);
     });
   }
-  function queue() {
-    var entry = { path: path, at: Date.now(), fields: [] };
+  // ``action``: the button's (the outcome panel's "Send this instead" sends action=outcome).
+  function queue(action) {
+    var entry = { path: path, at: Date.now(), fields: action ? [["action", action]] : [] };
     new FormData(form).forEach(function (v, n) {
       if (typeof v === "string") entry.fields.push([n, v]);
       else if (v.name || v.size) entry.fields.push([n, v, v.name]);
@@ -273,7 +293,13 @@
     var by = e.submitter || pressed;
     pressed = null;
     if (form.dataset.sent) { e.preventDefault(); return; }
+    var action = by && by.name === "action" ? by.value : "";
+    if (/^(add|remove):/.test(action)) { e.preventDefault(); repeat(by); return; }
     apply(); // answers restored by the browser fire no event: settle what is sent on what is shown
+    if (!action) {
+      var found = problems();
+      if (found.length) { e.preventDefault(); refuse(found); return; } // nothing is posted
+    }
     if (own && by && by.value === "save") {
       // Already kept on this phone; the server copy is what "finish later" on another phone needs.
       e.preventDefault();
@@ -287,7 +313,7 @@
       e.preventDefault();
       if (sending) return;
       keep();
-      Promise.resolve(shrinking).then(queue).catch(function () {
+      Promise.resolve(shrinking).then(function () { return queue(action); }).catch(function () {
         // No room on the phone for the queue: send the ordinary way.
         form.dataset.sent = "1";
         HTMLFormElement.prototype.submit.call(form);
@@ -328,21 +354,173 @@
     }).catch(function () { /* kept as chosen: the server takes it as it is */ });
   }
 
+  // ---- repeated sections: "Add another" and "Remove" without a round trip (they are submit buttons without JS)
+  function number(r, n) {
+    r.id = r.id.replace(/-\d+$/, "-" + n);
+    [].forEach.call(r.querySelectorAll("*"), function (el) {
+      ["id", "name", "for", "aria-describedby", "data-show-if"].forEach(function (a) {
+        var v = el.getAttribute(a);
+        if (v) el.setAttribute(a, v.replace(SUFFIX, "-" + n));
+      });
+    });
+    var h = r.querySelector("h3"), rm = r.querySelector("button[value^='remove:']");
+    h.textContent = h.getAttribute("data-text").replace("{n}", n);
+    rm.value = rm.value.replace(/\d+$/, n);
+    rm.textContent = rm.getAttribute("data-text").replace("{n}", n);
+  }
+  function reps(box) { return box.querySelectorAll(".r"); }
+  function grow(box) {
+    var all = reps(box), last = all[all.length - 1], copy = last.cloneNode(true);
+    [].forEach.call(copy.querySelectorAll("input,textarea"), function (el) {
+      if (el.type === "radio" || el.type === "checkbox") el.checked = false; else el.value = "";
+      el.removeAttribute("aria-invalid");
+    });
+    [].forEach.call(copy.querySelectorAll(".err,.kept,.count"), function (el) { el.remove(); });
+    [].forEach.call(copy.querySelectorAll(".bad"), function (el) { el.classList.remove("bad"); });
+    number(copy, all.length + 1);
+    last.after(copy);
+    return copy;
+  }
+  function settle(box) {
+    var all = reps(box), n = all.length;
+    [].forEach.call(all, function (r, i) { number(r, i + 1); });
+    box.querySelector("input[name^='n_']").value = n;
+    [].forEach.call(box.querySelectorAll("button[value^='remove:']"), function (b) { b.hidden = n <= +box.getAttribute("data-min"); });
+    box.querySelector("button[value^='add:']").hidden = n >= +box.getAttribute("data-max");
+    scan();
+    apply();
+  }
+  function repeat(by) {
+    var box = by.closest(".reps"), at;
+    if (by.value.indexOf("add:") === 0) {
+      at = grow(box);
+    } else {
+      var gone = by.closest(".r");
+      at = gone.previousElementSibling || gone.nextElementSibling;
+      gone.remove();
+    }
+    settle(box);
+    keep();
+    var first = at && at.querySelector("input:not([type=hidden]),textarea");
+    if (first) first.focus();
+  }
+  // A kept draft with more (or fewer) repetitions than the page shows: match it before filling it in.
+  function shape(f) {
+    [].forEach.call(form.querySelectorAll(".reps"), function (box) {
+      var want = parseInt((f[box.querySelector("input[name^='n_']").name] || [])[0], 10);
+      if (!(want >= +box.getAttribute("data-min") && want <= +box.getAttribute("data-max"))) return;
+      while (reps(box).length < want) grow(box);
+      while (reps(box).length > want) reps(box)[reps(box).length - 1].remove();
+      settle(box);
+    });
+  }
+
+  // ---- the mistakes the server would refuse, found before anything is sent
+  function title(q) {
+    var t = q.querySelector("legend") || q.querySelector("label");
+    t = t.cloneNode(true);
+    [].forEach.call(t.querySelectorAll(".opt"), function (o) { o.remove(); });
+    var r = q.closest(".r");
+    return t.textContent.trim() + (r ? " (" + r.querySelector("h3").textContent + ")" : "");
+  }
+  function problems() {
+    var found = [];
+    function bad(q, control, message) { found.push({ q: q, control: control, message: message }); }
+    ["visit_date", "visit_time"].forEach(function (name) {
+      var el = form.elements[name];
+      if (el && !el.value.trim()) bad(el.closest(".q"), el, words("req", {}));
+    });
+    [].forEach.call(questions, function (q) {
+      if (q.closest("[hidden]")) return;
+      var key = q.id.slice(2), els = q.querySelectorAll('[name="q_' + key + '"]'), el = els[0];
+      var kept = q.querySelector('[name="q_' + key + '__upload"]'), na = q.querySelector('[name="q_' + key + '__na"]');
+      var given = [].some.call(els, function (e) { return e.type === "file" ? e.files.length : (e.type === "radio" || e.type === "checkbox") ? e.checked : e.value.trim(); });
+      if (!given && !(kept && kept.value) && !(na && na.checked)) {
+        if (required(q)) bad(q, el, words(el.type === "file" ? "photo" : "req", {}));
+        return;
+      }
+      if (el.hasAttribute("inputmode") && !(na && na.checked)) {
+        var v = parseFloat(el.value.replace(",", ".").replace(/ /g, ""));
+        if (!/^\s*-?[\d\s]*[.,]?\d*\s*$/.test(el.value) || isNaN(v)) bad(q, el, words("num", {}));
+        else if (el.hasAttribute("data-min") && v < +el.getAttribute("data-min")) bad(q, el, words("min", { min: +el.getAttribute("data-min") }));
+        else if (el.hasAttribute("data-max") && v > +el.getAttribute("data-max")) bad(q, el, words("max", { max: +el.getAttribute("data-max") }));
+      }
+      if (el.tagName === "TEXTAREA" && el.value.trim().length > M.text) bad(q, el, words("long", { max: M.text, count: el.value.trim().length }));
+      var box = q.querySelector(".c textarea");
+      if (box) {
+        var typed = box.value.trim().length;
+        if (typed > M.comment) bad(q, box, words("clong", { max: M.comment, count: typed }));
+        else if (!typed && box.closest(".onfail") && short(box.closest(".onfail"))) bad(q, box, words("fail", {}));
+      }
+    });
+    return found;
+  }
+  // Show what is wrong as the server would (a message beside each, the summary above), and focus the first.
+  function refuse(found) {
+    [].forEach.call(form.querySelectorAll(".err"), function (e) { e.remove(); });
+    [].forEach.call(form.querySelectorAll(".bad"), function (e) { e.classList.remove("bad"); });
+    [].forEach.call(form.querySelectorAll("[aria-invalid]"), function (e) { e.removeAttribute("aria-invalid"); });
+    var old = document.getElementById("summary");
+    if (old) old.remove();
+    var box = document.createElement("div"), list = document.createElement("ul"), seen = [];
+    box.className = "summary"; box.id = "summary"; box.setAttribute("role", "alert"); box.tabIndex = -1;
+    found.forEach(function (p, i) {
+      var id = "e-" + (p.control.id || p.control.name) + "-js" + i, msg = document.createElement("p");
+      msg.className = "err"; msg.id = id; msg.textContent = p.message;
+      p.control.closest(".c, .q").insertBefore(msg, p.control.closest(".num, .o") || p.control);
+      p.control.setAttribute("aria-invalid", "true");
+      p.control.setAttribute("aria-describedby", ((p.control.getAttribute("aria-describedby") || "") + " " + id).trim());
+      p.q.classList.add("bad");
+      if (seen.indexOf(p.q) >= 0) return;
+      seen.push(p.q);
+      var li = document.createElement("li"), a = document.createElement("a");
+      a.href = "#" + (p.q.id || p.control.id); a.textContent = p.q.id ? title(p.q) : p.q.querySelector("label").textContent;
+      li.appendChild(a); list.appendChild(li);
+    });
+    var h = document.createElement("h2");
+    h.textContent = words(seen.length === 1 ? "one" : "many", { num: seen.length });
+    box.appendChild(h); box.appendChild(list);
+    form.parentNode.insertBefore(box, form);
+    box.addEventListener("click", jump);
+    found[0].control.focus();
+  }
+
+  // ---- a counter under a text box as it nears its limit; the chosen date in words beside the date box
+  function count(el) {
+    if (el.tagName !== "TEXTAREA") return;
+    var max = /__comment$|^outcome_comment$/.test(el.name) ? M.comment : M.text, n = el.value.trim().length;
+    var c = el.nextElementSibling && el.nextElementSibling.classList.contains("count") ? el.nextElementSibling : null;
+    if (n < max * 0.8) { if (c) c.remove(); return; }
+    if (!c) { c = document.createElement("p"); c.className = "count help"; c.setAttribute("aria-live", "polite"); el.after(c); }
+    c.textContent = words("left", { count: n, max: max });
+  }
+  function spell(el) {
+    if (el.type !== "date") return;
+    var p = el.nextElementSibling && el.nextElementSibling.classList.contains("day") ? el.nextElementSibling : null;
+    var d = /^\d{4}-\d\d-\d\d$/.test(el.value) ? new Date(el.value + "T12:00:00") : null;
+    if (!d) { if (p) p.remove(); return; }
+    if (!p) { p = document.createElement("p"); p.className = "day help"; el.after(p); }
+    p.textContent = d.toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  }
+  form.addEventListener("input", function (e) { count(e.target); spell(e.target); });
+  [].forEach.call(form.querySelectorAll("input[type=date]"), spell);
+
+  // A link to a question moves focus to its first answer, not just the scroll position.
+  function jump(e) {
+    var link = e.target.closest("a[href^='#']");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    var control = target.matches("input,textarea") ? target
+      : target.querySelector("input:not([type=hidden]):not(:disabled),textarea:not(:disabled)");
+    if (!control) return;
+    e.preventDefault();
+    target.scrollIntoView();
+    control.focus({ preventScroll: true });
+  }
   var summary = document.getElementById("summary");
   if (summary) {
     summary.focus();
-    // A link to a question moves focus to its first answer, not just the scroll position.
-    summary.addEventListener("click", function (e) {
-      var link = e.target.closest("a[href^='#']");
-      var target = link && document.getElementById(link.getAttribute("href").slice(1));
-      if (!target) return;
-      var control = target.matches("input,textarea") ? target
-        : target.querySelector("input:not([type=hidden]):not(:disabled),textarea:not(:disabled)");
-      if (!control) return;
-      e.preventDefault();
-      target.scrollIntoView();
-      control.focus({ preventScroll: true });
-    });
+    summary.addEventListener("click", jump);
   }
   apply();
 

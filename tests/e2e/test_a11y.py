@@ -71,9 +71,23 @@ def test_the_form_with_errors(shopper, live_server, link, axe_script):
     _, token = link
     shopper.goto(f"{live_server}/s/{token}")
     tap_answers(shopper, "How warm was the greeting?", ["4"])
-    send(shopper)
+    send(shopper)  # caught on the phone: the summary and each message, the first problem focused
     summary = shopper.get_by_role("alert")
-    expect(summary).to_be_focused()
+    expect(summary).to_be_visible()
+    expect(shopper.locator("#visit_date")).to_be_focused()
+    check(shopper, axe_script)
+
+
+def test_the_form_with_repetitions_and_the_outcome_panel_open(shopper, live_server, make_assignment, axe_script):
+    _, token = make_assignment("store-visit")
+    shopper.goto(f"{live_server}/s/{token}")
+    shopper.get_by_role("button", name="Add another employee").tap()
+    expect(shopper.get_by_role("heading", name="Employee 2")).to_be_visible()
+    check(shopper, axe_script)
+    _, call = make_assignment("phone-call")
+    shopper.goto(f"{live_server}/s/{call}")
+    shopper.get_by_text("Could not complete this shop?").tap()
+    expect(shopper.get_by_role("group", name="What happened?")).to_be_visible()
     check(shopper, axe_script)
 
 
@@ -81,6 +95,9 @@ def test_the_form_with_its_answers_waiting_on_the_phone(shopper, live_server, li
     _, token = link
     shopper.goto(f"{live_server}/s/{token}")
     fill_visit(shopper)
+    type_answers(shopper)
+    for text, labels in FLAWLESS:
+        tap_answers(shopper, text, labels)
     shopper.context.set_offline(True)
     send(shopper)
     expect(shopper.get_by_role("status")).to_contain_text("Saved on this phone")
@@ -107,6 +124,7 @@ def test_the_confirmation_and_already_received(shopper, live_server, link, axe_s
     ("expired", "This link has expired"),
     ("cancelled", "This visit was cancelled"),
     ("not_open", "Not open yet"),
+    ("not_done", "Thank you for telling us"),
 ])
 def test_the_closed_pages(shopper, live_server, link, axe_script, state, heading):
     assignment, token = link
@@ -114,6 +132,8 @@ def test_the_closed_pages(shopper, live_server, link, axe_script, state, heading
         assignment.due = date.today() - timedelta(days=1)
     elif state == "cancelled":
         assignment.state = AssignmentState.cancelled
+    elif state == "not_done":
+        assignment.state, assignment.outcome = AssignmentState.not_done, "could_not_go"
     else:
         assignment.not_before = date.today() + timedelta(days=3)
     db.session.commit()

@@ -240,7 +240,7 @@ STALE = {
     "q_greeting_warmth": "1",
     "q_premises_clean": "no",
     "q_premises_clean__comment": "Mud by the door (asked by the old checklist)",
-    "q_staff_description": "Answer to the old checklist",
+    "q_staff_description-1": "Answer to the old checklist",
     "q_retired_question": "yes",
 }
 
@@ -258,10 +258,10 @@ def wait_for_draft(ready, timeout: float = 10) -> ShopperDraft:
 
 
 def expect_a_blank_form(page: Page) -> None:
-    expect(page.get_by_text(re.compile(r"^0 of \d+ answered$"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^0 of \d+ required$"))).to_be_visible()
     expect(page.locator("#visit_time")).to_have_value("")
     expect(question(page, "How warm was the greeting?").get_by_role("radio", checked=True)).to_have_count(0)
-    expect(page.get_by_label("Describe who served you")).to_have_value("")
+    expect(page.get_by_label("Describe this employee")).to_have_value("")
     expect(page.get_by_text("Mud by the door")).to_have_count(0)
     expect(page.locator("#summary")).to_have_count(0)  # no "answers need attention"
 
@@ -283,7 +283,7 @@ def test_a_server_draft_of_an_older_version_is_not_shown(phone, live_server, mak
     expect_a_blank_form(page)
     fill_all(page)
     draft = wait_for_draft(lambda d: d.version_id == pinned)  # the autosave replaced the old draft
-    assert draft.answers["q_staff_description"] == "Sam, green jumper, glasses"
+    assert draft.answers["q_staff_description-1"] == "Sam, green jumper, glasses"
     assert "q_retired_question" not in draft.answers and "q_premises_clean__comment" not in draft.answers
     send(page)
     submission = expect_arrived(page)
@@ -296,7 +296,7 @@ def test_a_server_draft_of_an_older_version_is_not_shown(phone, live_server, mak
 #: What an older page kept on the phone: fields this form lacks, and answers it no longer offers.
 KEPT = {"f": {"q_retired_question": ["yes"], "q_retired_note": ["Asked by the old checklist"],
               "q_greeting_warmth": ["7"], "q_staff_look": ["gone_option"], "visit_time": ["25:99"],
-              "q_staff_description": ["Answer to the old checklist"]}, "s": False, "b": ""}
+              "q_staff_description-1": ["Answer to the old checklist"]}, "s": False, "b": ""}
 
 
 @pytest.mark.parametrize("kept", [KEPT, "{this is not JSON"], ids=["fields-the-form-lacks", "unreadable"])
@@ -310,12 +310,12 @@ def test_answers_kept_on_the_phone_for_fields_the_form_lacks_are_dropped(phone, 
     page.goto(f"{live_server}/s/{link}")
     if isinstance(kept, dict):
         # Fields the form has keep their stale text (the phone cannot tell them apart); the rest go.
-        expect(page.get_by_label("Describe who served you")).to_have_value("Answer to the old checklist")
+        expect(page.get_by_label("Describe this employee")).to_have_value("Answer to the old checklist")
         expect(question(page, "How warm was the greeting?").get_by_role("radio", checked=True)).to_have_count(0)
         expect(question(page, "How did the staff look?").get_by_role("radio", checked=True)).to_have_count(0)
         expect(page.locator("#visit_time")).to_have_value("")
     else:
-        expect(page.get_by_text(re.compile(r"^0 of \d+ answered$"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^0 of \d+ required$"))).to_be_visible()
     fill_all(page)
     stored = page.evaluate("key => JSON.parse(localStorage.getItem(key)).f", key)
     assert not {"q_retired_question", "q_retired_note"} & stored.keys()

@@ -16,7 +16,7 @@ from survey.extensions import db
 from survey.models import Answer, Submission
 from survey.caches import checklist_of
 
-PROGRESS = re.compile(r"^\d+ of \d+ answered$")
+PROGRESS = re.compile(r"^\d+ of \d+ required$")
 
 #: A flawless visit in the words of the page: (question, answers to tap).
 FLAWLESS = [
@@ -26,7 +26,8 @@ FLAWLESS = [
     ("Were the entrance and floor clean?", ["Yes"]),
     ("Were shelves full and prices shown?", ["Yes"]),
     ("How did the staff look?", ["Neat and in uniform"]),
-    ("Did the person serving you wear a name badge?", ["Yes"]),
+    ("Did this employee wear a name badge?", ["Yes"]),
+    ("Was this employee attentive, not busy with other things?", ["Yes"]),
     ("Did they ask what you needed it for?", ["Yes"]),
     (
         "What did they do? Tick all that apply.",
@@ -44,11 +45,13 @@ FLAWLESS = [
     ("Did you pay the price shown?", ["Yes"]),
     ("Did they thank you?", ["Yes"]),
     ("Did they say goodbye or invite you back?", ["Yes"]),
+    ("Were you offered something extra, like a sample?", ["No"]),  # no bonus: nothing lost
+    ("Was anyone eating or drinking at the till?", ["No"]),  # no deduction
 ]
 #: Single controls: (label, what is typed).
 TYPED = [
     ("Seconds until someone greeted you", "20"),
-    ("Describe who served you", "Sam, green jumper, glasses"),
+    ("Describe this employee", "Sam, green jumper, glasses"),
 ]
 
 
@@ -110,6 +113,13 @@ def expect_received(page: Page) -> Submission:
     return submissions[0]
 
 
+def required_shown(checklist) -> int:
+    """Count the required questions a blank form shows (one employee): what the progress counts."""
+    questions = {q.key: q for _, q in checklist.questions()}
+    return sum(1 for slot in visible_questions(checklist, {})
+               if questions[slot if isinstance(slot, str) else slot[0]].is_required)
+
+
 def expected_score_with_warmth(checklist, warmth: int) -> float:
     """SPEC §4 by hand: every answer earns full marks except the greeting's warmth."""
     arrival = next(
@@ -128,19 +138,19 @@ def test_fill_by_taps_with_javascript(phone, live_server, store_visit):
     page.goto(f"{live_server}/s/{token}")
     expect(page.get_by_role("heading", name="Store visit", exact=True)).to_be_visible()
     progress = page.get_by_text(PROGRESS)
-    shown = len(visible_questions(checklist, {}))
-    expect(progress).to_have_text(f"0 of {shown} answered")
+    shown = required_shown(checklist)
+    expect(progress).to_have_text(f"0 of {shown} required")
 
     # A conditional section and its conditional questions appear as their parent is answered.
     expect(question(page, "Could you raise the complaint?")).to_be_hidden()
     tap_answers(page, "Does your briefing ask you to raise a complaint?", ["Yes"])
     expect(question(page, "Could you raise the complaint?")).to_be_visible()
     expect(question(page, "Did they apologise?")).to_be_hidden()
-    expect(progress).to_have_text(f"1 of {shown + 1} answered")
+    expect(progress).to_have_text(f"1 of {shown + 1} required")
     tap_answers(page, "Could you raise the complaint?", ["Yes"])
     expect(question(page, "Did they apologise?")).to_be_visible()
     expect(question(page, "How was the complaint handled?")).to_be_visible()
-    expect(progress).to_have_text(f"2 of {shown + 3} answered")
+    expect(progress).to_have_text(f"2 of {shown + 3} required")
 
     # "What went wrong?" is asked only when the answer falls short.
     clean = question(page, "Were the entrance and floor clean?")
@@ -159,12 +169,16 @@ def test_fill_by_taps_with_javascript(phone, live_server, store_visit):
             labels = ["4"]
         tap_answers(page, text, labels)
     expect(clean.get_by_label("What went wrong?")).to_be_hidden()
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/draft" not in r.url else None)
     send(page)
 
+    # Caught on the phone: nothing is posted, the first problem has the focus, the server's summary shows.
     summary = page.get_by_role("alert")
     expect(summary).to_be_visible()
-    expect(summary).to_be_focused()
+    expect(question(page, "Did they thank you?").get_by_label("Yes", exact=True)).to_be_focused()
     expect(summary).to_contain_text("1 answer needs attention")
+    assert posts == []
     expect(summary.get_by_role("link", name="Did they thank you?")).to_be_visible()
     expect(question(page, "Did they thank you?")).to_contain_text("Please answer this question.")
     assert stored_submissions() == []
@@ -181,17 +195,17 @@ def test_fill_by_taps_with_javascript(phone, live_server, store_visit):
         )
     ).to_be_checked()
     expect(page.get_by_label("Seconds until someone greeted you")).to_have_value("20")
-    expect(page.get_by_label("Describe who served you")).to_have_value("Sam, green jumper, glasses")
+    expect(page.get_by_label("Describe this employee")).to_have_value("Sam, green jumper, glasses")
     expect(visit_input(page, "Date of your visit", "visit_date")).to_have_value(
         date.today().isoformat()
     )
-    expect(progress).to_have_text(f"{shown + 1} of {shown + 3} answered")  # no thanks, no photo
+    expect(progress).to_have_text(f"{shown + 2} of {shown + 3} required")  # no thanks
 
     # The summary's link takes the shopper to the answer itself.
     summary.get_by_role("link", name="Did they thank you?").tap()
     expect(question(page, "Did they thank you?").get_by_label("Yes", exact=True)).to_be_focused()
     tap_answers(page, "Did they thank you?", ["Yes"])
-    expect(progress).to_have_text(f"{shown + 2} of {shown + 3} answered")  # the photo is optional
+    expect(progress).to_have_text(f"{shown + 3} of {shown + 3} required")  # the photo is optional
     send(page)
 
     submission = expect_received(page)
@@ -247,23 +261,23 @@ def test_fill_by_taps_without_javascript(phone_no_js, live_server, store_visit):
 
 
 def test_parts_are_numbered_among_those_that_apply(phone: Page, live_server, store_visit):
-    """With the complaint part hidden, "Checkout and farewell" is part 5 of 5, not "6 of 6" after a gap."""
+    """With the complaint part hidden, "Checkout and farewell" is part 6 of 6, not "7 of 7" after a gap."""
     token, _ = store_visit
     page = phone
     page.goto(f"{live_server}/s/{token}")
     checkout = page.get_by_role("heading", name=re.compile("Checkout and farewell"))
     tap_answers(page, "Does your briefing ask you to raise a complaint?", ["No"])
-    expect(checkout).to_contain_text("Part 5 of 5")
+    expect(checkout).to_contain_text("Part 6 of 6")
     expect(page.get_by_role("heading", name=re.compile("Scripted complaint"))).to_be_hidden()
     tap_answers(page, "Does your briefing ask you to raise a complaint?", ["Yes"])
-    expect(page.get_by_role("heading", name=re.compile("Scripted complaint"))).to_contain_text("Part 5 of 6")
-    expect(checkout).to_contain_text("Part 6 of 6")
+    expect(page.get_by_role("heading", name=re.compile("Scripted complaint"))).to_contain_text("Part 6 of 7")
+    expect(checkout).to_contain_text("Part 7 of 7")
 
 
 def test_without_javascript_every_part_keeps_its_printed_number(phone_no_js: Page, live_server, store_visit):
     token, _ = store_visit
     phone_no_js.goto(f"{live_server}/s/{token}")
-    expect(phone_no_js.get_by_role("heading", name=re.compile("Checkout and farewell"))).to_contain_text("Part 6 of 6")
+    expect(phone_no_js.get_by_role("heading", name=re.compile("Checkout and farewell"))).to_contain_text("Part 7 of 7")
 
 
 def test_at_200_percent_text_the_form_reflows_and_works_by_keyboard(phone: Page, live_server, store_visit):
