@@ -30,7 +30,9 @@ node_modules/.installed: package.json package-lock.json
 run: install system-deps-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
+	@echo "Serving on http://127.0.0.1:5000 with a background worker beside it (Ctrl+C stops both)"
+	@$(BIN)/flask worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install system-deps-test node_modules/.installed

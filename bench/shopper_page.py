@@ -29,7 +29,7 @@ from flask import render_template, request  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.orm import Mapped, mapped_column  # noqa: E402
 
-from survey import create_app  # noqa: E402
+from survey import create_app, submissions  # noqa: E402
 from survey.catalogue import checklist_paths, import_paths  # noqa: E402
 from survey.extensions import csrf, db  # noqa: E402
 from survey.models import Branch, Checklist, Region  # noqa: E402
@@ -43,6 +43,10 @@ BUDGET_REQUESTS = 5
 #: The service worker is fetched once, after the page, and counted apart.
 BUDGET_SW_BYTES = 10 * 1024
 BUDGET_RATIO = 3.0
+#: A POST whose visit alerts (a critical failure) against a POST that doesn't (SPEC §8, issue 13).
+BUDGET_ALERT_RATIO = 1.10
+#: The store visit's critical question, failed with the comment it asks for.
+CRITICAL_FAILURE = {"q_used_phone": "yes", "q_used_phone__comment": "On her phone the whole time."}
 ORIGIN = "http://localhost"
 
 #: The GET baseline: a page of the same shape (base layout, a heading, a short form), but small.
@@ -69,6 +73,7 @@ def build_app(workdir: Path):
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
             "UPLOAD_DIR": str(workdir / "uploads"),
+            "SURVEY_QUEUE_URL": f"sqlite:///{workdir / 'jobs.db'}",
             # On, as in production: the form's POST pays for its per-link limit. Each
             # measured POST uses a fresh link, so none is ever refused.
             "RATELIMIT_ENABLED": True,
@@ -280,11 +285,21 @@ def valid_answers(checklist) -> dict:
     return data
 
 
+def without_alerts(send):
+    """Send with the alert hook switched off: the same critical-failure POST, minus the alert row."""
+    real = submissions.visit_counted
+    submissions.visit_counted = lambda *args, **kwargs: False
+    try:
+        return send()
+    finally:
+        submissions.visit_counted = real
+
+
 def measure(app, tokens: list[str], checklist, reps: int, queries: QueryCounter) -> dict:
     """Alternate real and baseline requests so drift (CPU boost, cache) hits both alike."""
     timer = app.wsgi_app
     answers = valid_answers(checklist)
-    times = {"form GET": [], "bare GET": [], "form POST": [], "bare POST": []}
+    times = {"form GET": [], "bare GET": [], "form POST": [], "bare POST": [], "alert POST": [], "no-alert POST": []}
     counts = {k: [] for k in times}
     cpu = {k: [] for k in times}
 
@@ -311,6 +326,14 @@ def measure(app, tokens: list[str], checklist, reps: int, queries: QueryCounter)
         data = {**hidden_fields(page.get_data(as_text=True)), **answers}
         timed("form POST", lambda: client.post(f"/s/{post_token}", data=data), 303)
         timed("bare POST", lambda: client.post("/bench/bare", data={"payload": f"row {i}"}), 303)
+        alert_token = tokens.pop()
+        page = client.get(f"/s/{alert_token}")
+        failed = {**hidden_fields(page.get_data(as_text=True)), **answers, **CRITICAL_FAILURE}
+        timed("alert POST", lambda: client.post(f"/s/{alert_token}", data=failed), 303)
+        quiet_token = tokens.pop()
+        page = client.get(f"/s/{quiet_token}")
+        failed = {**hidden_fields(page.get_data(as_text=True)), **answers, **CRITICAL_FAILURE}
+        timed("no-alert POST", lambda: without_alerts(lambda: client.post(f"/s/{quiet_token}", data=failed)), 303)
         if i < warm:
             for k in times:
                 times[k].pop()
@@ -420,7 +443,7 @@ def main() -> int:
         app = build_app(Path(tmp))
         with app.app_context():
             db.create_all()
-            needed = 2 * (args.reps + 5) + 1 + (2 * 50 if args.profile else 0)
+            needed = 4 * (args.reps + 5) + 1 + (2 * 50 if args.profile else 0)
             tokens, checklist = seed(needed)
             engine = db.engine
             db.session.remove()
@@ -479,6 +502,11 @@ def main() -> int:
             f"    form {kind:<4} / bare {kind:<4} ({work}): {ratio:5.2f}x of {BUDGET_RATIO:g}x   "
             f"{verdict(ratio <= BUDGET_RATIO)}"
         )
+    alert_ratio = timings["alert POST"][0] / timings["no-alert POST"][0]
+    print(
+        f"    alert POST / no-alert POST (a critical failure, its alert row written or not): "
+        f"{alert_ratio:5.2f}x of {BUDGET_ALERT_RATIO:g}x   {verdict(alert_ratio <= BUDGET_ALERT_RATIO)}"
+    )
     if profiled:
         print("\n" + profiled)
     elif any(r > BUDGET_RATIO for r in ratios):

@@ -10,11 +10,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 from sqlalchemy.engine import Engine
 
+from . import alerts  # noqa: F401  (registers its jobs before register_jobs binds them)
 from .auth.sessions import init_sessions
 from .config import load_config
 from .errors import register_error_handlers
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .i18n import init_babel
+from .jobs import init_jobs
 from . import storage
 from .security import register_security
 from .assets import register_lean_static
@@ -35,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["SURVEY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -71,6 +74,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def register_jobs(app: Flask) -> None:
+    """Bind the background jobs (survey/jobs.py) to the queue SURVEY_QUEUE_URL names."""
+    init_jobs(app)
 
 
 def register_blueprints(app: Flask) -> None:

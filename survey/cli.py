@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import date
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import catalogue
+from . import catalogue, jobs
 from .auth.forms import email_problem
 from .extensions import db
 from .models import Branch, Checklist, Region, Role, User, code_is
@@ -145,7 +146,7 @@ def user_create(email, role, regions, password):
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
 def uploads_purge(dry_run):
     """Delete photos that can never be sent (their link is sent or cancelled, or 30 days past
-    due) and photo files no row names. Run it daily (cron or a systemd timer)."""
+    due) and photo files no row names. The worker runs it daily at 03:17 UTC."""
     from .shopper.uploads import purge
 
     done = purge(date.today(), dry_run=dry_run)
@@ -154,7 +155,34 @@ def uploads_purge(dry_run):
                f"{done.files} file{'s' if done.files != 1 else ''} ({done.bytes / 1e6:.1f} MB).")
 
 
+@click.command("worker")
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Jobs run at the same time.")
+@click.option("-k", "--kind", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
+              help="Run jobs in threads or in processes.")
+@click.option("--no-periodic", is_flag=True,
+              help="Run queued jobs only; leave the schedule (sweep, daily purge) to another worker.")
+def worker(workers, kind, no_periodic):
+    """Run the background jobs (e-mail alerts, scheduled clean-ups) until stopped.
+
+    SIGTERM (systemd's stop) lets running jobs finish first; Ctrl+C stops at once (a job cut off
+    is picked up by the next sweep, an e-mail cut off mid-send is marked unknown, never sent twice).
+    """
+    app = current_app._get_current_object()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"Jobs wait in {jobs.describe_queue(app)}.")
+    for line in jobs.describe_work(app):
+        click.echo(line, err=line.startswith("Warning"))
+    if no_periodic:
+        click.echo("Not scheduling: another worker must run without --no-periodic.")
+    consumer = app.extensions["jobs"].huey.create_consumer(
+        workers=workers, worker_type=kind, periodic=not no_periodic, graceful_signal="TERM",
+        check_worker_health=True)
+    consumer.run()
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(worker)
     app.cli.add_command(checklist_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(uploads_cli)

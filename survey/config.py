@@ -6,7 +6,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from .jobs import QueueUrlError, queue_target
+from .mail import MailUrlError, parse_mail_url
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting that cannot be used; the message names it, so start-up stops with a reason."""
 
 
 class Config:
@@ -59,6 +66,23 @@ class Config:
     SURVEY_SESSION_HOURS = 12.0
     #: Strict-Transport-Security on every response; turned on outside development (HTTPS).
     SURVEY_HSTS = False
+    #: Where background jobs wait (survey/jobs.py): unset, a SQLite file ``<instance>/jobs.db``;
+    #: ``redis://`` or ``rediss://`` for Redis; ``sqlite:////absolute/path`` for another file.
+    SURVEY_QUEUE_URL = None
+    #: Where e-mail leaves (survey/mail.py): ``smtp://``, ``smtp+starttls://`` or ``smtps://``
+    #: ``user:pass@host:port``. Unset: written to ``<instance>/outbox/`` in development.
+    MAIL_URL = None
+    #: Where development writes e-mail when MAIL_URL is unset (default: <instance>/outbox).
+    SURVEY_OUTBOX_DIR = None
+    #: The sender of every message.
+    SURVEY_MAIL_FROM = "Mystery Shopping <alerts@localhost>"
+    #: Seconds an SMTP server may take to answer any one step before the try counts as failed.
+    SURVEY_MAIL_TIMEOUT = 30.0
+    #: An alert goes out for a counted visit below this score in percent (unset: only critical failures).
+    SURVEY_ALERT_BELOW = None
+    #: Tries per alert before it is marked failed; the wait doubles from SURVEY_ALERT_RETRY_SECONDS, up to an hour.
+    SURVEY_ALERT_ATTEMPTS = 8
+    SURVEY_ALERT_RETRY_SECONDS = 60.0
 
 
 def default_env() -> str:
@@ -87,6 +111,10 @@ def load_config(app, overrides: dict | None) -> None:
                       ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float)):
         if env.get(key):
             app.config[key] = cast(env[key])
+    for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",
+                "SURVEY_ALERT_BELOW", "SURVEY_ALERT_ATTEMPTS", "SURVEY_ALERT_RETRY_SECONDS"):
+        if env.get(key):
+            app.config[key] = env[key]
     if overrides:
         app.config.update(overrides)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
@@ -97,6 +125,8 @@ def load_config(app, overrides: dict | None) -> None:
                          app.config["SURVEY_DB_CONNECT_TIMEOUT"]),
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
+    if not app.config["SURVEY_OUTBOX_DIR"]:
+        app.config["SURVEY_OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
     if not app.config["UPLOAD_DIR"]:
         app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     app.config["SURVEY_BASE_URL"] = app.config["SURVEY_BASE_URL"].rstrip("/")
@@ -105,12 +135,44 @@ def load_config(app, overrides: dict | None) -> None:
     # Flask's defaults hold the key (as None), so only an explicit override may replace ours.
     if "MAX_CONTENT_LENGTH" not in (overrides or {}):
         app.config["MAX_CONTENT_LENGTH"] = request_limit(max_upload)
+    app.config.setdefault("SURVEY_DEVELOPMENT", development)
+    check_background(app.config)
     if not development and not app.config.get("TESTING"):
         if app.config["SECRET_KEY"] == Config.SECRET_KEY:
             raise RuntimeError("SECRET_KEY must be set outside development")
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["SURVEY_HSTS"] = True
+
+
+def _number(config, key: str, cast, low: float, high: float | None = None) -> None:
+    value = config[key]
+    if value is None or value == "":
+        config[key] = None
+        return
+    try:
+        number = cast(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        limit = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ConfigError(f"{key} must be {limit}, not {value!r}")
+    config[key] = number
+
+
+def check_background(config) -> None:
+    """Check the settings of jobs, mail and alerts at start-up: a typo must stop the app with the
+    setting's name, not surface as a failed alert days later."""
+    _number(config, "SURVEY_ALERT_BELOW", float, 0, 100)
+    _number(config, "SURVEY_ALERT_ATTEMPTS", int, 1, 100)
+    _number(config, "SURVEY_ALERT_RETRY_SECONDS", float, 0.1)
+    _number(config, "SURVEY_MAIL_TIMEOUT", float, 0.1)
+    try:
+        if config["MAIL_URL"]:
+            parse_mail_url(config["MAIL_URL"])
+        queue_target(config["SURVEY_QUEUE_URL"], "instance")
+    except (MailUrlError, QueueUrlError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 #: Photos one form may carry (a checklist's photo questions and an outcome's photo).

@@ -6,10 +6,11 @@ Staff pages stay in English. The catalogues live in ``survey/translations`` (``m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, format_date, get_locale
 
 from .errors import UNAVAILABLE
@@ -45,7 +46,10 @@ def shopper_language() -> str | None:
 
 
 def select_locale() -> str:
-    """Pick the locale: the shopper link's checklist language, else English."""
+    """Pick the locale: the shopper link's checklist language, else English; outside a request
+    (the worker writing an e-mail), the language ``mail_language`` set, else English."""
+    if not has_request_context():
+        return locale_for(g.get("mail_language"))
     if request.blueprint != "shopper":
         return "en"
     if not g.get("no_database"):
@@ -56,6 +60,18 @@ def select_locale() -> str:
             g.no_database = True
     # The database is out of reach: the browser's languages instead of the link's.
     return locale_for(request.accept_languages.best_match(SHIPPED))
+
+
+@contextmanager
+def mail_language(language: str | None) -> Iterator[None]:
+    """Render what is inside in ``language`` (a checklist's), outside any request: an e-mail."""
+    g.mail_language = language
+    g.pop("_flask_babel", None)  # Flask-Babel keeps the locale it chose last on ``g``
+    try:
+        yield
+    finally:
+        g.pop("mail_language", None)
+        g.pop("_flask_babel", None)
 
 
 def html_lang() -> str:

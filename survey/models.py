@@ -499,3 +499,58 @@ class StaffSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffSession {self.id} of user {self.user_id}>"
+
+
+class JobRun(db.Model):
+    """A daily job's claim on its day (survey/jobs.py): with two schedulers, the second finds
+    the day taken and does nothing."""
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertState(str, enum.Enum):
+    #: Waiting for its next try (``next_attempt_at``); the worker's sweep queues it then.
+    pending = "pending"
+    #: A worker claimed it and is talking to the mail server.
+    sending = "sending"
+    sent = "sent"
+    #: Every try was refused or timed out; HQ may send it again.
+    failed = "failed"
+    #: The connection broke while the message was handed over, or the worker died mid-send: it may
+    #: have arrived. Never tried again on its own (at most once); HQ may send it again.
+    unknown = "unknown"
+    #: The visit stopped counting (rejected) before the e-mail left.
+    cancelled = "cancelled"
+
+
+class Alert(db.Model):
+    """One e-mail to a region's managers about one counted visit (SPEC §8 alerts; survey/alerts.py)."""
+
+    __table_args__ = (Index("ix_alert_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unique: a visit has at most one alert, however often its counting is announced.
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), unique=True)
+    #: "critical" (a critical failure) or "low_score" (below SURVEY_ALERT_BELOW).
+    reason: Mapped[str] = mapped_column(String(16))
+    state: Mapped[AlertState] = mapped_column(db.Enum(AlertState, native_enum=False, length=16),
+                                              default=AlertState.pending)
+    #: Tries made so far (a try claims the row first).
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the current try claimed it: a ``sending`` row claimed long ago lost its worker.
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    #: The addresses of the last try, comma-separated.
+    recipients: Mapped[str | None] = mapped_column(db.Text)
+    #: Kept across tries, so a message sent again by HQ is recognisably the same message.
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Alert {self.id} {self.state.value}>"

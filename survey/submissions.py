@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, delete, orm
 from sqlalchemy.exc import IntegrityError
 
 from . import flags, scoring
+from .alerts import visit_counted
 from .answers import Filled
 from .caches import checklist_of, statements
 from .extensions import db
@@ -261,8 +262,12 @@ def end_not_done(assignment: Assignment, outcome_key: str, comment: str | None) 
     return True
 
 
-def record_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled) -> tuple[int, bool]:
+def record_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled,
+                      alerts: bool = True) -> tuple[int, bool]:
     """Store a submission exactly once; return its id and whether this call created it.
+
+    The visit counts on arrival, so its e-mail alert, if due, is written with it (survey/alerts.py;
+    ``alerts=False`` for history loaded by the demo seed).
 
     A replay of the same form (same idempotency key) or a second tab racing the
     first gets the stored submission back. The unique constraints decide, so the
@@ -292,6 +297,8 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
             flags.record_flags(scored.submission, submission_id, assignment.branch, checklist_of(version),
                                scored.attachments)
             _set_columns(assignment, state=AssignmentState.submitted)
+            if alerts and scored.submission["review"] == ReviewState.counted:  # a waiting visit alerts on approval
+                visit_counted(submission_id, scored.submission, arriving=True)
             db.session.commit()
             if scored.submission["review"] == ReviewState.counted:
                 started_counting(submission_id)

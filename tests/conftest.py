@@ -72,6 +72,8 @@ def app(_schema, tmp_path):
         "SURVEY_BASE_URL": "http://shop.test",
         "SURVEY_UPLOAD_MAX_MB": 1,
         "RATELIMIT_ENABLED": False,
+        "SURVEY_QUEUE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "SURVEY_OUTBOX_DIR": str(tmp_path / "outbox"),
     })
 
     app.test_client_class = ServerClient

@@ -10,7 +10,7 @@ import io
 
 import pytest
 from survey.extensions import db
-from survey.models import Role, StaffSession, Standard, Submission, User
+from survey.models import Alert, AlertState, Role, StaffSession, Standard, Submission, User
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
 
@@ -42,6 +42,7 @@ PAGES = [
     "/hq/attachments/{attachment}",
     "/hq/staff",
     "/hq/staff/{user}",
+    "/hq/alerts",
 ]
 ACTIONS = [
     "/hq/standards/new",
@@ -68,6 +69,7 @@ ACTIONS = [
     "/hq/staff/{user}/reactivate",
     "/hq/staff/{user}/sessions/end",
     "/hq/staff/{user}/sessions/{session}/end",
+    "/hq/alerts/{alert}/resend",
 ]
 ROUTES = [("GET", p) for p in PAGES] + [("POST", p) for p in ACTIONS]
 WITH_IDS = [(m, p) for m, p in ROUTES if "{" in p]
@@ -99,12 +101,14 @@ def world(client, published, make_branch, make_assignment):
     db.session.flush()
     staff_session = StaffSession(user_id=target.id, token_hash="0" * 64)
     db.session.add(staff_session)
+    alert = Alert(submission_id=submission.id, reason="critical", state=AlertState.failed, attempts=8)
+    db.session.add(alert)
     db.session.commit()
     return {
         "standard": db.session.scalar(db.select(Standard.key).limit(1)),
         "region": branch.region_id, "branch": branch.id, "wave": other.wave_id, "assignment": other.id,
         "submission": submission.id, "attachment": submission.attachments[0].id,
-        "user": target.id, "session": staff_session.id,
+        "user": target.id, "session": staff_session.id, "alert": alert.id,
     }
 
 
@@ -155,6 +159,7 @@ def test_the_table_names_every_route_of_these_console_parts(app):
     placeholder = {"key": "{standard}", "region_id": "{region}", "branch_id": "{branch}", "wave_id": "{wave}",
                    "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
                    "user_id": "{user}", "session_id": "{session}",
+                   "alert_id": "{alert}",
                    "decision": "{decision}"}  # a default of the review decisions, not in their paths
     found = set()
     for rule in app.url_map.iter_rules():

@@ -127,7 +127,7 @@ def test_review_states_keep_every_row_and_turn_a_rejection_into_an_event(empty_d
     with app.app_context():
         try:
             runner = app.test_cli_runner()
-            assert runner.invoke(args=["db", "upgrade", "c5e2a7d41f08"]).exit_code == 0
+            assert runner.invoke(args=["db", "upgrade", "c3d8e5a1f7b2"]).exit_code == 0
             with db.engine.begin() as conn:
                 for statement in BEFORE_REVIEW:
                     conn.execute(text(statement))
@@ -139,7 +139,7 @@ def test_review_states_keep_every_row_and_turn_a_rejection_into_an_event(empty_d
                     "select submission_id, user_id, action, reason, from_state, to_state from submission_event "
                     "order by submission_id")).all()
                 answers = conn.execute(text("select count(*) from answer")).scalar()
-            downgraded = runner.invoke(args=["db", "downgrade", "c5e2a7d41f08"])
+            downgraded = runner.invoke(args=["db", "downgrade", "c3d8e5a1f7b2"])
             assert downgraded.exit_code == 0, downgraded.output + repr(downgraded.exception)
             with db.engine.connect() as conn:
                 old = conn.execute(text("select id, rejected, rejected_reason from submission order by id")).all()

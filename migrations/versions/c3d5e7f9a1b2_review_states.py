@@ -4,7 +4,7 @@ trail of moves between states, in place of the rejected flag and its reason colu
 opening hours.
 
 Revision ID: c3d5e7f9a1b2
-Revises: c5e2a7d41f08
+Revises: c3d8e5a1f7b2
 Create Date: 2026-12-03 13:50:00
 
 Data is kept: a rejected submission becomes ``rejected``, and its reason, time and author move
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d5e7f9a1b2'
-down_revision = 'c5e2a7d41f08'
+down_revision = 'c3d8e5a1f7b2'
 branch_labels = None
 depends_on = None
 

@@ -67,6 +67,12 @@ def optional_int(value):
         return value
 
 
+def page_number(asked: str | None) -> int:
+    """Read a list's ``?page=``: a page number, or 1 for anything that is none."""
+    asked = asked or "1"
+    return int(asked) if asked.isascii() and asked.isdigit() and 0 < int(asked) < 10**6 else 1
+
+
 def options(pairs) -> list[SelectChoice]:
     """Spell select choices the way WTForms 3.3 wants them."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -594,3 +600,34 @@ class SubmissionFilterForm(FlaskForm):
     def validate_score_max(self, field) -> None:
         if field.data is not None and self.score_min.data is not None and field.data < self.score_min.data:
             raise ValidationError("This is below \u201cScore at least\u201d.")
+
+
+ALERT_STATE_CHOICES = options([("", "All"), ("attention", "Failed or unknown"), ("pending", "Waiting"),
+                               ("sending", "Sending"), ("sent", "Sent"), ("failed", "Failed"),
+                               ("unknown", "Unknown"), ("cancelled", "Cancelled")])
+ALERT_REASON_CHOICES = options([("", "All"), ("critical", "Critical failure"), ("low_score", "Low score")])
+
+
+class AlertFilterForm(FlaskForm):
+    """The filters of the alerts list; read from the query string, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField("State", choices=ALERT_STATE_CHOICES, default="", validators=[Optional()],
+                        invalid_choice_message="Choose a state from the list.", description="")
+    reason = SelectField("Reason", choices=ALERT_REASON_CHOICES, default="", validators=[Optional()],
+                         invalid_choice_message="Choose a reason from the list.", description="")
+    region = SelectField("Region", coerce=optional_int, validators=[Optional()],
+                         invalid_choice_message="Choose a region from the list.", description="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = options(
+            [("", "All regions")]
+            + [(r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))]
+        )
+
+
+class SendAgainForm(FlaskForm):
+    """HQ's "Send again" button: its CSRF token only."""

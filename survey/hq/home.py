@@ -20,6 +20,7 @@ SECTIONS = [
     ("hq.waves", "Waves", ("wave", "assignment")),
     ("hq.review_queue", "Review", ("review",)),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
+    ("hq.alerts", "Alerts", ("alert",)),
     ("hq.staff", "Staff", ("staff",)),
 ]
 
@@ -39,4 +40,5 @@ def index():
     today = date.today()
     month_start = datetime(today.year, today.month, 1)
     return render_template("hq/index.html", counts=queries.dashboard_counts(today, month_start),
+                           alerts=queries.alert_counts(),
                            month=today.strftime("%B %Y"), month_start=month_start.date(), today=today)

@@ -18,6 +18,8 @@ from ..checklist.edits import unchanged_from
 from ..extensions import db
 from ..models import (
     UNFINISHED,
+    Alert,
+    AlertState,
     Assignment,
     AssignmentState,
     Branch,
@@ -359,3 +361,38 @@ def wave_flag_counts(wave_id: int) -> dict[str, int]:
 
 def checklist_titles() -> dict[int, str]:
     return dict(db.session.execute(db.select(Checklist.id, Checklist.title)).all())
+
+
+# ------------------------------------------------------------------ e-mail alerts
+
+#: What HQ should look at: alerts that went nowhere, or may have.
+NEEDS_ATTENTION = (AlertState.failed, AlertState.unknown)
+
+
+def alerts_page(state: str, reason: str, region_id: int | None, page: int, size: int) -> tuple[list[Any], int, int]:
+    """Return one page of alerts (those needing attention first, then newest), the number matching, and the page."""
+    query = (db.select(Alert, Submission, Branch, Region).join(Submission, Alert.submission_id == Submission.id)
+             .join(Branch, Submission.branch_id == Branch.id).join(Region, Branch.region_id == Region.id))
+    if state == "attention":
+        query = query.where(Alert.state.in_(NEEDS_ATTENTION))
+    elif state:
+        query = query.where(Alert.state == AlertState(state))
+    if reason:
+        query = query.where(Alert.reason == reason)
+    if region_id is not None:
+        query = query.where(Branch.region_id == region_id)
+    total = db.session.scalar(db.select(func.count()).select_from(query.with_only_columns(Alert.id).subquery()))
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    attention = db.case((Alert.state.in_(NEEDS_ATTENTION), 0), else_=1)
+    rows = db.session.execute(query.order_by(attention, Alert.created_at.desc(), Alert.id.desc())
+                              .limit(size).offset((page - 1) * size)).all()
+    return rows, total, page
+
+
+def alert_counts() -> dict[str, int]:
+    """Count alerts by what the dashboard says of them: needing attention, on their way."""
+    counts = dict(db.session.execute(db.select(Alert.state, func.count()).group_by(Alert.state)).all())
+    return {"attention": sum(counts.get(s, 0) for s in NEEDS_ATTENTION),
+            "waiting": counts.get(AlertState.pending, 0) + counts.get(AlertState.sending, 0),
+            "sent": counts.get(AlertState.sent, 0)}

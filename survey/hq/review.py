@@ -17,7 +17,7 @@ from ..storage import StoreError, photos
 from ..scoring import standard_points
 from . import queries, reviews
 from .blueprint import bp
-from .forms import ApproveForm, RejectForm, RestoreForm, ReturnForm, SubmissionFilterForm
+from .forms import ApproveForm, RejectForm, RestoreForm, ReturnForm, SubmissionFilterForm, page_number
 
 PAGE_SIZE = 50
 
@@ -36,8 +36,7 @@ def review_queue():
 
 def _listing(template: str, queue: bool):
     form = SubmissionFilterForm(formdata=request.args)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
+    page = page_number(request.args.get("page"))
     if not form.validate():
         return render_template(template, form=form, rows=[], total=0, page=1, pages=1, args={})
     rows, total, page = queries.submissions_page(form.criteria(), page, PAGE_SIZE, queue=queue)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+from ..alerts import visit_counted
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -57,6 +58,8 @@ def _move(submission: Submission, decision: str, shown: ReviewState, user: User,
         return False
     db.session.add(SubmissionEvent(submission_id=submission.id, user_id=user.id, action=action, reason=reason,
                                    from_state=shown.value, to_state=to.value, at=utcnow(), snapshot=snapshot))
+    if to == ReviewState.counted:
+        visit_counted(submission.id)  # its alert, if due, in the same transaction (survey/alerts.py)
     return True
 
 
