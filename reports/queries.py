@@ -4,7 +4,8 @@ Every function is one query, so a report issues a fixed number of queries
 whatever the number of branches or visits. Aggregation happens in SQL; what
 Python gets back is grouped rows (per branch, standard, section, question or
 day). Months are bucketed in Python from per-day rows, which keeps the SQL the
-same on SQLite and PostgreSQL. Rejected submissions are left out everywhere.
+same on SQLite and PostgreSQL. Only counted submissions are in (``Submission.counts``):
+no rejected, returned or pending one.
 Scores come back as stored, 0..1.
 """
 
@@ -35,11 +36,8 @@ from survey.models import (
 
 
 def _counted(start: date, end: date):
-    """Return the filter for submissions that count in a period: not rejected, visit date inside."""
-    # "IS NOT true" rather than "= false": an equality on the (almost always false) rejected
-    # flag tempts SQLite into its index on that column and a scan of the whole network,
-    # instead of the (branch_id, visit_date) index that keeps a branch's report local.
-    return and_(Submission.rejected.is_not(True), Submission.visit_date >= start, Submission.visit_date <= end)
+    """Return the filter for submissions that count in a period (Submission.counts), visit date inside."""
+    return and_(Submission.counts(), Submission.visit_date >= start, Submission.visit_date <= end)
 
 
 def _scope(branch_id: int | None = None, region_id: int | None = None, region_ids: Iterable[int] | None = None):

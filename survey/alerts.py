@@ -35,7 +35,7 @@ from .caches import checklist_of
 from .extensions import db
 from .i18n import mail_language
 from .jobs import describes_work, enqueue, job, periodic
-from .models import Alert, AlertState, Role, Submission, User, user_region, utcnow
+from .models import Alert, AlertState, ReviewState, Role, Submission, User, user_region, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def send_alert(alert_id: int) -> None:
 
 def still_counts(submission: Submission) -> bool:
     """Say whether the visit still counts in reports (HQ may have rejected it since it arrived)."""
-    return not submission.rejected
+    return submission.review == ReviewState.counted
 
 
 def _refused(alert: Alert, error: str) -> None:

@@ -47,6 +47,10 @@ class Bounded(Generic[V]):
         with self._lock:
             self._items.clear()
 
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -66,6 +70,10 @@ draft_fields: Bounded[frozenset[str]] = Bounded("draft fields", 128)
 lean_assets: Bounded[bytes] = Bounded("lean assets", 8)
 #: Prepared UPDATE statements for a link's columns, by the columns they set.
 statements: Bounded[Any] = Bounded("statements", 32)
+#: The median fill time of a version's latest visits (``fast`` flag), per version and minute:
+#: reading the last hundred took a tenth of the shopper's POST (bench/README.md). Only a full
+#: window is kept; a version with fewer visits is read each time, so its median is exact.
+fill_medians: Bounded[tuple[float | None, int]] = Bounded("fill medians", 256)
 
 
 def checklist_of(version: Any) -> Checklist:

@@ -57,6 +57,9 @@ IMPROVING = "BR-010"
 CRITICAL_BRANCH = "BR-005"
 MIX = [("store-visit", 0.6), ("phone-call", 0.25), ("email-inquiry", 0.15)]
 DEMO_PASSWORD = "demo-pass-2026"
+#: Every demo branch's opening hours, so a visit outside them shows the outside_hours flag.
+DEMO_HOURS = "Mo-Fr 09:00-18:00; Sa 09:00-13:00"
+
 def _quality(code: str, rng: random.Random, months_ago: int) -> float:
     base = PROFILE.get(code, 0.68 + 0.16 * rng.random())
     if code == IMPROVING:
@@ -140,7 +143,8 @@ def seed(echo: Callable[[str], None] = print, today: date | None = None) -> None
     for code, name, region_code, address in BRANCHES:
         branch = db.session.scalar(db.select(Branch).filter_by(code=code))
         if branch is None:
-            branch = Branch(code=code, name=name, region=regions[region_code], address=address)
+            branch = Branch(code=code, name=name, region=regions[region_code], address=address,
+                            opening_hours=DEMO_HOURS)
             db.session.add(branch)
         branches[code] = branch
     logins = [("hq@example.com", Role.hq, [])] + [

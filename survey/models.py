@@ -44,6 +44,8 @@ class Branch(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     address: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    #: As HQ typed them (``Mo-Fr 09:00-18:00; Sa 09:00-13:00``, survey/hours.py); None: not set.
+    opening_hours: Mapped[str | None] = mapped_column(String(500))
 
     region: Mapped[Region] = relationship(back_populates="branches")
 
@@ -129,6 +131,8 @@ class AssignmentState(str, enum.Enum):
     cancelled = "cancelled"
     #: The shopper reported an outcome that does not count (SPEC §3 ``outcomes``, ``score: none``).
     not_done = "not_done"
+    #: HQ sent the visit back with a note (SPEC §8): the link opens again with its answers.
+    returned = "returned"
 
 
 def code_is(column, code: str):
@@ -138,7 +142,7 @@ def code_is(column, code: str):
 
 
 #: The stored states of a link a shopper may still send, unless it is past its due date.
-UNFINISHED = (AssignmentState.open, AssignmentState.started)
+UNFINISHED = (AssignmentState.open, AssignmentState.started, AssignmentState.returned)
 
 
 class Assignment(db.Model):
@@ -200,6 +204,17 @@ class Assignment(db.Model):
         return f"<Assignment {self.id} {self.state.value}>"
 
 
+class ReviewState(str, enum.Enum):
+    """Where a submission stands with HQ (SPEC §8); only ``counted`` is in reports."""
+
+    counted = "counted"
+    #: Waits for HQ (a checklist under ``review: hq``, or sent again after a return).
+    pending = "pending"
+    #: Back with the shopper, with HQ's note: the same link opens again.
+    returned = "returned"
+    rejected = "rejected"
+
+
 class Submission(db.Model):
     """The shopper's answers for one assignment, scored when it arrived."""
 
@@ -226,10 +241,10 @@ class Submission(db.Model):
     critical_fail: Mapped[bool] = mapped_column(default=False)
     #: The key of the counted outcome the shop ended with instead of a filled form (SPEC §3), if any.
     outcome: Mapped[str | None] = mapped_column(String(64))
-    rejected: Mapped[bool] = mapped_column(default=False, index=True)
-    rejected_reason: Mapped[str | None] = mapped_column(String(2000))
-    rejected_at: Mapped[datetime | None]
-    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Who decided what and why is in ``events``; this is the state they left it in.
+    review: Mapped[ReviewState] = mapped_column(
+        db.Enum(ReviewState, native_enum=False, length=16), default=ReviewState.counted,
+        server_default=ReviewState.counted.value, index=True)
 
     assignment: Mapped[Assignment] = relationship()
     version: Mapped[ChecklistVersion] = relationship()
@@ -238,7 +253,17 @@ class Submission(db.Model):
     sections: Mapped[list[SectionScore]] = relationship(back_populates="submission", order_by="SectionScore.position")
     standards: Mapped[list[StandardScore]] = relationship(back_populates="submission")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission")
-    events: Mapped[list[SubmissionEvent]] = relationship(order_by="SubmissionEvent.at")
+    events: Mapped[list[SubmissionEvent]] = relationship(order_by="SubmissionEvent.id")
+    flags: Mapped[list[SubmissionFlag]] = relationship(order_by="SubmissionFlag.flag")
+
+    @classmethod
+    def counts(cls):
+        """SQL: the one rule for a submission that counts in reports (SPEC §8: neither waiting,
+        returned nor rejected)."""
+        # NOT IN rather than "= 'counted'": an equality on the review column tempts SQLite into
+        # its index on it and a scan of the whole network, instead of the (branch_id,
+        # visit_date) index that keeps a branch's report local. The index serves HQ's queue.
+        return cls.review.not_in([ReviewState.pending, ReviewState.returned, ReviewState.rejected])
 
     def __repr__(self) -> str:
         return f"<Submission {self.reference}>"
@@ -323,8 +348,37 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The photo's perceptual hash (pHash, 64 bits as 16 hex digits), for the photo_reused flag.
+    phash: Mapped[str | None] = mapped_column(String(16))
 
     submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+
+
+class PhotoBand(db.Model):
+    """One of the five bands of a photo's 64-bit pHash (13, 13, 13, 13 and 12 bits).
+
+    Two hashes at most 4 bits apart agree on at least one whole band, so a photo sent before
+    is found through the (band, value) index among a few candidates, never by a scan.
+    """
+
+    __table_args__ = (Index("ix_photo_band_value", "band", "value"),)
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int]
+
+
+class SubmissionFlag(db.Model):
+    """A trust flag (SPEC §8) computed when a submission arrived; it never changes a score."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "flag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    #: fast, outside_hours, photo_reused or late.
+    flag: Mapped[str] = mapped_column(String(16), index=True)
+    #: What HQ reads beside it, e.g. "2.5 min from first answer to send (minimum 5)".
+    detail: Mapped[str] = mapped_column(String(500), default="")
 
 
 class ShopperDraft(db.Model):
@@ -339,15 +393,21 @@ class ShopperDraft(db.Model):
 
 
 class SubmissionEvent(db.Model):
-    """Audit trail of HQ's review: who rejected or restored a submission, when and why."""
+    """Audit trail of a submission's review: who moved it from which state to which, when and why."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    #: None for the shopper (a resend) or the system.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: "rejected" or "restored".
+    #: "approved", "returned", "rejected", "restored", or "resent" by the shopper.
     action: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(2000), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    #: On a return: the answers as they were ({"answers": [...], "score": ...}), so what the
+    #: shopper changed when sending again can be shown, and nothing they sent is lost.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
 

@@ -6,6 +6,7 @@ resend, the demo seed and every test fixture go through it.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass, replace
@@ -13,10 +14,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, orm
+from sqlalchemy import bindparam, delete, orm
 from sqlalchemy.exc import IntegrityError
 
-from . import scoring
+from . import flags, scoring
 from .alerts import visit_counted
 from .answers import Filled
 from .caches import checklist_of, statements
@@ -29,13 +30,17 @@ from .models import (
     Branch,
     Checklist,
     ChecklistVersion,
+    ReviewState,
     SectionScore,
     StandardScore,
     Submission,
+    SubmissionEvent,
     Wave,
     hash_token,
     utcnow,
 )
+
+logger = logging.getLogger(__name__)
 
 #: 32 URL-safe characters: 192 random bits.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -179,6 +184,8 @@ def _scored(assignment: Assignment, version: ChecklistVersion, filled: Filled) -
         score=result.score,
         critical_fail=result.critical_fail,
         outcome=result.outcome,
+        # SPEC §8: under ``review: hq`` a visit waits for HQ before it counts anywhere.
+        review=ReviewState.pending if checklist.review == "hq" else ReviewState.counted,
     )
     sections = [dict(section_key=section.key, position=position, weight=section.weight,
                      earned=section.earned, possible=section.possible, score=section.score)
@@ -272,6 +279,8 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
         existing = db.session.scalar(_SUBMISSION_ID, {"assignment_id": assignment.id})
         if existing is not None:
             return existing, False
+    if assignment.state == AssignmentState.returned:
+        return resend_submission(assignment, version, filled)
     for _ in range(3):
         scored = _scored(assignment, version, filled)
         try:
@@ -285,10 +294,14 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
                     connection.execute(insert, [{**row, "submission_id": submission_id} for row in rows])
             for attachment in scored.attachments:
                 attachment.submission_id = submission_id
+            flags.record_flags(scored.submission, submission_id, assignment.branch, checklist_of(version),
+                               scored.attachments)
             _set_columns(assignment, state=AssignmentState.submitted)
-            if alerts:
+            if alerts and scored.submission["review"] == ReviewState.counted:  # a waiting visit alerts on approval
                 visit_counted(submission_id, scored.submission, arriving=True)
             db.session.commit()
+            if scored.submission["review"] == ReviewState.counted:
+                started_counting(submission_id)
             return submission_id, True
         except IntegrityError:
             db.session.rollback()
@@ -301,3 +314,56 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
                 filled = replace(filled, idempotency_key=secrets.token_hex(16))
             # Otherwise a reference collision (1 in 887 million): try again.
     raise RuntimeError("could not store the submission")
+
+
+def started_counting(submission_id: int) -> None:
+    """Say that a visit now counts in reports (on arrival under ``review: auto``, approved or
+    restored); called after the commit. The place where alerts (SPEC §8) hook in."""
+    logger.info("submission %s counts", submission_id)
+
+
+def resend_submission(assignment: Assignment, version: ChecklistVersion, filled: Filled) -> tuple[int, bool]:
+    """Store what a shopper sent again after HQ returned their visit; return its id and whether
+    this call stored it.
+
+    The submission keeps its id, reference and history; its answers, scores and photos are
+    replaced and it waits for HQ again (SPEC §8). What it held before is in the return's event
+    (``SubmissionEvent.snapshot``). Of two sends racing, the one that moves the link from
+    returned to submitted stores; the other gets the submission back.
+    """
+    submission = db.session.scalar(db.select(Submission).filter_by(assignment_id=assignment.id))
+    table = Assignment.__table__
+    moved = db.session.connection().execute(
+        table.update().where(table.c.id == assignment.id, table.c.state == AssignmentState.returned.value)
+        .values(state=AssignmentState.submitted.value)).rowcount
+    if submission is None or not moved:
+        db.session.rollback()
+        return (submission.id if submission else 0), False
+    scored = _scored(assignment, version, filled)
+    connection = db.session.connection()
+    for model in (Answer, SectionScore, StandardScore):
+        connection.execute(delete(model).where(model.submission_id == submission.id))
+    for insert, rows in ((_INSERT_SECTIONS, scored.sections), (_INSERT_STANDARDS, scored.standards),
+                         (_INSERT_ANSWERS, scored.answers)):
+        if rows:
+            connection.execute(insert, [{**row, "submission_id": submission.id} for row in rows])
+    kept = {attachment.id for attachment in scored.attachments}
+    for attachment in list(submission.attachments):
+        if attachment.id not in kept:  # replaced or dropped: no longer part of the visit
+            attachment.submission_id = None
+    for attachment in scored.attachments:
+        attachment.submission_id = submission.id
+    db.session.flush()
+    flags.record_flags({**scored.submission, "opened_at": submission.opened_at}, submission.id, assignment.branch,
+                       checklist_of(version), scored.attachments, resend=True)
+    columns = {name: scored.submission[name] for name in (
+        "visit_date", "visit_time", "first_answer_at", "submitted_at", "score", "critical_fail", "outcome")}
+    before = submission.review
+    for name, value in {**columns, "review": ReviewState.pending}.items():
+        setattr(submission, name, value)
+    db.session.add(SubmissionEvent(submission_id=submission.id, action="resent", from_state=before.value,
+                                   to_state=ReviewState.pending.value))
+    orm.attributes.set_committed_value(assignment, "state", AssignmentState.submitted)
+    db.session.commit()
+    logger.info("submission %s sent again by the shopper", submission.id)
+    return submission.id, True

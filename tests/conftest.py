@@ -17,7 +17,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import EnvironBuilder, FlaskClient
 from sqlalchemy import create_engine, text
-from survey import create_app
+from survey import caches, create_app
 from survey.catalogue import checklist_paths, import_paths
 from survey.extensions import db
 from survey.models import Branch, Checklist, Region, Role, User
@@ -89,6 +89,8 @@ def _empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+    # Made from rows, unlike the other caches (made from immutable versions): gone with them.
+    caches.fill_medians.clear()
 
 
 class ServerClient(FlaskClient):

@@ -16,7 +16,7 @@ from survey.catalogue import publish
 from survey.checklist.conditions import NA
 from survey.checklist.loader import load_checklist_data
 from survey.extensions import db
-from survey.models import Branch, Checklist, Submission
+from survey.models import Branch, Checklist, ReviewState, Submission
 from survey.answers import Filled
 from survey.submissions import create_assignments, record_submission
 
@@ -85,8 +85,7 @@ def make_visit(mini):
                         idempotency_key=uuid.uuid4().hex, comments=comments or {})
         submission = db.session.get(Submission, record_submission(assignment, checklist.latest, filled)[0])
         if rejected:
-            submission.rejected = True
-            submission.rejected_reason = "Shopper visited the wrong branch"
+            submission.review = ReviewState.rejected
             db.session.commit()
         return submission
 

@@ -16,7 +16,7 @@ from survey.caches import checklist_of
 from survey.extensions import db
 from survey.i18n import mail_language
 from survey.jobs import run_periodic, run_queued
-from survey.models import Alert, AlertState, Region, Submission, utcnow
+from survey.models import Alert, AlertState, Region, ReviewState, Submission, utcnow
 from survey.shopper.fields import field_name
 from survey.submissions import find_assignment
 
@@ -260,7 +260,7 @@ def test_a_worker_lost_mid_send_leaves_the_alert_unknown(app, smtp, managers, se
 
 def test_a_visit_rejected_before_sending_cancels_its_alert(app, smtp, managers, send_visit):
     submission = send_visit(critical=True)
-    submission.rejected, submission.rejected_reason = True, "wrong branch"
+    submission.review = ReviewState.rejected
     db.session.commit()
     deliver_now(app)
     assert the_alert().state == AlertState.cancelled

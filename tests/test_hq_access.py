@@ -37,6 +37,7 @@ PAGES = [
     "/hq/waves/{wave}",
     "/hq/assignments/{assignment}",
     "/hq/not-done",
+    "/hq/review",
     "/hq/submissions",
     "/hq/submissions/{submission}",
     "/hq/attachments/{attachment}",
@@ -62,6 +63,8 @@ ACTIONS = [
     "/hq/assignments/{assignment}/extend",
     "/hq/assignments/{assignment}/cancel",
     "/hq/assignments/{assignment}/reissue",
+    "/hq/submissions/{submission}/approve",
+    "/hq/submissions/{submission}/return",
     "/hq/submissions/{submission}/reject",
     "/hq/submissions/{submission}/restore",
     "/hq/staff/{user}/deactivate",
@@ -158,7 +161,8 @@ def test_the_table_names_every_route_of_these_console_parts(app):
     placeholder = {"key": "{standard}", "region_id": "{region}", "branch_id": "{branch}", "wave_id": "{wave}",
                    "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
                    "user_id": "{user}", "session_id": "{session}",
-                   "alert_id": "{alert}"}
+                   "alert_id": "{alert}",
+                   "decision": "{decision}"}  # a default of the review decisions, not in their paths
     found = set()
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("hq.") or rule.rule.startswith("/hq/checklists"):

@@ -775,6 +775,18 @@ def test_settings_are_validated_like_the_file(hq, edit):
     assert draft_of().content["on_critical_fail"] == "flag"
 
 
+def test_review_and_minimum_minutes_are_settings_kept_as_typed_when_wrong(hq, edit):
+    response = edit(f"{BASE}/settings", review="hq", min_minutes="soon")
+    assert response.status_code == 422
+    assert 'value="soon"' in field_block(text_of(response), "min_minutes")
+    assert "number" in field_block(text_of(response), "min_minutes")
+    response = edit(f"{BASE}/settings", review="hq", min_minutes="4")
+    assert response.status_code == 302
+    assert (draft_of().content["review"], draft_of().content["min_minutes"]) == ("hq", 4)
+    edit(f"{BASE}/settings", review="auto", min_minutes="")
+    assert "review" not in draft_of().content and "min_minutes" not in draft_of().content
+
+
 # ---------------------------------------------------------------- shares, preview
 
 

@@ -78,7 +78,7 @@ def spread(make_submission):
         "call": make_submission("BR-002", "NORTH", slug="phone-call", score=0.75, visit_date=TODAY - timedelta(days=5)),
         "critical": make_submission("BR-001", "NORTH", score=0.0, critical_fail=True,
                                     visit_date=TODAY - timedelta(days=2)),
-        "rejected": make_submission("BR-002", "NORTH", score=0.8, rejected=True, rejected_reason="Wrong branch",
+        "rejected": make_submission("BR-002", "NORTH", score=0.8, review=models.ReviewState.rejected,
                                     visit_date=TODAY - timedelta(days=1)),
     }
 
@@ -145,7 +145,7 @@ def test_filters_combine_and_stay_filled_in(hq, published, spread):
     ({"score_min": "80", "score_max": "20"}, "score_max", "This is below \u201cScore at least\u201d."),
     ({"wave": "987654"}, "wave", "Choose a wave from the list."),
     ({"branch": "x"}, "branch", "Choose a branch from the list."),
-    ({"state": "deleted"}, "state", "Choose counted, rejected or all."),
+    ({"state": "deleted"}, "state", "Choose a state from the list."),
 ])
 def test_a_bad_filter_is_explained_beside_it_and_keeps_what_was_typed(hq, spread, query, field, message):
     response = hq.get("/hq/submissions", query_string=query)
@@ -207,7 +207,7 @@ def test_one_submission_in_full(hq, published, make_submission):
     assert f"{TODAY.isoformat()} at 12:30" in html
     attachment = submission.attachments[0]
     assert f'<img class="photo" src="/hq/attachments/{attachment.id}"' in html
-    assert "Not reviewed yet: the visit counts." in html
+    assert "No decision yet: the visit counted on arrival." in html
 
 
 def test_a_photo_is_served_inline_with_its_type_and_never_sniffed(hq, make_submission):
@@ -258,7 +258,7 @@ def test_a_reject_without_a_reason_is_refused_and_changes_nothing(hq, make_submi
     assert response.status_code == 422
     assert "Give a reason: it is kept for the audit trail." in field_block(text_of(response), "reason")
     db.session.expire_all()
-    assert db.session.get(Submission, submission.id).rejected is False
+    assert db.session.get(Submission, submission.id).review == models.ReviewState.counted
     assert db.session.scalar(db.select(db.func.count(SubmissionEvent.id))) == 0
 
 
@@ -281,12 +281,11 @@ def test_rejecting_flags_the_visit_records_who_and_why_and_takes_it_out_of_repor
     assert response.status_code == 302
     db.session.expire_all()
     stored = db.session.get(Submission, submission.id)
-    assert stored.rejected is True and stored.rejected_reason == "Shopper visited the wrong branch."
-    assert stored.rejected_at is not None
-    assert db.session.get(models.User, stored.rejected_by_id).email == "hq@example.com"
+    assert stored.review == models.ReviewState.rejected
     event = db.session.scalar(db.select(SubmissionEvent))
-    assert (event.action, event.reason, event.user.email) == (
-        "rejected", "Shopper visited the wrong branch.", "hq@example.com")
+    assert (event.action, event.reason, event.user.email, event.from_state, event.to_state) == (
+        "rejected", "Shopper visited the wrong branch.", "hq@example.com", "counted", "rejected")
+    assert event.at is not None
     html = text_of(hq.get(f"/hq/submissions/{submission.id}"))
     assert f"Rejected {submission.reference}: it no longer counts in reports." in html
     assert "<strong>Rejected</strong> by hq@example.com" in html
@@ -303,7 +302,7 @@ def test_restoring_counts_the_visit_again_and_keeps_the_whole_trail(hq, make_sub
     assert response.status_code == 302
     db.session.expire_all()
     stored = db.session.get(Submission, submission.id)
-    assert (stored.rejected, stored.rejected_reason, stored.rejected_by_id) == (False, None, None)
+    assert stored.review == models.ReviewState.counted
     events = db.session.scalars(db.select(SubmissionEvent).order_by(SubmissionEvent.id))
     actions = [(e.action, e.reason) for e in events]
     assert actions == [("rejected", "Looked copied."), ("restored", "Checked the receipt: genuine.")]
@@ -317,11 +316,11 @@ def test_rejecting_twice_or_restoring_a_counted_visit_changes_nothing(hq, make_s
     hq.post(f"/hq/submissions/{submission.id}/reject", {"reason": "First."})
 
     again = hq.post(f"/hq/submissions/{submission.id}/reject", {"reason": "Second."})
-    assert "already rejected; nothing changed" in text_of(hq.get(again.headers["Location"]))
+    assert "This submission is rejected now; nothing changed." in text_of(hq.get(again.headers["Location"]))
     hq.post(f"/hq/submissions/{submission.id}/restore")
     restored_again = hq.post(f"/hq/submissions/{submission.id}/restore")
 
-    assert "is not rejected; nothing changed" in text_of(hq.get(restored_again.headers["Location"]))
+    assert "This submission is counted now; nothing changed." in text_of(hq.get(restored_again.headers["Location"]))
     assert [e.action for e in db.session.scalars(db.select(SubmissionEvent).order_by(SubmissionEvent.id))] == [
         "rejected", "restored"]
 
@@ -331,7 +330,7 @@ def test_rejecting_twice_or_restoring_a_counted_visit_changes_nothing(hq, make_s
 
 def test_the_dashboard_counts_open_links_this_months_submissions_and_rejections(hq, make_submission, make_assignment):
     make_submission()
-    make_submission(rejected=True, rejected_reason="Duplicate")
+    make_submission(review=models.ReviewState.rejected)
     make_submission(submitted_at=models.utcnow() - timedelta(days=62))  # an earlier month
     make_assignment()  # open
     make_assignment(not_before=TODAY - timedelta(days=20), due=TODAY - timedelta(days=1))  # expired

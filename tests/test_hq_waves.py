@@ -218,8 +218,8 @@ def test_a_wave_page_filters_by_state_and_the_list_sums_up(hq, wave_of_every_sta
 
     assert expired.count('<tr id="a-') == 1 and f'id="a-{wave_of_every_state["expired"]}"' in expired
     row = listing[listing.index(">Mixed</a>"):listing.index("</tr>", listing.index(">Mixed</a>"))]
-    # All, then one column per state: open, started, submitted, expired, cancelled, not done.
-    assert re.findall(r'<td class="num">(\d*)</td>', row) == ["5", "1", "1", "1", "1", "1", ""]
+    # All, then one column per state: open, started, submitted, expired, cancelled, not done, returned.
+    assert re.findall(r'<td class="num">(\d*)</td>', row) == ["5", "1", "1", "1", "1", "1", "", ""]
 
 
 # ---------------------------------------------------------------- cancel and extend

@@ -12,6 +12,7 @@ from survey.models import (
     Assignment,
     AssignmentState,
     ChecklistVersion,
+    ReviewState,
     Submission,
     hash_token,
     utcnow,
@@ -127,4 +128,4 @@ def test_scores_keep_full_precision_and_content_round_trips(make_assignment):
     assert stored.score == 1 / 3  # not rounded to single precision
     assert stored.version.content == content
     assert stored.assignment.state == AssignmentState.submitted
-    assert stored.rejected is False and stored.critical_fail is False
+    assert stored.review == ReviewState.counted and stored.critical_fail is False

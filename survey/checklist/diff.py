@@ -17,10 +17,10 @@ from typing import Any
 #: What a missing key means; comparing through these keeps "weight: 1" equal to no weight.
 DEFAULTS: dict[str, Any] = {
     "weight": 1, "scored": True, "allow_na": False, "critical": False, "pass_on": "yes",
-    "language": "en", "on_critical_fail": "zero",
+    "language": "en", "on_critical_fail": "zero", "review": "auto",
 }
 #: Checklist-level keys an author can change (the slug is the checklist's identity).
-CHECKLIST_FIELDS = ("title", "channel", "language", "on_critical_fail", "help")
+CHECKLIST_FIELDS = ("title", "channel", "language", "on_critical_fail", "review", "min_minutes", "help")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ ANSWER_PLACES = {("pass_on",), ("show_if", "equals"), ("show_if", "in")}
 
 KNOWN_KEYS = sorted(
     {
-        "slug", "title", "channel", "language", "on_critical_fail", "help", "sections", "key",
+        "slug", "title", "channel", "language", "on_critical_fail", "review", "min_minutes", "help", "sections",
+        "key",
         "weight", "show_if", "questions", "text", "type", "required", "standard", "critical",
         "comment", "allow_na", "scored", "pass_on", "min", "max", "labels", "options", "label",
         "score", "unit", "bands", "question", "equals", "in", "above", "below", "description",

@@ -96,6 +96,10 @@ class Checklist(Strict):
     channel: Literal["visit", "call", "email", "chat"]
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
     on_critical_fail: Literal["zero", "flag"] = "zero"
+    #: auto: a visit counts on arrival; hq: it waits for HQ's approval (SPEC §8).
+    review: Literal["auto", "hq"] = "auto"
+    #: A visit whose form took less than this from first answer to send is flagged ``fast``.
+    min_minutes: Annotated[int | float, Field(gt=0, le=1440)] | None = None
     help: Text | None = None
     visit: VisitKeys | None = None
     outcomes: Annotated[list[Outcome], Field(min_length=1)] | None = None
@@ -156,7 +160,8 @@ def critical_rule(question: Any, checklist: Checklist) -> str | None:
 
 #: The order an author reads keys in; export writes them so.
 KEY_ORDER = [
-    "slug", "key", "title", "text", "channel", "language", "on_critical_fail", "help", "visit", "outcomes",
+    "slug", "key", "title", "text", "channel", "language", "on_critical_fail", "review", "min_minutes", "help",
+    "visit", "outcomes",
     "type", "unit", "min", "max", "labels", "options", "bands", "pass_on", "scored", "standard", "weight",
     "bonus", "deduction", "critical", "allow_na", "comment", "required", "show_if", "repeat", "sections",
     "questions",

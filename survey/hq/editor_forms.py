@@ -226,6 +226,15 @@ class SettingsForm(EditForm):
         choices=options([("zero", "Score the visit 0 (zero)"), ("flag", "Keep the score, flag the visit (flag)")]),
         description="What a failed critical question marked “true” does; a question can say zero or flag itself.",
     )
+    review = SelectField(
+        "Review", validate_choice=False,
+        choices=options([("auto", "Count each visit on arrival (auto)"),
+                         ("hq", "Hold each visit until HQ approves it (hq)")]),
+        description="Under hq, a visit waits in HQ's review queue and counts in no report until approved.",
+    )
+    min_minutes = StringField(
+        "Minimum minutes", description="Optional. A form sent faster than this after its first answer is "
+                                       "flagged “fast” for review, e.g. 5.")
     help = TextAreaField("Guidance for shoppers",
                          description="Shown under the title, e.g. “Fill this in right after you leave.”")
 
@@ -238,7 +247,9 @@ class SettingsForm(EditForm):
                              description="Only with a date question above.")
     outcomes = FieldList(FormField(OutcomeRowForm), label="Ways a shop can end unfilled", max_entries=MAX_ROWS)
 
-    FIELDS = ("title", "channel", "language", "on_critical_fail", "help")
+    FIELDS = ("title", "channel", "language", "on_critical_fail", "review", "min_minutes", "help")
+    #: What an empty choice means; stored only when it differs.
+    DEFAULTS = {"on_critical_fail": "zero", "review": "auto"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -251,7 +262,8 @@ class SettingsForm(EditForm):
         for name in self.FIELDS:
             getattr(self, name).data = shown(content.get(name))
         self.language.data = self.language.data or "en"
-        self.on_critical_fail.data = self.on_critical_fail.data or "zero"
+        for name, default in self.DEFAULTS.items():
+            getattr(self, name).data = getattr(self, name).data or default
         visit = content.get("visit") if isinstance(content.get("visit"), dict) else {}
         self.visit_date.data, self.visit_time.data = shown(visit.get("date")), shown(visit.get("time"))
         while self.outcomes.entries:
@@ -270,7 +282,9 @@ class SettingsForm(EditForm):
             out.pop(name, None)
         for name in self.FIELDS:
             value = _clean(getattr(self, name).data)
-            if value is not None and not (name == "on_critical_fail" and value == "zero"):
+            if name == "min_minutes":
+                value = number_or_text(value)
+            if value is not None and value != self.DEFAULTS.get(name):
                 out[name] = value
         out.setdefault("title", "")
         date, time = _clean(self.visit_date.data), _clean(self.visit_time.data)

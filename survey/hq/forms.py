@@ -14,6 +14,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -33,14 +34,18 @@ from wtforms.validators import (
 )
 
 from ..checklist.base import KEY_RE
+from ..flags import LABELS as FLAG_LABELS
+from ..hours import HoursError, parse_hours
 from .queries import SubmissionFilter
 from ..extensions import db
-from ..models import Assignment, AssignmentState, Branch, Checklist, Region, Standard, Wave, code_is
+from ..models import Assignment, AssignmentState, Branch, Checklist, Region, ReviewState, Standard, Wave, code_is
 
 #: Region and branch codes go into URLs, file names and CSV cells: keep them plain.
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CODE_HELP = "Letters, digits, '-', '_' or '.'; at most 32 characters."
 BRANCH_CSV_HEADER = ("code", "name", "region_code", "address")
+#: The optional fifth column of a branches CSV.
+HOURS_COLUMN = "opening_hours"
 #: Column limits of the Branch model, so a long cell is refused with a message, not by the database.
 BRANCH_LIMITS = {"code": 32, "name": 200, "address": 500}
 MAX_LINKS_PER_WAVE = 5000
@@ -200,6 +205,10 @@ class BranchForm(_CodedForm):
     address = TextAreaField("Address", filters=[_strip],
                             validators=[Length(max=500, message="Keep the address under 500 characters.")],
                             description="Where a shopper goes. Optional.")
+    opening_hours = StringField(
+        "Opening hours", filters=[_strip], validators=[Length(max=500, message="Keep the hours under 500 characters.")],
+        description="Optional, e.g. \u201cMo-Fr 09:00-18:00; Sa 09:00-13:00\u201d. A visit or call outside "
+                    "them is flagged for review.")
 
     def __init__(self, *args, current=None, **kwargs):
         super().__init__(*args, current=current, **kwargs)
@@ -213,12 +222,20 @@ class BranchForm(_CodedForm):
         if field.data is None:
             raise ValidationError("Choose the region this branch belongs to.")
 
+    def validate_opening_hours(self, field) -> None:
+        if field.data:
+            try:
+                parse_hours(field.data)
+            except HoursError as exc:
+                raise ValidationError(str(exc)) from None
+
 
 class BranchImportForm(FlaskForm):
     file = FileField(
         "Branches file (CSV)",
         validators=[FileRequired("Choose a CSV file to upload.")],
-        description="UTF-8 CSV with the header code,name,region_code,address. Branches are matched by "
+        description="UTF-8 CSV with the header code,name,region_code,address and, optionally, a fifth "
+        "column opening_hours (e.g. \u201cMo-Fr 09:00-18:00; Sa 09:00-13:00\u201d). Branches are matched by "
         "code, whatever its case (codes are stored in capitals): new codes are added, known ones updated. "
         "If any row is wrong, nothing is imported.",
     )
@@ -249,6 +266,8 @@ class BranchRow:
     name: str
     region_code: str
     address: str
+    #: None when the file has no opening_hours column (the branch's hours are left as they are).
+    opening_hours: str | None = None
 
 
 def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRow], list[str]]:
@@ -283,7 +302,8 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
         if not header_checked:
             header_checked = True
             found = tuple(cell.strip().lower() for cell in record)
-            if found != BRANCH_CSV_HEADER:
+            with_hours = found == (*BRANCH_CSV_HEADER, HOURS_COLUMN)
+            if found != BRANCH_CSV_HEADER and not with_hours:
                 semicolons = len(record) == 1 and ";" in record[0]
                 hint = " Separate the columns with commas, not semicolons." if semicolons else ""
                 return [], [f"Line {start}: the header must be exactly {','.join(BRANCH_CSV_HEADER)} "
@@ -291,10 +311,13 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
             continue
         if not any(cell.strip() for cell in record):
             continue  # a blank line, often at the end of a file saved by a spreadsheet
-        if len(record) != len(BRANCH_CSV_HEADER):
-            problems.append(f"Line {start}: expected 4 values (code, name, region_code, address), found {len(record)}.")
+        if len(record) != len(BRANCH_CSV_HEADER) + with_hours:
+            names = ", ".join(BRANCH_CSV_HEADER + ((HOURS_COLUMN,) if with_hours else ()))
+            problems.append(f"Line {start}: expected {len(BRANCH_CSV_HEADER) + with_hours} values ({names}), "
+                            f"found {len(record)}.")
             continue
-        code, name, region_code, address = (cell.strip() for cell in record)
+        code, name, region_code, address = (cell.strip() for cell in record[:4])
+        hours = record[4].strip() if with_hours else None
         code = code.upper()  # stored in capitals, as the form stores them
         row_problems = []
         if not code:
@@ -319,12 +342,17 @@ def parse_branch_csv(data: bytes, region_codes: set[str]) -> tuple[list[BranchRo
             region_code = known_regions[_folded(region_code)]  # "north" names the region NORTH
         if len(address) > BRANCH_LIMITS["address"]:
             row_problems.append(f"the address is longer than {BRANCH_LIMITS['address']} characters")
+        if hours:
+            try:
+                parse_hours(hours)
+            except HoursError as exc:
+                row_problems.append(f"opening hours {exc}")
         if code and code not in first_seen:
             first_seen[code] = start
         if row_problems:
             problems.append(f"Line {start}: " + "; ".join(row_problems) + ".")
         else:
-            rows.append(BranchRow(start, code, name, region_code, address))
+            rows.append(BranchRow(start, code, name, region_code, address, hours))
     if not header_checked:
         problems.append("The file is empty.")
     elif not rows and not problems:
@@ -449,22 +477,47 @@ class ExtendForm(FlaskForm):
 # ---------------------------------------------------------------- submissions review
 
 
-class RejectForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason for rejecting",
-        filters=[_strip],
-        validators=[
-            DataRequired("Give a reason: it is kept for the audit trail."),
-            Length(max=2000, message="Keep the reason under 2,000 characters."),
-        ],
-        description="Why this visit must not count, e.g. \u201cshopper visited the wrong branch\u201d.",
-    )
+class DecisionForm(FlaskForm):
+    """A review decision; ``shown`` is the state the page showed, so a decision taken on a
+    page that another decision has since overtaken changes nothing."""
+
+    shown = HiddenField()
+
+    def shown_state(self) -> ReviewState | None:
+        try:
+            return ReviewState(self.shown.data)
+        except ValueError:
+            return None
 
 
-class RestoreForm(FlaskForm):
-    reason = TextAreaField("Reason for restoring", filters=[_strip],
-                           validators=[Optional(), Length(max=2000, message="Keep the reason under 2,000 characters.")],
-                           description="Optional; kept with the audit trail.")
+def _decision_text(label: str, word: str, required: str | None, description: str, **kwargs) -> TextAreaField:
+    """The one text box of a decision: a note or a reason, required (with ``required`` as the
+    message) or optional, at most 2,000 characters."""
+    first = DataRequired(required) if required else Optional()
+    return TextAreaField(label, filters=[_strip], description=description, **kwargs, validators=[
+        first, Length(max=2000, message=f"Keep the {word} under 2,000 characters.")])
+
+
+# Ids of their own: a submission's page holds several decision forms at once.
+class ApproveForm(DecisionForm):
+    reason = _decision_text("Note", "note", None, "Optional; kept with the audit trail.", id="approve_note")
+
+
+class ReturnForm(DecisionForm):
+    reason = _decision_text(
+        "Note to the shopper", "note", "Write a note: the shopper sees it on top of their answers.",
+        "What to check or add, e.g. \u201cthe receipt photo is unreadable; please take it again\u201d.",
+        id="return_note")
+
+
+class RejectForm(DecisionForm):
+    reason = _decision_text("Reason for rejecting", "reason", "Give a reason: it is kept for the audit trail.",
+                            "Why this visit must not count, e.g. \u201cshopper visited the wrong branch\u201d.")
+
+
+class RestoreForm(DecisionForm):
+    reason = _decision_text("Reason for restoring", "reason", None, "Optional; kept with the audit trail.",
+                            id="restore_reason")
 
 
 def percent(form, field) -> None:
@@ -474,7 +527,8 @@ def percent(form, field) -> None:
         raise StopValidation("Enter a percentage from 0 to 100, e.g. 75.")
 
 
-STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("rejected", "Rejected")])
+STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("pending", "Waiting for review"),
+                         ("returned", "Returned to the shopper"), ("rejected", "Rejected")])
 
 
 class SubmissionFilterForm(FlaskForm):
@@ -496,8 +550,10 @@ class SubmissionFilterForm(FlaskForm):
     score_min = DecimalField("Score at least (%)", places=None, validators=[Optional(), percent], description="")
     score_max = DecimalField("Score at most (%)", places=None, validators=[Optional(), percent], description="")
     critical = BooleanField("Critical failures only", description="")
+    flag = SelectField("Trust flag", choices=options([("", "Any")] + list(FLAG_LABELS.items())), default="",
+                       validators=[Optional()], invalid_choice_message="Choose a flag from the list.", description="")
     state = SelectField("State", choices=STATE_CHOICES, default="", validators=[Optional()],
-                        invalid_choice_message="Choose counted, rejected or all.", description="")
+                        invalid_choice_message="Choose a state from the list.", description="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -534,6 +590,7 @@ class SubmissionFilterForm(FlaskForm):
             score_max=float(self.score_max.data) if self.score_max.data is not None else None,
             critical=bool(self.critical.data),
             state=self.state.data or "",
+            flag=self.flag.data or "",
         )
 
     def validate_date_to(self, field) -> None:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import render_template, request, url_for
 
+from ..flags import LABELS as FLAG_LABELS
 from . import queries
 from .blueprint import bp
 
@@ -17,6 +18,7 @@ SECTIONS = [
     ("hq.regions", "Regions", ("region",)),
     ("hq.branches", "Branches", ("branch",)),
     ("hq.waves", "Waves", ("wave", "assignment", "not_done")),
+    ("hq.review_queue", "Review", ("review",)),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
     ("hq.alerts", "Alerts", ("alert",)),
     ("hq.staff", "Staff", ("staff",)),
@@ -25,12 +27,12 @@ SECTIONS = [
 
 @bp.context_processor
 def console_menu() -> dict:
-    """Give every HQ template the menu, with the current section marked."""
+    """Give every HQ template the menu, with the current section marked, and the flags' words."""
     items = []
     here = (request.endpoint or "").removeprefix("hq.")
     for endpoint, label, prefixes in SECTIONS:
         items.append({"url": url_for(endpoint), "label": label, "current": here.startswith(prefixes)})
-    return {"hq_menu": items}
+    return {"hq_menu": items, "flag_labels": FLAG_LABELS}
 
 
 @bp.get("/")

@@ -121,7 +121,7 @@ def branch_new():
         form.region_id.data = int(request.args["region"])
     if form.validate_on_submit():
         branch = Branch(code=form.code.data, name=form.name.data, region_id=form.region_id.data,
-                        address=form.address.data or "")
+                        address=form.address.data or "", opening_hours=form.opening_hours.data or None)
         db.session.add(branch)
         db.session.commit()
         flash(f"Added the branch {branch.code} {branch.name}.")
@@ -136,6 +136,7 @@ def branch_edit(branch_id: int):
     if form.validate_on_submit():
         branch.code, branch.name = form.code.data, form.name.data
         branch.region_id, branch.address = form.region_id.data, form.address.data or ""
+        branch.opening_hours = form.opening_hours.data or None
         db.session.commit()
         flash(f"Saved the branch {branch.code} {branch.name}.")
         return redirect(url_for("hq.branches"))
@@ -178,9 +179,13 @@ def import_branches(rows: list[BranchRow]) -> tuple[int, int, int]:
         region = regions[row.region_code]
         branch = existing.get(row.code.upper())
         if branch is None:
-            db.session.add(Branch(code=row.code, name=row.name, region=region, address=row.address))
+            db.session.add(Branch(code=row.code, name=row.name, region=region, address=row.address,
+                                  opening_hours=row.opening_hours or None))
             added += 1
-        elif (branch.name, branch.region_id, branch.address) != (row.name, region.id, row.address):
-            branch.name, branch.region, branch.address = row.name, region, row.address
+            continue
+        hours = branch.opening_hours if row.opening_hours is None else (row.opening_hours or None)
+        if (branch.name, branch.region_id, branch.address, branch.opening_hours) != (
+                row.name, region.id, row.address, hours):
+            branch.name, branch.region, branch.address, branch.opening_hours = row.name, region, row.address, hours
             updated += 1
     return added, updated, len(rows) - added - updated

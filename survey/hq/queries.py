@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, orm
+from sqlalchemy import case, func, orm
 
 from ..caches import checklist_of
 from ..checklist.edits import unchanged_from
@@ -27,8 +27,10 @@ from ..models import (
     ChecklistDraft,
     ChecklistVersion,
     Region,
+    ReviewState,
     Standard,
     Submission,
+    SubmissionFlag,
     User,
     Wave,
 )
@@ -173,7 +175,8 @@ def dashboard_counts(today: date, month_start: datetime) -> dict[str, int]:
         count(usable, Assignment.state == AssignmentState.started, of=Assignment).label("started_links"),
         count(this_month, of=Submission).label("submissions_month"),
         count(this_month, Submission.critical_fail.is_(True), of=Submission).label("critical_month"),
-        count(Submission.rejected.is_(True), of=Submission).label("rejected"),
+        count(Submission.review == ReviewState.rejected, of=Submission).label("rejected"),
+        count(Submission.review == ReviewState.pending, of=Submission).label("waiting"),
         # Branches that can get links: an active branch of an inactive region gets none (as on /hq/regions).
         db.select(func.count()).select_from(Branch).join(Region).where(Branch.active, Region.active)
         .scalar_subquery().label("branches"),
@@ -323,8 +326,10 @@ class SubmissionFilter:
     score_min: float | None = None
     score_max: float | None = None
     critical: bool = False
-    #: "counted", "rejected" or "" for both.
+    #: A ReviewState's value ("counted", "pending", "returned", "rejected"), or "" for any.
     state: str = ""
+    #: A trust flag (flags.FLAGS), or "" for any.
+    flag: str = ""
 
 
 def _filtered(f: SubmissionFilter):
@@ -350,22 +355,46 @@ def _filtered(f: SubmissionFilter):
         query = query.where(Submission.score <= f.score_max / 100)
     if f.critical:
         query = query.where(Submission.critical_fail.is_(True))
-    if f.state == "counted":
-        query = query.where(Submission.rejected.is_(False))
-    elif f.state == "rejected":
-        query = query.where(Submission.rejected.is_(True))
+    if f.flag:
+        query = query.where(Submission.id.in_(db.select(SubmissionFlag.submission_id)
+                                              .where(SubmissionFlag.flag == f.flag)))
+    if f.state == ReviewState.counted.value:
+        query = query.where(Submission.counts())
+    elif f.state:
+        query = query.where(Submission.review == ReviewState(f.state))
     return query
 
 
-def submissions_page(f: SubmissionFilter, page: int, size: int) -> tuple[list[Any], int, int]:
-    """Return one page of matching submissions (newest visit first), the number matching, and the page."""
+#: HQ's review queue: what waits for HQ first, then what waits for the shopper.
+QUEUE_STATES = (ReviewState.pending, ReviewState.returned)
+
+
+def submissions_page(f: SubmissionFilter, page: int, size: int, queue: bool = False) -> tuple[list[Any], int, int]:
+    """Return one page of matching submissions, the number matching, and the page.
+
+    The list shows the newest visits first; the review ``queue`` only those waiting, pending
+    before returned, the longest waiting first.
+    """
     query = _filtered(f)
+    if queue:
+        query = query.where(Submission.review.in_(QUEUE_STATES))
+        order = (case((Submission.review == ReviewState.pending, 0), else_=1), Submission.submitted_at, Submission.id)
+    else:
+        order = (Submission.visit_date.desc(), Submission.id.desc())
     total = db.session.scalar(db.select(func.count()).select_from(query.with_only_columns(Submission.id).subquery()))
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(Submission.visit_date.desc(), Submission.id.desc())
-                              .limit(size).offset((page - 1) * size)).all()
+    rows = db.session.execute(query.order_by(*order).limit(size).offset((page - 1) * size)
+                              .options(orm.selectinload(Submission.flags))).all()
     return rows, total, page
+
+
+def wave_flag_counts(wave_id: int) -> dict[str, int]:
+    """Count a wave's submissions per trust flag."""
+    return dict(db.session.execute(
+        db.select(SubmissionFlag.flag, func.count()).join(Submission, SubmissionFlag.submission_id == Submission.id)
+        .join(Assignment, Submission.assignment_id == Assignment.id).where(Assignment.wave_id == wave_id)
+        .group_by(SubmissionFlag.flag)).all())
 
 
 def checklist_titles() -> dict[int, str]:

@@ -1,4 +1,5 @@
-"""HQ console: review submissions (filter, read one in full, reject or restore) and their photos."""
+"""HQ console: review submissions (the queue, the filtered list, one in full with HQ's decisions)
+and their photos. The decisions themselves are written by ``reviews``."""
 
 from __future__ import annotations
 
@@ -11,18 +12,13 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..photos import send_photo
-from ..models import (
-    Attachment,
-    Submission,
-    SubmissionEvent,
-    utcnow,
-)
+from ..models import Attachment, ReviewState, Submission
 from ..caches import checklist_of
 from ..scoring import standard_points
 from ..submissions import OUTCOME_PREFIX
-from . import queries
+from . import queries, reviews
 from .blueprint import bp
-from .forms import RejectForm, RestoreForm, SubmissionFilterForm, page_number
+from .forms import ApproveForm, RejectForm, RestoreForm, ReturnForm, SubmissionFilterForm, page_number
 
 PAGE_SIZE = 50
 
@@ -30,15 +26,25 @@ PAGE_SIZE = 50
 
 @bp.get("/submissions")
 def submissions():
+    return _listing("hq/submissions.html", queue=False)
+
+
+@bp.get("/review")
+def review_queue():
+    """The visits waiting: for HQ's decision (pending), then for the shopper (returned)."""
+    return _listing("hq/review_queue.html", queue=True)
+
+
+def _listing(template: str, queue: bool):
     form = SubmissionFilterForm(formdata=request.args)
     page = page_number(request.args.get("page"))
     if not form.validate():
-        return render_template("hq/submissions.html", form=form, rows=[], total=0, page=1, pages=1, args={})
-    rows, total, page = queries.submissions_page(form.criteria(), page, PAGE_SIZE)
+        return render_template(template, form=form, rows=[], total=0, page=1, pages=1, args={})
+    rows, total, page = queries.submissions_page(form.criteria(), page, PAGE_SIZE, queue=queue)
     # Only the filter's own fields go into the pager's links (url_for would take "_external" and the like).
     fields = {f.name for f in form}
     args = {k: v for k, v in request.args.items() if k in fields and v}
-    return render_template("hq/submissions.html", form=form, rows=rows, total=total, page=page,
+    return render_template(template, form=form, rows=rows, total=total, page=page, state_words=STATE_WORDS,
                            pages=max(1, math.ceil(total / PAGE_SIZE)), args=args, titles=queries.checklist_titles())
 
 
@@ -47,41 +53,38 @@ def submission(submission_id: int):
     return _submission_page(db.get_or_404(Submission, submission_id))
 
 
-@bp.post("/submissions/<int:submission_id>/reject")
-def submission_reject(submission_id: int):
-    submission = db.get_or_404(Submission, submission_id)
-    form = RejectForm()
-    if submission.rejected:
-        flash("This submission was already rejected; nothing changed.")
-        return redirect(url_for("hq.submission", submission_id=submission.id))
-    if form.validate_on_submit():
-        now = utcnow()
-        submission.rejected, submission.rejected_reason = True, form.reason.data
-        submission.rejected_at, submission.rejected_by_id = now, current_user.id
-        db.session.add(SubmissionEvent(submission_id=submission.id, user_id=current_user.id, action="rejected",
-                                       reason=form.reason.data, at=now))
-        db.session.commit()
-        flash(f"Rejected {submission.reference}: it no longer counts in reports.")
-        return redirect(url_for("hq.submission", submission_id=submission.id))
-    return _submission_page(submission, reject=form, status=422)
+#: decision → its form, the function that takes it, and what HQ is told after.
+DECISIONS = {
+    "approve": (ApproveForm, reviews.approve, "Approved {ref}: it counts in reports."),
+    "return": (ReturnForm, reviews.return_to_shopper,
+               "Returned {ref} to the shopper with your note; their link opens again with every answer."),
+    "reject": (RejectForm, reviews.reject, "Rejected {ref}: it no longer counts in reports."),
+    "restore": (RestoreForm, reviews.restore, "Restored {ref}: it counts in reports again."),
+}
 
 
-@bp.post("/submissions/<int:submission_id>/restore")
-def submission_restore(submission_id: int):
+def submission_decide(submission_id: int, decision: str):
+    """Take one review decision (``hq.submission_approve``, ``_return``, ``_reject``, ``_restore``)."""
     submission = db.get_or_404(Submission, submission_id)
-    form = RestoreForm()
-    if not submission.rejected:
-        flash("This submission is not rejected; nothing changed.")
+    form_class, take, done = DECISIONS[decision]
+    form = form_class()
+    shown = form.shown_state() or submission.review
+    if shown != submission.review or not reviews.allowed(decision, shown):
+        flash(f"This submission is {STATE_WORDS[submission.review]} now; nothing changed.")
         return redirect(url_for("hq.submission", submission_id=submission.id))
     if form.validate_on_submit():
-        submission.rejected = False
-        submission.rejected_reason = submission.rejected_at = submission.rejected_by_id = None
-        db.session.add(SubmissionEvent(submission_id=submission.id, user_id=current_user.id, action="restored",
-                                       reason=form.reason.data or ""))
-        db.session.commit()
-        flash(f"Restored {submission.reference}: it counts in reports again.")
+        if take(submission, shown, current_user, form.reason.data or ""):
+            flash(done.format(ref=submission.reference))
+        else:
+            db.session.refresh(submission)
+            flash(f"This submission is {STATE_WORDS[submission.review]} now; nothing changed.")
         return redirect(url_for("hq.submission", submission_id=submission.id))
-    return _submission_page(submission, restore=form, status=422)
+    return _submission_page(submission, {decision: form}, status=422)
+
+
+for _decision in DECISIONS:
+    bp.add_url_rule(f"/submissions/<int:submission_id>/{_decision}", f"submission_{_decision}", submission_decide,
+                    methods=["POST"], defaults={"decision": _decision})
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -90,11 +93,19 @@ def attachment(attachment_id: int):
     return send_photo(db.session.get(Attachment, attachment_id))
 
 
-def _submission_page(submission: Submission, reject: RejectForm | None = None,
-                     restore: RestoreForm | None = None, status: int = 200):
+#: How the pages name each review state.
+STATE_WORDS = {ReviewState.counted: "counted", ReviewState.pending: "waiting for review",
+               ReviewState.returned: "returned to the shopper", ReviewState.rejected: "rejected"}
+
+
+def _submission_page(submission: Submission, posted: dict | None = None, status: int = 200):
+    forms = {}
+    for decision, (form_class, _, _) in DECISIONS.items():
+        forms[decision] = (posted or {}).get(decision) or form_class(formdata=None)
+        forms[decision].shown.data = submission.review.value
     return render_template("hq/submission.html", s=submission, **submission_details(submission),
-                           reject=reject or RejectForm(formdata=None), restore=restore or RestoreForm(formdata=None),
-                           today=date.today()), status
+                           decide=forms, allowed=reviews.allowed, state_words=STATE_WORDS,
+                           changes=reviews.changes_since_return(submission), today=date.today()), status
 
 
 def submission_details(submission: Submission) -> dict:

@@ -114,6 +114,7 @@ def wave(wave_id: int):
         counts=Counter(state for _, state in rows), states=STATES, show=show, submitted=submitted,
         today=today, cancel_question=cancel_question, earliest_new_due=earliest_new_due,
         reissued=queries.reissued(links), outcome_label=outcome_label, reissue_window=reissue_window,
+        flag_counts=queries.wave_flag_counts(wave.id),
     )
 
 

@@ -19,8 +19,9 @@ from wtforms import FileField
 from .. import caches
 from ..caches import checklist_of
 from ..extensions import db
-from ..models import Assignment, ShopperDraft, utcnow
+from ..models import Assignment, AssignmentState, ShopperDraft, Submission, SubmissionEvent, utcnow
 from . import forms
+from .fields import builder, count_name, field_name
 
 #: Never part of a draft: the page gives a fresh token and key each time it is shown.
 NOT_DRAFTED = {"csrf_token", "idem"}
@@ -122,3 +123,48 @@ def refusal(assignment: Assignment, today: date) -> tuple[str, str, int] | None:
         return None
     message, status = REFUSALS[reason]
     return reason, str(message), status
+
+
+def slot_field(key: str, repeat: int = 0, suffix: str = "") -> str:
+    """Name the form field of a question's answer (``repeat`` n >= 1: its n-th repetition)."""
+    return field_name(key, suffix, repeat or None)
+
+
+def returned_fields(submission: Submission) -> dict[str, Any]:
+    """Return a sent submission as draft fields, so its link opens again with every answer,
+    comment and kept photo filled in (a visit HQ returned, SPEC §8)."""
+    checklist = checklist_of(submission.version)
+    questions = {q.key: q for _, q in checklist.questions()}
+    fields: dict[str, Any] = {"visit_date": submission.visit_date.isoformat()}
+    if submission.visit_time is not None:
+        fields["visit_time"] = submission.visit_time.strftime("%H:%M")
+    for answer in submission.answers:
+        q = questions.get(answer.question_key)
+        if q is None or answer.status == "hidden":
+            continue
+        for suffix, value in builder(q).prefill(q, answer.value, answer.status).items():
+            fields[slot_field(q.key, answer.repeat, suffix)] = value
+        if answer.comment:
+            fields[slot_field(q.key, answer.repeat, "comment")] = answer.comment
+        if answer.repeat:  # the form shows as many repetitions as were sent
+            name = count_name(answer.section_key)
+            fields[name] = str(max(int(fields.get(name, 0)), answer.repeat))
+    for attachment in submission.attachments:
+        if attachment.question_key in questions:
+            fields[slot_field(attachment.question_key, 0, "upload")] = str(attachment.id)
+    return fields
+
+
+def return_stamp(event: SubmissionEvent) -> str:
+    """Name a return for the page (``data-returned``): a draft from a page without it predates the return."""
+    return event.at.isoformat(timespec="microseconds")
+
+
+def return_note(assignment: Assignment) -> SubmissionEvent | None:
+    """Return HQ's latest return of this link's visit while the link is returned, else None."""
+    if getattr(assignment, "state", None) != AssignmentState.returned:
+        return None
+    return db.session.scalar(
+        db.select(SubmissionEvent).join(Submission, SubmissionEvent.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment.id, SubmissionEvent.action == "returned")
+        .order_by(SubmissionEvent.id.desc()).limit(1))

@@ -69,6 +69,12 @@ class Builder:
         """Name the words (``fill.html``'s ``words``) under an on_fail comment box."""
         return "short"
 
+    def prefill(self, q: Any, text: str | None, status: str) -> dict[str, Any]:
+        """Return the fields, by name suffix, that show a stored answer again (a returned visit)."""
+        if status == "na" and getattr(q, "allow_na", False):
+            return {"": NA_VALUE}
+        return {"": text} if text is not None and status == "answered" else {}
+
 
 class Options(Builder):
     """One answer out of the type's fixed answers, as radio buttons."""
@@ -102,6 +108,10 @@ class Scale(Options):
 class Multi(Options):
     input = "checkbox"
 
+    def prefill(self, q, text, status):
+        found = super().prefill(q, text, status)
+        return {"": found[""].split(";")} if found.get("") not in (None, NA_VALUE) else found
+
     def field(self, q):
         return MultiCheckboxField(q.text, choices=_declare(q, q.allow_na), validate_choice=False,
                                   description=q.help or "")
@@ -117,6 +127,10 @@ class Number(Builder):
         if q.allow_na and form[field_name(q.key, "na", n)].data:
             return NA_VALUE
         return form[field_name(q.key, "", n)].data
+
+    def prefill(self, q, text, status):
+        found = super().prefill(q, text, status)
+        return {"na": "y"} if found.get("") == NA_VALUE else found
 
 
 class Text(Builder):
@@ -148,6 +162,9 @@ class Photo(Builder):
 
     def raw(self, form, q, n=None):
         return None
+
+    def prefill(self, q, text, status):
+        return {}  # the kept photo's id is set from the attachment (drafts.returned_fields)
 
 
 #: Question type name → how the shopper is asked it.

@@ -19,7 +19,7 @@ from wtforms.validators import ValidationError
 
 from ..i18n import html_lang
 from ..submissions import needs_pinning, pin_version
-from .drafts import draft_answers, refusal, stamp, store_draft
+from .drafts import draft_answers, refusal, return_note, return_stamp, stamp, store_draft
 from .views import bp, get_assignment_or_404, throttle
 
 
@@ -50,6 +50,11 @@ def save_draft_json(token: str):
     if refused is not None:
         state, message, status = refused
         return jsonify(error=message, state=state), status
+    returned = return_note(assignment)
+    if returned is not None and request.headers.get("X-Returned") != return_stamp(returned):
+        # A copy from a page opened before HQ returned the visit must not cover the answers returned.
+        return jsonify(error=gettext("Your answers were sent back to you with a note: reload this page to see it."),
+                       state="returned"), 409
     if needs_pinning(assignment):
         pin_version(assignment)  # committed with the draft
     draft = store_draft(assignment, draft_answers(request.form, assignment.version))

@@ -13,6 +13,7 @@ from flask import current_app, request
 from flask_babel import format_decimal, gettext
 
 from ..extensions import db
+from ..flags import photo_hash
 from ..models import Assignment, AssignmentState, Attachment
 from ..checklist.types import clean_text
 from ..checklist.conditions import slots
@@ -93,6 +94,7 @@ def take(form, places: list[tuple[Any, str, str]], assignment: Assignment,
                 for stored_name in written:
                     _forget(stored_name + PARTIAL)
                 raise
+            attachment.phash = photo_hash(cleaned)
             written.add(attachment.stored_name)
             kept.data = str(attachment.id)
             found[slot] = attachment
@@ -146,8 +148,8 @@ def _kept(assignment: Assignment, key: str, raw: str) -> Attachment | None:
     attachment = db.session.get(Attachment, int(raw))
     if attachment is None or attachment.assignment_id != assignment.id or attachment.question_key != key:
         return None
-    if attachment.submission_id is not None:
-        return None
+    if attachment.submission_id is not None and assignment.state != AssignmentState.returned:
+        return None  # part of a sent visit; only a visit HQ returned keeps its photos
     return attachment
 
 

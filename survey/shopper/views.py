@@ -353,5 +353,7 @@ def render_form(assignment: Assignment, checklist, form, today: date, values: di
         csrf_failed=forms.csrf_failed(form),
         upload_max_mb=current_app.config["SURVEY_UPLOAD_MAX_MB"],
         contact=contact,
+        returned=drafts.return_note(assignment),
+        return_stamp=drafts.return_stamp,
         **values,
     )

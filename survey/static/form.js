@@ -153,7 +153,8 @@
     Object.keys(rec.f).forEach(function (n) { rec.f[n].forEach(function (v) { body.append(n, v); }); });
     fetch(form.getAttribute("data-draft"), {
       method: "POST", body: body, credentials: "same-origin", keepalive: !!unload,
-      headers: { "X-CSRFToken": token() }
+      // A page opened before HQ returned the visit carries no stamp: the server refuses its copy.
+      headers: { "X-CSRFToken": token(), "X-Returned": form.getAttribute("data-returned") || "" }
     }).then(function (r) {
       // Sent from another phone meanwhile: show that it arrived.
       if (r.status === 409 || r.status === 400 || r.status === 410) return r.json().then(function (j) {
@@ -172,7 +173,10 @@
     var mine = read(), server = form.getAttribute("data-saved") || "", fresh = form.hasAttribute("data-fresh");
     // A fresh page shows the server's draft; this phone's answers win unless another device
     // saved after this phone last did. A page shown again after sending shows what was sent.
-    var local = fresh && mine && mine.f && (!mine.s || !server || mine.b >= server);
+    // A visit HQ returned opens with the answers as sent (data-returned): a copy this phone
+    // kept from before the return, sent or not, must not cover them.
+    var returned = form.getAttribute("data-returned") || "";
+    var local = fresh && mine && mine.f && (!returned || (mine.b || "") >= returned) && (!mine.s || !server || mine.b >= server);
     if (local) fill(mine.f);
     if (!fresh || (local && !mine.s)) keep();
     else if (!local && server) write({ f: fields(), s: true, b: server });
