@@ -42,7 +42,7 @@ CHANNELS = (("store-visit", 0.6), ("phone-call", 0.25), ("email-inquiry", 0.15))
 TEMPLATES_PER_LEVEL, LEVELS = 12, 30
 SUBMISSION_COLUMNS = ("id", "assignment_id", "idempotency_key", "reference", "version_id", "branch_id",
                       "visit_date", "visit_time", "opened_at", "first_answer_at", "submitted_at", "score",
-                      "critical_fail", "outcome", "rejected")
+                      "critical_fail", "outcome", "review")
 
 
 def url_for(base: str, schema: str) -> str:
@@ -210,7 +210,7 @@ def build(url: str, branches: int, regions: int, per_year: int, years: int, seed
                 submissions.add((visit_id, visit_id, uuid.uuid4().hex, f"V{visit_id:09d}", version, b, day,
                                  visited.time() if slug != "email-inquiry" else None, visited,
                                  visited + timedelta(minutes=2), visited + timedelta(minutes=14), row["score"],
-                                 row["critical_fail"], row["outcome"], False))
+                                 row["critical_fail"], row["outcome"], "counted"))
                 for s in scored.sections:
                     sections.add((visit_id, s["section_key"], s["position"], s["weight"], s["earned"], s["possible"],
                                   s["score"]))
