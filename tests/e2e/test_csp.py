@@ -43,6 +43,6 @@ def test_the_editor_and_the_reports_page_keep_their_styles(desktop: Page, live_s
     expect(bar).to_be_attached()
     assert float(bar.get_attribute("width")) > 0
     desktop.goto(f"{live_server}/reports/")
-    cards = desktop.locator("ul.branches")
-    expect(cards).to_be_visible()
-    assert cards.evaluate("e => getComputedStyle(e).display") == "grid"  # reports.css applied
+    period = desktop.locator("form.period")
+    expect(period).to_be_visible()
+    assert period.evaluate("e => getComputedStyle(e).display") == "flex"  # reports.css applied
