@@ -40,7 +40,7 @@ from survey.catalogue import publish
 from survey.checklist.conditions import NA
 from survey.checklist.loader import load_checklist_data
 from survey.extensions import db
-from survey.models import Submission
+from survey.models import ReviewState, Submission
 from survey.submissions import create_assignments, record_submission
 
 from sqlalchemy import event
@@ -100,7 +100,7 @@ def shop(versions):
                         repeats={"staff": len(staff)})
         submission = db.session.get(Submission, record_submission(assignment, version, filled)[0])
         if rejected:
-            submission.rejected = True
+            submission.review = ReviewState.rejected
         db.session.commit()
         return submission
 

@@ -66,8 +66,8 @@ def log_in(page: Page, server: str, email: str) -> None:
 
 def visits_shown(page: Page, server: str) -> str:
     page.goto(f"{server}/reports/")
-    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=re.compile("BR-001")))
-    return card.locator("dt:text-is('Visits') + dd").inner_text()
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=re.compile("BR-001")))
+    return row.locator("td[data-label='Visits']").inner_text().strip()
 
 
 def open_from_queue(page: Page, reference: str) -> None:
