@@ -53,9 +53,25 @@ def keys(s3, monkeypatch):
 
 
 @pytest.fixture
-def s3_app(app, _schema, tmp_path, s3, bucket, keys):
+def new_app():
+    """Make apps of the test's own; their database connections are closed afterwards."""
+    made = []
+
+    def make(config: dict):
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for each in made:
+        with each.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def s3_app(app, _schema, tmp_path, s3, bucket, keys, new_app):
     """The test app, but keeping photos in the bucket under ``shop/photos``."""
-    bucketed = create_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "SURVEY_BASE_URL",
+    bucketed = new_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "SURVEY_BASE_URL",
                                                           "SURVEY_UPLOAD_MAX_MB", "RATELIMIT_ENABLED")},
                            "SQLALCHEMY_DATABASE_URI": _schema, "UPLOAD_DIR": str(tmp_path / "not-used"),
                            "UPLOAD_URL": f"s3://{bucket}/shop/photos", "S3_ENDPOINT_URL": s3.endpoint})
@@ -165,11 +181,12 @@ def test_purge_on_a_bucket_deletes_only_what_no_row_names(s3_app, s3, bucket, ma
     assert set(objects(s3, bucket)) == before - {"shop/photos/" + "0" * 32 + ".jpeg"}
 
 
-def test_a_bucket_that_refuses_keeps_the_shoppers_answers(app, _schema, s3, bucket, make_assignment, monkeypatch):
+def test_a_bucket_that_refuses_keeps_the_shoppers_answers(app, _schema, s3, bucket, make_assignment, monkeypatch,
+                                                          new_app):
     """Wrong keys (or a bucket out of reach) answer "try again" with everything kept, never a 500."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    refused = create_app({"TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"], "RATELIMIT_ENABLED": False,
+    refused = new_app({"TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"], "RATELIMIT_ENABLED": False,
                           "SQLALCHEMY_DATABASE_URI": _schema, "SURVEY_UPLOAD_MAX_MB": 1,
                           "UPLOAD_URL": f"s3://{bucket}/p", "S3_ENDPOINT_URL": s3.endpoint})
     refused.test_client_class = ServerClient
@@ -190,9 +207,9 @@ def test_a_bucket_that_refuses_keeps_the_shoppers_answers(app, _schema, s3, buck
     assert refused.test_client().get("/healthz").status_code == 503
 
 
-def test_health_asks_the_bucket(s3_app, tmp_path):
+def test_health_asks_the_bucket(s3_app, tmp_path, new_app):
     assert s3_app.test_client().get("/healthz").status_code == 200
-    gone = create_app({"TESTING": True, "SECRET_KEY": "s", "SQLALCHEMY_DATABASE_URI": s3_app.config[
+    gone = new_app({"TESTING": True, "SECRET_KEY": "s", "SQLALCHEMY_DATABASE_URI": s3_app.config[
         "SQLALCHEMY_DATABASE_URI"], "UPLOAD_URL": "s3://no-such-bucket-here/p",
         "S3_ENDPOINT_URL": s3_app.config["S3_ENDPOINT_URL"]})
     response = gone.test_client().get("/healthz")
