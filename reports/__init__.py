@@ -8,10 +8,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Add the reports' pages (``/reports/``) and commands (``flask report``, ``flask export``)."""
-    from . import screens  # noqa: F401  (adds the screens' pages to the blueprint)
+    """Add the reports' pages (``/reports/``), commands (``flask report``, ``flask export``) and
+    the PDF renderer of the worker's batches (survey/delivery.py)."""
+    from survey.delivery import register_renderer
+
+    from . import delivered, screens  # noqa: F401  (add their pages to the blueprint)
     from .cli import register
     from .views import bp
 
     app.register_blueprint(bp)
     register(app)
+    register_renderer(app, delivered.render)

@@ -1,4 +1,4 @@
-"""Report commands (SPEC §5): ``flask report branch|region`` and ``flask export csv``.
+"""Report commands (SPEC §5): ``flask report branch|region|deliver|batch`` and ``flask export csv``.
 
 Bad input ends with a one-line message and exit code 2, like click's own usage errors.
 """
@@ -73,6 +73,35 @@ def _report_command(kind: str):
 
 report_cli.command("branch")(_report_command("branch"))
 report_cli.command("region")(_report_command("region"))
+
+
+def _start(month: str | None, kind: str):
+    from survey import delivery
+
+    try:
+        first = delivery.parse_month(month)
+    except delivery.MonthError as exc:
+        fail(str(exc))
+    return delivery.start_batch(first, kind, "command line")
+
+
+@report_cli.command("deliver")
+@click.option("--month", metavar="YYYY-MM", help="The month to deliver (default: last month).")
+def deliver(month):
+    """Queue the monthly delivery of PDFs to every manager now; the worker makes and sends them."""
+    started = _start(month, "delivery")
+    click.echo(f"Queued delivery #{started.batch.id} of {started.batch.month}: {started.branches} branch and "
+               f"{started.regions} region PDFs, e-mails to {started.mails} manager"
+               f"{'s' if started.mails != 1 else ''}. Follow it at /hq/deliveries/{started.batch.id}.")
+
+
+@report_cli.command("batch")
+@click.option("--month", metavar="YYYY-MM", help="The month the PDFs cover (default: last month).")
+def batch(month):
+    """Queue every active branch's PDF for a month (no e-mail); the workers share the batch."""
+    started = _start(month, "pdfs")
+    click.echo(f"Queued batch #{started.batch.id} of {started.batch.month}: {started.branches} branch PDFs. "
+               f"Follow it at /hq/deliveries/{started.batch.id}.")
 
 
 @export_cli.command("csv")

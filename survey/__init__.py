@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 from sqlalchemy.engine import Engine
 
-from . import alerts  # noqa: F401  (registers its jobs before register_jobs binds them)
+from . import alerts, delivery  # noqa: F401  (register their jobs before register_jobs binds them)
 from .auth.sessions import init_sessions
 from .config import load_config
 from .errors import register_error_handlers
@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(shopper_bp)
     app.register_blueprint(shopper_bp)
     app.register_blueprint(health_bp)
+    from .auth import delivery as _delivery  # noqa: F401  (adds the monthly e-mail page to the auth blueprint)
     from .auth.views import bp as auth_bp
     from .hq.views import bp as hq_bp
 

@@ -83,6 +83,8 @@ class Config:
     #: Tries per alert before it is marked failed; the wait doubles from SURVEY_ALERT_RETRY_SECONDS, up to an hour.
     SURVEY_ALERT_ATTEMPTS = 8
     SURVEY_ALERT_RETRY_SECONDS = 60.0
+    #: A batch PDF claimed longer ago than this lost its worker (killed): the sweep queues it again.
+    SURVEY_PDF_LOST_SECONDS = 300.0
 
 
 def default_env() -> str:
@@ -112,7 +114,8 @@ def load_config(app, overrides: dict | None) -> None:
         if env.get(key):
             app.config[key] = cast(env[key])
     for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",
-                "SURVEY_ALERT_BELOW", "SURVEY_ALERT_ATTEMPTS", "SURVEY_ALERT_RETRY_SECONDS"):
+                "SURVEY_ALERT_BELOW", "SURVEY_ALERT_ATTEMPTS", "SURVEY_ALERT_RETRY_SECONDS",
+                "SURVEY_PDF_LOST_SECONDS"):
         if env.get(key):
             app.config[key] = env[key]
     if overrides:
@@ -167,6 +170,7 @@ def check_background(config) -> None:
     _number(config, "SURVEY_ALERT_ATTEMPTS", int, 1, 100)
     _number(config, "SURVEY_ALERT_RETRY_SECONDS", float, 0.1)
     _number(config, "SURVEY_MAIL_TIMEOUT", float, 0.1)
+    _number(config, "SURVEY_PDF_LOST_SECONDS", float, 1)
     try:
         if config["MAIL_URL"]:
             parse_mail_url(config["MAIL_URL"])

@@ -506,6 +506,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A manager may turn the monthly e-mail of their reports off for themselves (survey/delivery.py).
+    monthly_delivery: Mapped[bool] = mapped_column(default=True, server_default=db.true())
 
     regions: Mapped[list[Region]] = relationship(secondary=user_region, order_by="Region.code")
 
@@ -605,3 +607,119 @@ class Alert(db.Model):
 
     def __repr__(self) -> str:
         return f"<Alert {self.id} {self.state.value}>"
+
+
+class DeliverySettings(db.Model):
+    """HQ's settings of the monthly delivery (survey/delivery.py): one row, id 1, made on first use."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    #: Day of the month (1-28, so every month has it) on which last month's reports go out.
+    day: Mapped[int] = mapped_column(default=1)
+    #: Above this many kilobytes of PDFs a manager's e-mail links to them instead of attaching them.
+    attach_limit_kb: Mapped[int] = mapped_column(default=10240)
+    #: Language of the e-mail (``en``, ``de``): managers have none of their own.
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReportBatch(db.Model):
+    """One run of PDFs for a month: every branch's (``pdfs``), or those plus each region's and an
+    e-mail per manager (``delivery``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: ``YYYY-MM``: the calendar month the PDFs cover.
+    month: Mapped[str] = mapped_column(String(7))
+    #: Who started it: "schedule", "command line", "HQ".
+    origin: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReportBatch {self.id} {self.kind} {self.month}>"
+
+
+class PdfState(str, enum.Enum):
+    #: Waiting for a worker (queued at ``queued_at``).
+    due = "due"
+    #: A worker claimed it (``claimed_at``); one claimed long ago lost its worker and is due again.
+    making = "making"
+    done = "done"
+    #: Every try raised; the error is kept.
+    failed = "failed"
+
+
+class BatchPdf(db.Model):
+    """One PDF to make in a batch, made once and shared by every e-mail that needs it."""
+
+    __table_args__ = (UniqueConstraint("batch_id", "kind", "code"),
+                      Index("ix_batch_pdf_batch_state", "batch_id", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("report_batch.id", ondelete="CASCADE"))
+    #: "branch" or "region".
+    kind: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(String(32))
+    #: The region it belongs to: who may open it (a link in an e-mail is checked against it).
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    state: Mapped[PdfState] = mapped_column(db.Enum(PdfState, native_enum=False, length=16), default=PdfState.due)
+    attempts: Mapped[int] = mapped_column(default=0)
+    queued_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    made_at: Mapped[datetime | None]
+    #: Where the file is in the objects store (survey/storage.py ``objects``), and the name people see.
+    stored_name: Mapped[str | None] = mapped_column(String(200))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    batch: Mapped[ReportBatch] = relationship()
+    region: Mapped[Region] = relationship()
+
+
+class MailState(str, enum.Enum):
+    #: Its PDFs are not all made yet.
+    waiting = "waiting"
+    #: Ready to send at ``next_attempt_at``.
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    #: Cut off while handed over (or its worker died mid-send): may have arrived; only HQ sends it again.
+    unknown = "unknown"
+
+
+delivery_mail_pdf = Table(
+    "delivery_mail_pdf",
+    db.metadata,
+    Column("mail_id", ForeignKey("delivery_mail.id", ondelete="CASCADE"), primary_key=True),
+    Column("pdf_id", ForeignKey("batch_pdf.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class DeliveryMail(db.Model):
+    """One manager's monthly e-mail in a delivery batch, sent at most once (like an Alert)."""
+
+    __table_args__ = (UniqueConstraint("batch_id", "user_id"),
+                      Index("ix_delivery_mail_state_next", "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("report_batch.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    state: Mapped[MailState] = mapped_column(db.Enum(MailState, native_enum=False, length=16),
+                                             default=MailState.waiting)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    #: Whether the last try linked the PDFs (over HQ's size limit) instead of attaching them.
+    linked: Mapped[bool] = mapped_column(default=False)
+
+    batch: Mapped[ReportBatch] = relationship()
+    user: Mapped[User] = relationship()
+    #: Its regions' PDFs first, then its branches', by code.
+    pdfs: Mapped[list[BatchPdf]] = relationship(secondary=delivery_mail_pdf,
+                                                order_by="[BatchPdf.kind.desc(), BatchPdf.code]")

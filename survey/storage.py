@@ -15,6 +15,7 @@ In S3 "rename" is a server-side copy and a delete; a photo is at most a few mega
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -124,6 +125,13 @@ class S3Store:
     def key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
 
+    def below(self, folder: str) -> S3Store:
+        """The same bucket and client under ``<prefix>/<folder>``: out of the photos' listing."""
+        other = copy.copy(self)
+        other.prefix = f"{self.prefix}/{folder}" if self.prefix else folder
+        other.url = f"{self.url.rstrip('/')}/{folder}"
+        return other
+
     def write(self, name: str, data: bytes) -> None:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self.key(name), Body=data)
@@ -205,3 +213,15 @@ def init_app(app: Flask) -> None:
 def photos() -> PhotoStore:
     """The store this app keeps photos in; a folder is read from the config each time (tests move it)."""
     return current_app.extensions.get("photo_store") or LocalStore(current_app.config["UPLOAD_DIR"])
+
+
+def objects(folder: str) -> PhotoStore:
+    """A store for files the app makes (``reports``: batch PDFs) in a folder below the photos'.
+
+    Below, not beside: the photo purge lists only the top level of ``UPLOAD_DIR`` or the
+    bucket's prefix, so it never takes these for photos no row names; every host reads them.
+    """
+    store = current_app.extensions.get("photo_store")
+    if store is not None:
+        return store.below(folder)
+    return LocalStore(Path(current_app.config["UPLOAD_DIR"]) / folder)

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Form, PasswordField
+from wtforms import BooleanField, EmailField, Form, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
@@ -32,3 +32,10 @@ def email_problem(address: str) -> str | None:
     """Return why the login form would refuse this address (its own words), or None if it takes it."""
     form = _AddressForm(data={"email": address})
     return None if form.validate() else " ".join(form.email.errors)
+
+
+class DeliveryChoiceForm(FlaskForm):
+    """A manager's own choice of the monthly e-mail of their reports (survey/delivery.py)."""
+
+    monthly = BooleanField("E-mail me my reports every month",
+                           description="Your regions' and branches' PDFs for the month before, on the day HQ set.")

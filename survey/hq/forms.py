@@ -631,3 +631,21 @@ class AlertFilterForm(FlaskForm):
 
 class SendAgainForm(FlaskForm):
     """HQ's "Send again" button: its CSRF token only."""
+
+
+class DeliverySettingsForm(FlaskForm):
+    """HQ's settings of the monthly delivery (survey/delivery.py)."""
+
+    enabled = BooleanField("Send the monthly delivery",
+                           description="Off: nothing goes out on its own; `flask report deliver` still works.")
+    day = IntegerField("Day of the month", validators=[
+        InputRequired("Enter the day of the month, 1 to 28."),
+        NumberRange(1, 28, "Enter a day from 1 to 28 (every month has it).")],
+        description="Last month's reports go out on this day (or the first minute a worker runs after it).")
+    limit_mb = DecimalField("Largest attachments (MB)", places=1, validators=[
+        InputRequired("Enter a size in MB, e.g. 10."),
+        NumberRange(0, 50, "Enter a size from 0 to 50 MB.")],
+        description="When a manager's PDFs together are larger, the e-mail links to them instead (open after "
+                    "logging in).")
+    language = SelectField("Language of the e-mail", choices=[("en", "English"), ("de", "German")],
+                           invalid_choice_message="Choose a language from the list.")

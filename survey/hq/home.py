@@ -21,6 +21,7 @@ SECTIONS = [
     ("hq.review_queue", "Review", ("review",)),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
     ("hq.alerts", "Alerts", ("alert",)),
+    ("hq.deliveries", "Monthly delivery", ("deliver",)),
     ("hq.staff", "Staff", ("staff",)),
 ]
 
