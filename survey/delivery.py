@@ -431,7 +431,7 @@ def delivery_sweep() -> None:
     db.session.execute(
         _mail.update().where(_mail.c.state == MailState.sending.name, _mail.c.claimed_at < now - _lost_mail_after())
         .values(state=MailState.unknown.name,
-                last_error="the worker stopped while sending: the e-mail may have arrived")).rowcount
+                last_error="the worker stopped while sending: the e-mail may have arrived"))
     db.session.commit()
     if lost_pdfs:
         log.warning("%d PDF(s) were being made by a worker that stopped; queued again", lost_pdfs)
