@@ -97,9 +97,10 @@ def month_end(first: date) -> date:
 # ---------------------------------------------------------------- settings
 
 def settings() -> DeliverySettings:
-    """HQ's delivery settings; the defaults until HQ saves them (the row is made on save)."""
+    """HQ's delivery settings; until HQ saves them, the delivery is off (a new installation must not
+    mail last month's reports the minute its worker starts)."""
     row = db.session.get(DeliverySettings, 1)
-    return row if row is not None else DeliverySettings(id=1, enabled=True, day=1, attach_limit_kb=10240,
+    return row if row is not None else DeliverySettings(id=1, enabled=False, day=1, attach_limit_kb=10240,
                                                         language="en")
 
 

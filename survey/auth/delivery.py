@@ -22,6 +22,4 @@ def delivery_choice():
         flash("You will get your reports by e-mail every month." if form.monthly.data
               else "You will get no monthly e-mail of your reports. Turn it on here again at any time.")
         return redirect(url_for("auth.delivery_choice"))
-    if form.errors:
-        flash("The form had expired; nothing changed. Save once more.")
-    return render_template("auth/delivery.html", form=form, settings=settings()), 422 if form.errors else 200
+    return render_template("auth/delivery.html", form=form, settings=settings())

@@ -647,5 +647,5 @@ class DeliverySettingsForm(FlaskForm):
         NumberRange(0, 50, "Enter a size from 0 to 50 MB.")],
         description="When a manager's PDFs together are larger, the e-mail links to them instead (open after "
                     "logging in).")
-    language = SelectField("Language of the e-mail", choices=[("en", "English"), ("de", "German")],
+    language = SelectField("Language of the e-mail", choices=options([("en", "English"), ("de", "German")]),
                            invalid_choice_message="Choose a language from the list.")

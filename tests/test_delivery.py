@@ -1,0 +1,272 @@
+"""Monthly delivery (issue 15.5): each manager gets one e-mail with their regions' and branches' PDFs
+for the month, made once by the worker's jobs and sent to a real SMTP server on loopback; linked
+instead of attached over HQ's size limit; a manager may opt out; HQ sees progress and sends again."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from survey import delivery
+from survey.extensions import db
+from survey.jobs import run_periodic, run_queued
+from survey.models import BatchPdf, Branch, DeliveryMail, MailState, PdfState, User
+
+from .conftest import log_in
+from .mail_fixtures import smtp  # noqa: F401  (fixture)
+from .reports_fixtures import *  # noqa: F401,F403
+
+FEB = date(2026, 2, 1)
+SLUG = "2026-02-01_2026-02-28"
+NORTH_FILES = [f"NORTH_{SLUG}.pdf", f"BR-A_{SLUG}.pdf", f"BR-B_{SLUG}.pdf", f"BR-D_{SLUG}.pdf"]
+SOUTH_FILES = [f"SOUTH_{SLUG}.pdf", f"BR-C_{SLUG}.pdf"]
+
+
+@pytest.fixture
+def managers(known, make_user):
+    """A manager of NORTH, one of SOUTH, one of both, one inactive, and HQ (who gets no e-mail)."""
+    make_user("north@example.com", "manager", ("NORTH",))
+    make_user("south@example.com", "manager", ("SOUTH",))
+    make_user("both@example.com", "manager", ("NORTH", "SOUTH"))
+    gone = make_user("gone@example.com", "manager", ("NORTH",))
+    gone.active = False
+    make_user("hq@example.com", "hq")
+    db.session.commit()
+
+
+def attachments(message) -> dict[str, bytes]:
+    return {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+
+
+def by_recipient(inbox) -> dict[str, object]:
+    found = {}
+    for envelope, message in inbox.received:
+        (to,) = envelope
+        found.setdefault(to, []).append(message)
+    return found
+
+
+def deliver_february(app, origin="command line"):
+    started = delivery.start_batch(FEB, "delivery", origin)
+    run_queued(app)
+    db.session.expire_all()
+    return started
+
+
+def test_each_manager_gets_their_regions_pdfs_once_and_none_of_another_region(app, smtp, managers):
+    started = deliver_february(app)
+    assert (started.branches, started.regions, started.mails) == (4, 2, 3)
+
+    mails = by_recipient(smtp)
+    assert sorted(mails) == ["both@example.com", "north@example.com", "south@example.com"]
+    assert all(len(messages) == 1 for messages in mails.values())
+    north = attachments(mails["north@example.com"][0])
+    south = attachments(mails["south@example.com"][0])
+    both = attachments(mails["both@example.com"][0])
+    assert list(north) == NORTH_FILES  # the region first, then its branches
+    assert list(south) == SOUTH_FILES
+    assert sorted(both) == sorted(NORTH_FILES + SOUTH_FILES)
+    for files in (north, south, both):
+        for name, body in files.items():
+            reader = PdfReader(io.BytesIO(body))
+            assert len(reader.pages) >= 1, name
+    # The branch PDF is the branch's: its code and the month are printed on page 1.
+    page_one = PdfReader(io.BytesIO(north[f"BR-A_{SLUG}.pdf"])).pages[0].extract_text()
+    assert "BR-A" in page_one and "Alpha" in page_one and "Charlie" not in page_one
+    message = mails["north@example.com"][0]
+    assert message["Subject"] == "Your reports for February 2026"
+    text = message.get_body(("plain",)).get_content()
+    assert "Your monthly reports for February 2026: North." in text or "February 2026" in text
+    assert "http://shop.test/account/delivery" in text
+
+    # Each PDF made once and shared: six rows, six files, whoever gets them.
+    pdfs = db.session.scalars(db.select(BatchPdf)).all()
+    assert sorted((p.kind, p.code, p.state, p.attempts) for p in pdfs) == sorted(
+        [("branch", c, PdfState.done, 1) for c in ("BR-A", "BR-B", "BR-C", "BR-D")]
+        + [("region", c, PdfState.done, 1) for c in ("NORTH", "SOUTH")])
+    folder = app.config["UPLOAD_DIR"] + "/reports"
+    import os
+    assert len(os.listdir(folder)) == 6
+    assert both[f"BR-A_{SLUG}.pdf"] == north[f"BR-A_{SLUG}.pdf"]
+
+    # Sent at most once: later sweeps and stray jobs send nothing more.
+    run_periodic("delivery_sweep")
+    for row in db.session.scalars(db.select(DeliveryMail)):
+        assert row.state == MailState.sent and row.attempts == 1 and not row.linked
+        app.extensions["jobs"].tasks["send_delivery"](row.id)
+    run_queued(app)
+    assert len(smtp.received) == 3
+
+
+def test_over_the_size_limit_the_pdfs_are_links_that_only_their_region_can_open(app, smtp, managers, client):
+    delivery.save_settings(True, 1, 0, "en")  # 0 KB: every e-mail is over it
+    deliver_february(app)
+    north = by_recipient(smtp)["north@example.com"][0]
+    assert attachments(north) == {}
+    text = north.get_body(("plain",)).get_content()
+    html = north.get_body(("html",)).get_content()
+    assert "too large to attach" in text
+    links = re.findall(r"http://shop\.test(/reports/deliveries/\d+/[\w.-]+\.pdf)", text)
+    assert [link.rsplit("/", 1)[1] for link in links] == NORTH_FILES
+    assert all(f'href="http://shop.test{link}"' in html for link in links)
+    branch_link = links[1]
+
+    assert client.get(branch_link).status_code == 302  # log in first
+    north_staff = log_in(client, "north@example.com")
+    opened = client.get(branch_link)
+    assert opened.status_code == 200 and opened.mimetype == "application/pdf"
+    assert len(PdfReader(io.BytesIO(opened.data)).pages) >= 1
+    assert client.get(branch_link.replace("BR-A", "BR-X")).status_code == 404  # a name that is not its own
+    north_staff.post("/logout")
+
+    log_in(client, "south@example.com")
+    refused = client.get(branch_link)
+    assert refused.status_code == 404
+    assert "BR-A" not in refused.get_data(as_text=True)
+    south_links = re.findall(r"http://shop\.test(/reports/deliveries/\d+/[\w.-]+\.pdf)",
+                             by_recipient(smtp)["south@example.com"][0].get_body(("plain",)).get_content())
+    assert client.get(south_links[0]).status_code == 200
+    assert all(row.linked for row in db.session.scalars(db.select(DeliveryMail)))
+
+
+def test_a_manager_who_turns_it_off_gets_no_e_mail(app, smtp, managers, client):
+    staff = log_in(client, "north@example.com")
+    page = client.get("/account/delivery")
+    assert page.status_code == 200
+    assert re.search(r'<input[^>]* checked[^>]* name="monthly"', page.get_data(as_text=True))
+    done = staff.post("/account/delivery", data={})  # the box unticked
+    assert done.status_code == 302
+    after = client.get("/account/delivery").get_data(as_text=True)
+    assert "You will get no monthly e-mail" in after
+    assert not re.search(r'<input[^>]* checked[^>]* name="monthly"', after)
+    assert db.session.scalar(db.select(User.monthly_delivery).filter_by(email="north@example.com")) is False
+
+    deliver_february(app)
+    assert sorted(by_recipient(smtp)) == ["both@example.com", "south@example.com"]
+
+    staff.post("/account/delivery", data={"monthly": "y"})
+    assert db.session.scalar(db.select(User.monthly_delivery).filter_by(email="north@example.com")) is True
+
+
+def test_the_choice_needs_a_login_and_its_form_token(client, managers):
+    assert client.get("/account/delivery").status_code == 302
+    log_in(client, "north@example.com")
+    assert client.post("/account/delivery", data={}).status_code == 400  # no CSRF token
+    assert db.session.scalar(db.select(User.monthly_delivery).filter_by(email="north@example.com")) is True
+
+
+def test_hq_sees_a_failed_pdf_and_sends_the_e_mail_again_once_it_is_made(app, smtp, managers, client):
+    app.config["SURVEY_ALERT_ATTEMPTS"] = 1
+    started = delivery.start_batch(FEB, "delivery", "HQ")
+    # BR-C disappears under its code before the worker gets to it: its PDF can't be made.
+    charlie = db.session.scalar(db.select(Branch).filter_by(code="BR-C"))
+    charlie.code = "BR-C2"
+    db.session.commit()
+    run_queued(app)
+    db.session.expire_all()
+    assert sorted(by_recipient(smtp)) == ["north@example.com"]  # SOUTH's e-mails need BR-C
+    south = db.session.scalar(db.select(DeliveryMail).join(User).filter(User.email == "south@example.com"))
+    assert south.state == MailState.failed and "branch BR-C" in south.last_error
+
+    hq = log_in(client, "hq@example.com")
+    listing = client.get("/hq/deliveries").get_data(as_text=True)
+    assert f"#{started.batch.id}" in listing and "5 of 6" in listing
+    page = client.get(f"/hq/deliveries/{started.batch.id}").get_data(as_text=True)
+    assert "1 failed" in page and "no branch with code" in page and "south@example.com" in page
+    assert page.index("BR-C") < page.index("BR-A")  # failures first
+
+    charlie.code = "BR-C"
+    db.session.commit()
+    again = hq.post(f"/hq/deliveries/mails/{south.id}/resend")
+    assert again.status_code == 302
+    run_queued(app)
+    assert sorted(by_recipient(smtp)) == ["north@example.com", "south@example.com"]
+    assert list(attachments(by_recipient(smtp)["south@example.com"][0])) == SOUTH_FILES
+    db.session.expire_all()
+    assert db.session.get(DeliveryMail, south.id).state == MailState.sent
+
+
+def test_hq_can_send_a_sent_e_mail_again_and_it_keeps_its_message_id(app, smtp, managers, client):
+    deliver_february(app)
+    north = db.session.scalar(db.select(DeliveryMail).join(User).filter(User.email == "north@example.com"))
+    hq = log_in(client, "hq@example.com")
+    assert "Send again" in client.get(f"/hq/deliveries/{north.batch_id}").get_data(as_text=True)
+    hq.post(f"/hq/deliveries/mails/{north.id}/resend")
+    run_queued(app)
+    sent = by_recipient(smtp)["north@example.com"]
+    assert len(sent) == 2 and sent[0]["Message-ID"] == sent[1]["Message-ID"]
+    assert len(smtp.received) == 4  # the others once
+
+
+def test_hq_settings_keep_bad_input_beside_the_field(app, client, make_user):
+    make_user("hq@example.com", "hq")
+    hq = log_in(client, "hq@example.com")
+    bad = hq.post("/hq/deliveries/settings", data={"enabled": "y", "day": "31", "limit_mb": "2.5", "language": "de"})
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    assert "Enter a day from 1 to 28" in body and 'value="2.5"' in body
+    assert delivery.settings().enabled is False  # nothing saved
+    good = hq.post("/hq/deliveries/settings", data={"enabled": "y", "day": "5", "limit_mb": "2.5",
+                                                    "language": "de"})
+    assert good.status_code == 302
+    saved = delivery.settings()
+    assert (saved.enabled, saved.day, saved.attach_limit_kb, saved.language) == (True, 5, 2560, "de")
+
+
+def test_the_e_mail_speaks_the_language_hq_chose(app, smtp, managers):
+    delivery.save_settings(True, 1, 10240, "de")
+    deliver_february(app)
+    message = by_recipient(smtp)["south@example.com"][0]
+    assert message["Subject"] == "Ihre Berichte für Februar 2026"
+    assert "Im Anhang" in message.get_body(("plain",)).get_content()
+
+
+def test_the_schedule_starts_last_months_delivery_once_on_hqs_day(app, managers):
+    assert delivery.maybe_start_monthly(date(2026, 3, 10)) is None  # HQ has not turned it on
+    delivery.save_settings(True, 10, 10240, "en")
+    assert delivery.maybe_start_monthly(date(2026, 3, 9)) is None
+    batch = delivery.maybe_start_monthly(date(2026, 3, 10))
+    assert (batch.kind, batch.month, batch.origin) == ("delivery", "2026-02", "schedule")
+    assert delivery.maybe_start_monthly(date(2026, 3, 11)) is None  # once a month
+    assert delivery.maybe_start_monthly(date(2026, 4, 12)).month == "2026-03"
+
+
+@pytest.mark.parametrize("typed, words", [
+    ("2026-13", "'2026-13' is not a month: write it as YYYY-MM"),
+    ("Feb 2026", "is not a month"),
+    ("2999-01", "2999-01 has not ended yet"),
+])
+def test_the_command_refuses_a_bad_month_plainly(runner, managers, typed, words):
+    result = runner.invoke(args=["report", "deliver", "--month", typed])
+    assert result.exit_code == 2
+    assert words in result.output
+    assert db.session.scalar(db.select(db.func.count(BatchPdf.id))) == 0
+
+
+def test_the_command_queues_a_delivery_and_says_what(app, runner, managers, smtp):
+    result = runner.invoke(args=["report", "deliver", "--month", "2026-02"])
+    assert result.exit_code == 0, result.output
+    assert "of 2026-02: 4 branch and 2 region PDFs, e-mails to 3 managers" in result.output
+    run_queued(app)
+    assert len(smtp.received) == 3
+
+    last = runner.invoke(args=["report", "deliver"])
+    expected = (date.today().replace(day=1) - delivery.timedelta(days=1)).strftime("%Y-%m")
+    assert f"of {expected}:" in last.output
+
+    pdfs = runner.invoke(args=["report", "batch", "--month", "2026-01"])
+    assert "4 branch PDFs" in pdfs.output
+
+
+def test_parse_month():
+    today = date(2026, 3, 15)
+    assert delivery.parse_month(None, today) == date(2026, 2, 1)
+    assert delivery.parse_month("2026-02", today) == date(2026, 2, 1)
+    assert delivery.parse_month(" 2025-12 ", today) == date(2025, 12, 1)
+    with pytest.raises(delivery.MonthError, match="has not ended"):
+        delivery.parse_month("2026-03", today)
+    with pytest.raises(delivery.MonthError, match="not a month"):
+        delivery.parse_month("2026-00", today)
