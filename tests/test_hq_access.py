@@ -10,7 +10,8 @@ import io
 
 import pytest
 from survey.extensions import db
-from survey.models import Alert, AlertState, Role, StaffSession, Standard, Submission, User
+from survey.models import (Alert, AlertState, BatchPdf, DeliveryMail, MailState, PdfState, ReportBatch, Role,
+                           StaffSession, Standard, Submission, User)
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
 
@@ -44,6 +45,8 @@ PAGES = [
     "/hq/staff",
     "/hq/staff/{user}",
     "/hq/alerts",
+    "/hq/deliveries",
+    "/hq/deliveries/{batch}",
 ]
 ACTIONS = [
     "/hq/standards/new",
@@ -72,6 +75,8 @@ ACTIONS = [
     "/hq/staff/{user}/sessions/end",
     "/hq/staff/{user}/sessions/{session}/end",
     "/hq/alerts/{alert}/resend",
+    "/hq/deliveries/settings",
+    "/hq/deliveries/mails/{mail}/resend",
 ]
 ROUTES = [("GET", p) for p in PAGES] + [("POST", p) for p in ACTIONS]
 WITH_IDS = [(m, p) for m, p in ROUTES if "{" in p]
@@ -105,12 +110,20 @@ def world(client, published, make_branch, make_assignment):
     db.session.add(staff_session)
     alert = Alert(submission_id=submission.id, reason="critical", state=AlertState.failed, attempts=8)
     db.session.add(alert)
+    batch = ReportBatch(kind="delivery", month="2026-11", origin="HQ")
+    db.session.add(batch)
+    db.session.flush()
+    pdf = BatchPdf(batch_id=batch.id, kind="branch", code=branch.code, region_id=branch.region_id,
+                   state=PdfState.failed, attempts=3, last_error="test")
+    mail = DeliveryMail(batch_id=batch.id, user_id=target.id, state=MailState.unknown, attempts=1)
+    mail.pdfs.append(pdf)
+    db.session.add_all([pdf, mail])
     db.session.commit()
     return {
         "standard": db.session.scalar(db.select(Standard.key).limit(1)),
         "region": branch.region_id, "branch": branch.id, "wave": other.wave_id, "assignment": other.id,
         "submission": submission.id, "attachment": submission.attachments[0].id,
-        "user": target.id, "session": staff_session.id, "alert": alert.id,
+        "user": target.id, "session": staff_session.id, "alert": alert.id, "batch": batch.id, "mail": mail.id,
     }
 
 
@@ -161,7 +174,7 @@ def test_the_table_names_every_route_of_these_console_parts(app):
     placeholder = {"key": "{standard}", "region_id": "{region}", "branch_id": "{branch}", "wave_id": "{wave}",
                    "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
                    "user_id": "{user}", "session_id": "{session}",
-                   "alert_id": "{alert}",
+                   "alert_id": "{alert}", "batch_id": "{batch}", "mail_id": "{mail}",
                    "decision": "{decision}"}  # a default of the review decisions, not in their paths
     found = set()
     for rule in app.url_map.iter_rules():

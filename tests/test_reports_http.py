@@ -49,6 +49,7 @@ PAGES = {
     "reports.photo": "/reports/photos/{photo}",
     "reports.action_new": "/reports/branches/BR-A/actions/new?checklist=mini&question=greet",
     "reports.action": "/reports/actions/{action}",
+    "reports.delivered_pdf": "/reports/deliveries/{pdf}/{pdf_name}",
 }
 #: Write-only endpoints, with their own tests of bad input and access (tests/test_actions.py).
 WRITES = {"reports.action_done", "reports.action_drop"}
@@ -77,7 +78,21 @@ def page_ids(app, known, mini):
     action = actions.open_action(branch_id=known.a.id, checklist_id=mini.id, question_key="greet",
                                  question_text="Were you greeted?", what="Greet", owner="Sam",
                                  due=date(2030, 1, 1), by_id=None, today=date(2026, 2, 1))
-    return {"visit": known.critical.reference, "photo": photo.id, "action": action.id}
+    # A PDF of branch A from a delivery batch, as the worker stores it (survey/delivery.py).
+    from survey.delivery import FOLDER
+    from survey.models import BatchPdf, PdfState, ReportBatch
+    from survey.storage import objects
+
+    batch = ReportBatch(kind="delivery", month="2026-01", origin="test")
+    db.session.add(batch)
+    db.session.flush()
+    pdf = BatchPdf(batch_id=batch.id, kind="branch", code="BR-A", region_id=known.a.region_id, state=PdfState.done,
+                   attempts=1, stored_name="a.pdf", filename="BR-A_2026-01-01_2026-01-31.pdf", size=20)
+    db.session.add(pdf)
+    db.session.commit()
+    objects(FOLDER).write("a.pdf", b"%PDF-1.7\n% stand-in\n%%EOF\n")
+    return {"visit": known.critical.reference, "photo": photo.id, "action": action.id, "pdf": pdf.id,
+            "pdf_name": pdf.filename}
 
 
 @pytest.mark.parametrize("who", list(SEES))
