@@ -15,9 +15,10 @@ from survey.extensions import db
 from survey.jobs import run_periodic, run_queued
 from survey.models import BatchPdf, Branch, DeliveryMail, MailState, PdfState, User
 
-from .conftest import log_in
+from .conftest import ServerClient, log_in
 from .mail_fixtures import smtp  # noqa: F401  (fixture)
 from .reports_fixtures import *  # noqa: F401,F403
+from .test_photo_store import bucket, keys, new_app, objects, s3, shared_bucket  # noqa: F401  (fixtures)
 
 FEB = date(2026, 2, 1)
 SLUG = "2026-02-01_2026-02-28"
@@ -270,3 +271,37 @@ def test_parse_month():
         delivery.parse_month("2026-03", today)
     with pytest.raises(delivery.MonthError, match="not a month"):
         delivery.parse_month("2026-00", today)
+
+
+def test_batch_pdfs_live_in_the_bucket_below_the_photos_and_the_purge_leaves_them(
+        app, _schema, tmp_path, s3, bucket, keys, new_app, make_branch, make_user):
+    make_branch("BR-001", "NORTH")
+    make_branch("BR-002", "SOUTH")
+    make_user("north@example.com", "manager", ("NORTH",))
+    make_user("south@example.com", "manager", ("SOUTH",))
+    bucketed = new_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "SURVEY_BASE_URL",
+                                                      "RATELIMIT_ENABLED")},
+                        "SQLALCHEMY_DATABASE_URI": _schema, "UPLOAD_DIR": str(tmp_path / "not-used"),
+                        "UPLOAD_URL": f"s3://{bucket}/shop/photos", "S3_ENDPOINT_URL": s3.endpoint,
+                        "SURVEY_QUEUE_URL": f"sqlite:///{tmp_path / 'bucket-jobs.db'}"})
+    bucketed.test_client_class = ServerClient
+    with bucketed.app_context():
+        delivery.start_batch(date(2026, 10, 1), "pdfs", "test")
+        run_queued(bucketed)
+        purged = bucketed.test_cli_runner().invoke(args=["uploads", "purge"])
+    assert purged.exit_code == 0 and "Deleted 0 unsent photos and 0 files" in purged.output
+    kept = objects(s3, bucket)
+    names = sorted(kept)
+    assert len(names) == 2 and all(n.startswith("shop/photos/reports/") for n in names)
+    assert all(kept[n].startswith(b"%PDF") for n in names)
+    assert not (tmp_path / "not-used").exists()
+
+    pdf = db.session.scalar(db.select(BatchPdf).filter_by(code="BR-001"))
+    link = delivery.PDF_PATH.format(pdf_id=pdf.id, filename=pdf.filename)
+    north = bucketed.test_client()
+    log_in(north, "north@example.com")
+    opened = north.get(link)
+    assert opened.status_code == 200 and opened.data == kept[f"shop/photos/reports/{pdf.stored_name}"]
+    south = bucketed.test_client()
+    log_in(south, "south@example.com")
+    assert south.get(link).status_code == 404
