@@ -306,6 +306,9 @@ def send_delivery(mail_id: int) -> None:
     if claimed != 1:
         return
     row = db.session.get(DeliveryMail, mail_id)
+    if not (row.user.active and row.user.monthly_delivery):  # changed since the batch started
+        _finish(row, MailState.failed, "not sent: the account was deactivated or turned the monthly e-mail off")
+        return
     try:
         message = build_message(row)
     except NotMade as exc:

@@ -305,3 +305,14 @@ def test_batch_pdfs_live_in_the_bucket_below_the_photos_and_the_purge_leaves_the
     south = bucketed.test_client()
     log_in(south, "south@example.com")
     assert south.get(link).status_code == 404
+
+
+def test_a_manager_who_turns_it_off_while_the_pdfs_are_made_gets_nothing(app, smtp, managers):
+    delivery.start_batch(FEB, "delivery", "HQ")
+    north = db.session.scalar(db.select(User).filter_by(email="north@example.com"))
+    north.monthly_delivery = False
+    db.session.commit()
+    run_queued(app)
+    assert sorted(by_recipient(smtp)) == ["both@example.com", "south@example.com"]
+    row = db.session.scalar(db.select(DeliveryMail).filter_by(user_id=north.id))
+    assert row.state == MailState.failed and "turned the monthly e-mail off" in row.last_error
