@@ -20,7 +20,7 @@ How an alert travels (the rules of survey/jobs.py):
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -167,13 +167,25 @@ def still_counts(submission: Submission) -> bool:
     return submission.review == ReviewState.counted
 
 
-def _refused(alert: Alert, error: str) -> None:
+def next_try(attempts: int) -> datetime | None:
+    """When an e-mail refused on its ``attempts``-th try is tried again, or None: give up.
+
+    The one rule for every e-mail the worker sends (alerts, the monthly delivery): the wait
+    doubles from SURVEY_ALERT_RETRY_SECONDS up to an hour, SURVEY_ALERT_ATTEMPTS tries in all.
+    """
     config = current_app.config
-    if alert.attempts >= config["SURVEY_ALERT_ATTEMPTS"]:
+    if attempts >= config["SURVEY_ALERT_ATTEMPTS"]:
+        return None
+    wait = timedelta(seconds=config["SURVEY_ALERT_RETRY_SECONDS"] * 2 ** (attempts - 1))
+    return utcnow() + min(wait, LONGEST_WAIT)
+
+
+def _refused(alert: Alert, error: str) -> None:
+    when = next_try(alert.attempts)
+    if when is None:
         _finish(alert, AlertState.failed, f"{error} (gave up after {alert.attempts} tries)")
         return
-    wait = timedelta(seconds=config["SURVEY_ALERT_RETRY_SECONDS"] * 2 ** (alert.attempts - 1))
-    alert.next_attempt_at = utcnow() + min(wait, LONGEST_WAIT)
+    alert.next_attempt_at = when
     _finish(alert, AlertState.pending, error)
 
 

@@ -36,7 +36,7 @@ from huey import crontab
 from sqlalchemy import bindparam, exists, func
 
 from . import mail
-from .alerts import LONGEST_WAIT, NoMailServer, deliver
+from .alerts import NoMailServer, deliver, next_try
 from .extensions import db
 from .i18n import mail_language
 from .jobs import claim_day, enqueue, job, periodic
@@ -381,12 +381,11 @@ def _lost_mail_after() -> timedelta:
 
 
 def _refused(row: DeliveryMail, error: str) -> None:
-    config = current_app.config
-    if row.attempts >= config["SURVEY_ALERT_ATTEMPTS"]:
+    when = next_try(row.attempts)
+    if when is None:
         _finish(row, MailState.failed, f"{error} (gave up after {row.attempts} tries)")
         return
-    wait = timedelta(seconds=config["SURVEY_ALERT_RETRY_SECONDS"] * 2 ** (row.attempts - 1))
-    row.next_attempt_at = utcnow() + min(wait, LONGEST_WAIT)
+    row.next_attempt_at = when
     _finish(row, MailState.pending, error)
 
 

@@ -316,3 +316,19 @@ def test_a_manager_who_turns_it_off_while_the_pdfs_are_made_gets_nothing(app, sm
     assert sorted(by_recipient(smtp)) == ["both@example.com", "south@example.com"]
     row = db.session.scalar(db.select(DeliveryMail).filter_by(user_id=north.id))
     assert row.state == MailState.failed and "turned the monthly e-mail off" in row.last_error
+
+
+def test_a_refused_e_mail_is_tried_again_later_and_sent_once(app, smtp, managers):
+    smtp.replies = ["451 busy, try later"]  # the first e-mail handed over is refused
+    deliver_february(app)
+    waiting = db.session.scalars(db.select(DeliveryMail).filter_by(state=MailState.pending)).all()
+    assert len(waiting) == 1 and "451 busy" in waiting[0].last_error and waiting[0].attempts == 1
+    assert waiting[0].next_attempt_at > delivery.utcnow()  # not at once: the wait
+    assert len(smtp.received) == 2
+    db.session.execute(db.update(DeliveryMail).values(next_attempt_at=delivery.utcnow()))
+    db.session.commit()
+    run_periodic("delivery_sweep")
+    run_queued(app)
+    assert sorted(by_recipient(smtp)) == ["both@example.com", "north@example.com", "south@example.com"]
+    db.session.expire_all()
+    assert [r.attempts for r in db.session.scalars(db.select(DeliveryMail).filter_by(id=waiting[0].id))] == [2]
