@@ -83,6 +83,8 @@ class Config:
     #: Tries per alert before it is marked failed; the wait doubles from SURVEY_ALERT_RETRY_SECONDS, up to an hour.
     SURVEY_ALERT_ATTEMPTS = 8
     SURVEY_ALERT_RETRY_SECONDS = 60.0
+    #: Days after a visit's arrival during which a manager may appeal it (SPEC §8).
+    SURVEY_APPEAL_DAYS = 14
 
 
 def default_env() -> str:
@@ -108,7 +110,8 @@ def load_config(app, overrides: dict | None) -> None:
                       ("UPLOAD_DIR", str), ("UPLOAD_URL", str), ("S3_ENDPOINT_URL", str), ("S3_REGION", str),
                       ("SURVEY_PROXY_HOPS", int),
                       ("SURVEY_SESSION_HOURS", float), ("SURVEY_DB_TIMEOUT", float),
-                      ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float)):
+                      ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float),
+                      ("SURVEY_APPEAL_DAYS", int)):
         if env.get(key):
             app.config[key] = cast(env[key])
     for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",
