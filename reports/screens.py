@@ -102,7 +102,7 @@ def visit_appeal(reference: str):
         return redirect(url_for("reports.visit", reference=row.reference))
     status = 400 if form.errors else 200
     return render_template("reports/appeal_new.html", v=row, form=form, questions=questions,
-                           categories=appeals.CATEGORIES, refused=None,
+                           hints={c.value: hint for c, (_, hint) in appeals.CATEGORIES.items()}, refused=None,
                            until=appeals.window_end(submission)), status
 
 

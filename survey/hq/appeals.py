@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import case, func, orm, select
 from wtforms import RadioField, TextAreaField, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import appeals
@@ -27,7 +28,7 @@ PAGE_SIZE = 50
 class AppealDecisionForm(FlaskForm):
     """HQ's decision on one disputed item: upheld or denied, with a reason (the answer is read apart)."""
 
-    decision = RadioField("Decision", choices=[("upheld", "Uphold"), ("denied", "Deny")],
+    decision = RadioField("Decision", choices=[SelectChoice("upheld", "Uphold"), SelectChoice("denied", "Deny")],
                           validators=[InputRequired("Choose to uphold or deny.")])
     reason = TextAreaField("Reason", validators=[
         DataRequired("Give a reason: the branch reads it, and it is kept for the audit trail."),
