@@ -107,8 +107,9 @@ class AppealForm(FlaskForm):
         DataRequired("Say why: HQ decides on what you write."),
         Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters.")],
         description="What happened, e.g. “the comment says the floor was clean, the answer says no”.")
-    scope = RadioField("What you dispute", choices=[SelectChoice("whole", "The whole visit"),
-                                                    SelectChoice("questions", "Some of its questions (tick them below)")],
+    scope = RadioField("What you dispute", choices=[
+        SelectChoice("whole", "The whole visit"),
+        SelectChoice("questions", "Some of its questions (tick them below)")],
                        validators=[InputRequired("Choose the whole visit or some of its questions.")])
     questions = SelectMultipleField("Questions you dispute", choices=[], validate_choice=False,
                                     widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())

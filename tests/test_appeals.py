@@ -30,6 +30,7 @@ from reports.periods import make_period
 
 from .conftest import hidden_fields, log_in
 from .reports_fixtures import *  # noqa: F401,F403
+from .reports_fixtures import PERIOD_END, PERIOD_START
 from .test_fix_first import shop, versions  # noqa: F401  (fixtures)
 
 
@@ -134,8 +135,8 @@ def test_a_denied_item_changes_no_score_and_a_decision_lands_once(known, make_us
 
 def test_the_whole_visit_upheld_is_rejected_and_leaves_the_reports(known, make_user):
     hq = make_user("hq@example.com", "hq")
-    visit = known.c.id and db.session.scalar(db.select(Submission).filter_by(branch_id=known.c.id)
-                                             .order_by(Submission.visit_date).limit(1))
+    visit = db.session.scalar(db.select(Submission).filter_by(branch_id=known.c.id)
+                              .order_by(Submission.visit_date).limit(1))
     period = make_period(PERIOD_START, PERIOD_END)
     assert len(queries.visits(period.start, period.end, branch_id=known.c.id)) == 2
     appeal = appeals.open_appeal(visit, category=AppealCategory.shopper, reason="Wrong branch", questions=None,
@@ -348,7 +349,7 @@ def test_the_rates_per_branch_and_category(north, hq_client, known, make_user):
     assert "BR-B" not in only_july
     bad = hq_client.get("/hq/appeals/rates?date_from=2026-07-01&date_to=2026-06-01")
     assert bad.status_code == 400 and "The end comes before the start" in bad.get_data(as_text=True)
-    assert "not a date" in hq_client.get("/hq/appeals/rates?date_from=soon").get_data(as_text=True).lower() or True
+    assert hq_client.get("/hq/appeals/rates?date_from=soon").status_code == 400
 
 
 def appeals_rates(start, end):
