@@ -7,6 +7,7 @@ repeated): s (w 1), t (w 1, N/A allowed).
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from survey.models import (
     StandardScore,
     Submission,
     SubmissionEvent,
+    User,
     utcnow,
 )
 
@@ -367,3 +369,64 @@ def test_the_visit_page_shows_flags_and_history(north, known):
 def test_hidden_fields_of_the_form(north, known):
     fields = hidden_fields(north.get(appeal_url(known.critical)).get_data(as_text=True))
     assert "csrf_token" in fields
+
+
+def race(app, *calls) -> list:
+    """Run each call in its own thread and app context, all released at once; return their results."""
+    start = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(n, call):
+        try:
+            start.wait()
+            with app.app_context():
+                results[n] = call()
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 (asserted below)
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_questions_of_one_visit_decided_at_once_are_both_scored(app, versions, shop, make_branch,  # noqa: F811
+                                                                    make_user):
+    """The same visit as the first test: s#1 upheld as yes and a upheld as N/A, by two HQ people at the
+    same moment, end where the two decisions one after the other ended: 1.0."""
+    v1, _ = versions
+    hq_id = make_user("hq@example.com", "hq").id
+    visit = shop(make_branch("BR-X", "NORTH"), date.today(), v1, {"a": "no", "b": "yes", "c": "yes", "r": NA},
+                 [{"s": "no", "t": "yes"}, {"s": "yes", "t": NA}])
+    appeal = appeals.open_appeal(visit, category=AppealCategory.scoring, reason="r", questions=["s:1", "a"],
+                                 user=db.session.get(User, hq_id))
+    ids = {(i.question_key, i.repeat): i.id for i in appeal.items}
+
+    def decide(key, answer):
+        return lambda: appeals.decide(db.session.get(AppealItem, ids[key]), upheld=True, reason="ok",
+                                      user=db.session.get(User, hq_id), answer=answer)
+
+    assert race(app, decide(("s", 1), "yes"), decide(("a", 0), NA)) == [True, True]
+    score, sections, standards = scores(visit)
+    assert score == approx(1.0)
+    assert sections["staff"][2] == approx(1.0) and sections["desk"][2] == approx(1.0)
+
+
+def test_one_item_decided_twice_at_once_lands_once(app, known, make_user):
+    hq_id = make_user("hq@example.com", "hq").id
+    appeal = appeals.open_appeal(known.critical, category=AppealCategory.scoring, reason="r", questions=["phone"],
+                                 user=db.session.get(User, hq_id))
+    item_id = appeal.items[0].id
+
+    def decide(upheld):
+        return lambda: appeals.decide(db.session.get(AppealItem, item_id), upheld=upheld, reason="r",
+                                      user=db.session.get(User, hq_id), answer="no" if upheld else None)
+
+    results = race(app, decide(True), decide(False))
+    assert sorted(results) == [False, True]
+    db.session.expire_all()
+    events = db.session.scalars(db.select(SubmissionEvent.action).filter_by(submission_id=known.critical.id)).all()
+    assert len([e for e in events if e.startswith("appeal ")]) == 1
