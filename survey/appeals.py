@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, orm
 from sqlalchemy.exc import IntegrityError
 
 from . import scoring
+from .alerts import visit_counted
 from .caches import checklist_of
 from .checklist.conditions import NA
 from .checklist.types import blank
@@ -292,6 +293,8 @@ def decide(item: AppealItem, *, upheld: bool, reason: str, user: User, answer: A
         except AppealRefused:
             db.session.rollback()
             raise
+        if submission.review == ReviewState.counted:  # HQ's answer may fail a critical question: its alert
+            visit_counted(submission.id, {"score": submission.score, "critical_fail": submission.critical_fail})
         values = {"hq_value": None if answer is NA else question.kind.stored(answer),
                   "hq_status": "na" if answer is NA else "answered"}
         snapshot.update(answer=values["hq_value"], answer_status=values["hq_status"],

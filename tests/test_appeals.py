@@ -15,6 +15,7 @@ from survey import appeals
 from survey.checklist.conditions import NA
 from survey.extensions import db
 from survey.models import (
+    Alert,
     Appeal,
     AppealCategory,
     AppealItem,
@@ -118,6 +119,19 @@ def test_an_upheld_critical_question_lifts_the_zero(versions, shop, make_branch,
     score, sections, _ = scores(visit)
     assert score == approx(0.6875)
     assert db.session.get(Submission, visit.id).critical_fail is False
+
+
+def test_an_upheld_answer_that_fails_a_critical_question_writes_the_visits_alert(known, make_user):
+    """Branch A's visit of 10 January (75 %): phone upheld as yes (the critical question, rule zero) → 0 %."""
+    hq = make_user("hq@example.com", "hq")
+    visit = db.session.scalar(db.select(Submission).where(Submission.branch_id == known.a.id,
+                                                          Submission.visit_date == date(2026, 1, 10)))
+    assert db.session.scalar(db.select(db.func.count(Alert.id))) == 1  # known.critical's, on arrival
+    appeal = appeals.open_appeal(visit, category=AppealCategory.scoring, reason="r", questions=["phone"], user=hq)
+    assert appeals.decide(appeal.items[0], upheld=True, reason="Photo shows the phone", user=hq, answer="yes")
+    assert scores(visit)[0] == 0.0
+    alert = db.session.scalar(db.select(Alert).where(Alert.submission_id == visit.id))
+    assert alert is not None and alert.reason == "critical"
 
 
 def test_a_denied_item_changes_no_score_and_a_decision_lands_once(known, make_user):
