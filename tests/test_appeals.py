@@ -444,3 +444,19 @@ def test_one_item_decided_twice_at_once_lands_once(app, known, make_user):
     db.session.expire_all()
     events = db.session.scalars(db.select(SubmissionEvent.action).filter_by(submission_id=known.critical.id)).all()
     assert len([e for e in events if e.startswith("appeal ")]) == 1
+
+
+def test_the_queue_and_the_rates_are_paged_oldest_appeal_first(hq_client, known, make_user, monkeypatch):
+    from survey.hq import appeals as hq_appeals
+    monkeypatch.setattr(hq_appeals, "PAGE_SIZE", 1)
+    hq = make_user("hq2@example.com", "hq")
+    later = db.session.scalar(db.select(Submission).filter_by(branch_id=known.c.id).limit(1))
+    appeals.open_appeal(known.critical, category=AppealCategory.scoring, reason="r", questions=None, user=hq,
+                        now=utcnow() - timedelta(hours=2))
+    appeals.open_appeal(later, category=AppealCategory.scoring, reason="r", questions=None, user=hq)
+    first = hq_client.get("/hq/appeals").get_data(as_text=True)
+    assert known.critical.reference in first and later.reference not in first and "Page 1 of 2" in first
+    second = hq_client.get("/hq/appeals?page=2").get_data(as_text=True)
+    assert later.reference in second and known.critical.reference not in second
+    rates = hq_client.get("/hq/appeals/rates?date_from=2026-01-01&date_to=2026-06-30&page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in rates and "date_from=2026-01-01" in rates
