@@ -460,3 +460,56 @@ def test_the_queue_and_the_rates_are_paged_oldest_appeal_first(hq_client, known,
     assert later.reference in second and known.critical.reference not in second
     rates = hq_client.get("/hq/appeals/rates?date_from=2026-01-01&date_to=2026-06-30&page=3").get_data(as_text=True)
     assert "Page 3 of 3" in rates and "date_from=2026-01-01" in rates
+
+
+@pytest.fixture
+def email_visit(published, make_branch, make_visit):
+    """An e-mail inquiry that got no reply: every question about the reply is hidden (``show_if``)."""
+    from survey.caches import checklist_of
+    from survey.checklist.conditions import slots
+
+    checklist = published["email-inquiry"]
+    content = checklist_of(checklist.latest)
+    given = {}
+    for _, _, q, slot in slots(content):
+        raw = q.kind.best_answer(q, date.today())
+        if raw is not None:
+            given[slot] = q.kind.parse(q, raw)[0]
+    given["got_reply"] = "no"
+    return make_visit(make_branch("BR-E", "NORTH"), date.today(), checklist=checklist, by_slot=given), content
+
+
+def test_hqs_answer_for_a_number_or_a_multi_question_is_read_as_the_shopper_form_reads_it(email_visit):
+    _, content = email_visit
+    questions = {q.key: q for _, q in content.questions()}
+    hours, extras = questions["hours_to_reply"], questions["extras"]
+    assert appeals.read_answer(hours, "6") == (6, None)
+    assert appeals.read_answer(hours, "900")[1].startswith("That is not an answer this question takes")
+    assert appeals.read_answer(hours, ["", "__na__"]) == (NA, None)
+    assert appeals.read_answer(hours, ["6", "__na__"]) == (None, "N/A goes alone: untick the other answers.")
+    assert appeals.read_answer(extras, ["useful_link", "next_steps"]) == (["next_steps", "useful_link"], None)
+    assert appeals.read_answer(extras, ["bribe"])[1].startswith("That is not an answer this question takes")
+
+
+def test_an_answer_that_would_ask_unanswered_questions_is_refused_and_nothing_changes(email_visit, make_user):
+    visit, _ = email_visit
+    hq = make_user("hq@example.com", "hq")
+    before = scores(visit)
+    appeal = appeals.open_appeal(visit, category=AppealCategory.scoring, reason="They did reply",
+                                 questions=["got_reply"], user=hq)
+    with pytest.raises(appeals.AppealRefused, match="questions the shopper never answered"):
+        appeals.decide(appeal.items[0], upheld=True, reason="Reply found", user=hq, answer="yes")
+    assert scores(visit) == before
+    assert db.session.get(AppealItem, appeal.items[0].id).decision is None
+
+
+def test_over_http_the_refused_answer_is_explained_beside_it(email_visit, hq_client, make_user):
+    visit, _ = email_visit
+    appeal = appeals.open_appeal(visit, category=AppealCategory.scoring, reason="They did reply",
+                                 questions=["got_reply"], user=make_user("hq2@example.com", "hq"))
+    prefix = f"i{appeal.items[0].id}-"
+    response = hq_client.post(decide_url(appeal, appeal.items[0]), data={
+        prefix + "decision": "upheld", prefix + "reason": "Reply found", prefix + "answer": "yes"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "That answer would ask questions the shopper never answered" in body and "Reply found" in body
