@@ -149,6 +149,12 @@ UNFINISHED = (AssignmentState.open, AssignmentState.started, AssignmentState.ret
 OUTCOME_PHOTO_KEY = "outcome"
 
 
+def photo_key(question_key: str, repeat: int = 0) -> str:
+    """Name a photo's place as Attachment.question_key: its question's key, ``key-n`` in repetition n,
+    so each repetition of a repeated section keeps its own photo."""
+    return f"{question_key}-{repeat}" if repeat else question_key
+
+
 class Assignment(db.Model):
     """One planned shop; the shopper's link carries a token whose hash is stored here."""
 
