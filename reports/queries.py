@@ -476,6 +476,12 @@ def export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
     yield from db.session.execute(statement)
 
 
+def visit_count(start: date, end: date, region_ids: Iterable[int] | None = None) -> int:
+    """Count the visits in a period (every review state), as the per-visit export would list them."""
+    return db.session.scalar(select(func.count(Submission.id)).where(
+        Submission.visit_date >= start, Submission.visit_date <= end, _scope(region_ids=region_ids)))
+
+
 def visit_export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
                       batch: int = 1000) -> Iterator[Row]:
     """Yield one row per visit in the period, in every review state (SPEC §5 ``by=visit``), in batches.

@@ -7,7 +7,8 @@ import tempfile
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, stream_with_context
+from flask import (Blueprint, Response, abort, current_app, render_template, request, send_file,
+                   stream_with_context)
 from flask_login import current_user, login_required
 
 from survey.access import get_branch_or_404, get_region_or_404, visible_region_ids
@@ -141,6 +142,12 @@ def export_csv():
 def export_xlsx():
     """Send a workbook with both exports, spooled to a temporary file so memory stays flat."""
     period, ids, code = export_scope()
+    limit = current_app.config["SURVEY_XLSX_MAX_VISITS"]
+    count = queries.visit_count(period.start, period.end, ids)
+    if count > limit:
+        args = {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                **({"region": request.args["region"].strip()} if request.args.get("region", "").strip() else {})}
+        return render_template("reports/too_big.html", count=count, limit=limit, args=args, period=period), 422
     spool = tempfile.TemporaryFile()
     try:
         export.write_workbook(spool, period, ids)

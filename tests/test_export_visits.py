@@ -172,6 +172,17 @@ def test_workbook_goes_on_to_a_second_sheet_when_one_is_full(hq_client, known, m
     assert len([r for r in answers if r != COLUMNS]) == 7 * 5   # every answer once
 
 
+def test_a_workbook_over_the_visit_limit_is_refused_with_the_csv_offered(hq_client, app, known):
+    app.config["SURVEY_XLSX_MAX_VISITS"] = 5
+    response = hq_client.get(f"/reports/export.xlsx?region=north&{PERIOD}")   # NORTH has 6 visits
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert "has 6 visits; a workbook download holds at most 5" in page
+    assert "/reports/export.csv?by=visit&amp;from=2026-01-01&amp;to=2026-06-30&amp;region=north" in page
+    app.config["SURVEY_XLSX_MAX_VISITS"] = 6
+    assert hq_client.get(f"/reports/export.xlsx?region=north&{PERIOD}").status_code == 200
+
+
 def test_empty_period_gives_headers_only(hq_client):
     book = workbook(hq_client.get("/reports/export.xlsx?from=2020-01-01&to=2020-02-01").data)
     assert sheet_rows(book["Visits"]) == [VISIT_COLUMNS]
