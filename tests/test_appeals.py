@@ -204,6 +204,8 @@ def test_a_manager_appeals_a_question_and_the_visit_page_shows_it(north, known):
     assert response.status_code == 302
     page = north.get(f"/reports/visits/{known.critical.reference}").get_data(as_text=True)
     assert "Appealed by north@example.com" in page and "Scoring error" in page
+    branch = north.get("/reports/branches/BR-B?from=2026-01-01&to=2026-06-30").get_data(as_text=True)
+    assert '<span class="tag">appealed</span>' in branch
     assert "Did they use a phone while serving you?" in page and "waiting for HQ" in page
     assert "Appeal this visit" not in page
     appeal = db.session.scalar(db.select(Appeal))

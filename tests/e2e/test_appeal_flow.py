@@ -77,6 +77,8 @@ def test_a_manager_appeals_a_question_hq_upholds_it_and_the_branch_score_moves(
 
     page.goto(f"{live_server}/reports/branches/BR-B?{PERIOD}")
     expect(page.locator("strong.big")).to_have_text("100.0 %")
+    expect(page.get_by_text("appealed", exact=True)).to_be_visible()
+    check(page, axe_script)
     page.goto(f"{live_server}/reports/visits/{known.critical.reference}")
     expect(page.get_by_text("Answer that counts now: N/A; the shopper answered Yes.")).to_be_visible()
     check(page, axe_script)
