@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from survey.appeals import open_appeal
 from survey.extensions import db
 from survey.models import (Alert, AlertState, BatchPdf, DeliveryMail, MailState, PdfState, ReportBatch, Role,
                            StaffSession, Standard, Submission, User)
+from survey.models import Alert, AlertState, AppealCategory, Role, StaffSession, Standard, Submission, User
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
 
@@ -47,6 +49,9 @@ PAGES = [
     "/hq/alerts",
     "/hq/deliveries",
     "/hq/deliveries/{batch}",
+    "/hq/appeals",
+    "/hq/appeals/{appeal}",
+    "/hq/appeals/rates",
 ]
 ACTIONS = [
     "/hq/standards/new",
@@ -77,6 +82,7 @@ ACTIONS = [
     "/hq/alerts/{alert}/resend",
     "/hq/deliveries/settings",
     "/hq/deliveries/mails/{mail}/resend",
+    "/hq/appeals/{appeal}/items/{item}",
 ]
 ROUTES = [("GET", p) for p in PAGES] + [("POST", p) for p in ACTIONS]
 WITH_IDS = [(m, p) for m, p in ROUTES if "{" in p]
@@ -119,11 +125,13 @@ def world(client, published, make_branch, make_assignment):
     mail.pdfs.append(pdf)
     db.session.add_all([pdf, mail])
     db.session.commit()
+    appeal = open_appeal(submission, category=AppealCategory.scoring, reason="Access", questions=None, user=target)
     return {
         "standard": db.session.scalar(db.select(Standard.key).limit(1)),
         "region": branch.region_id, "branch": branch.id, "wave": other.wave_id, "assignment": other.id,
         "submission": submission.id, "attachment": submission.attachments[0].id,
         "user": target.id, "session": staff_session.id, "alert": alert.id, "batch": batch.id, "mail": mail.id,
+        "appeal": appeal.id, "item": appeal.items[0].id,
     }
 
 
@@ -175,6 +183,7 @@ def test_the_table_names_every_route_of_these_console_parts(app):
                    "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
                    "user_id": "{user}", "session_id": "{session}",
                    "alert_id": "{alert}", "batch_id": "{batch}", "mail_id": "{mail}",
+                   "appeal_id": "{appeal}", "item_id": "{item}",
                    "decision": "{decision}"}  # a default of the review decisions, not in their paths
     found = set()
     for rule in app.url_map.iter_rules():

@@ -2,7 +2,7 @@
 e-mail of them, HQ's delivery settings, and a manager's own "no monthly e-mail" choice.
 
 Revision ID: 3c68c4eb8c93
-Revises: d4a6b8c0e2f4
+Revises: b1bc0b444439
 Create Date: 2026-12-03 17:20:00
 
 New tables, and one column on ``user`` that starts true for every account (the delivery is on
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c68c4eb8c93'
-down_revision = 'd4a6b8c0e2f4'
+down_revision = 'b1bc0b444439'
 branch_labels = None
 depends_on = None
 
