@@ -183,7 +183,11 @@ def _add_mails(batch: ReportBatch, now: datetime) -> int:
         BatchPdf, (BatchPdf.region_id == user_region.c.region_id) & (BatchPdf.batch_id == batch.id)).where(
         DeliveryMail.batch_id == batch.id)
     db.session.execute(delivery_mail_pdf.insert().from_select(["mail_id", "pdf_id"], pairs))
-    return len(managers)
+    # A manager whose regions are all closed has nothing to get: no empty e-mail.
+    table = DeliveryMail.__table__
+    empty = db.session.execute(table.delete().where(
+        table.c.batch_id == batch.id, ~exists().where(delivery_mail_pdf.c.mail_id == table.c.id))).rowcount
+    return len(managers) - empty
 
 
 def maybe_start_monthly(today: date) -> ReportBatch | None:

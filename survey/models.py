@@ -625,10 +625,11 @@ class Alert(db.Model):
 
 
 class DeliverySettings(db.Model):
-    """HQ's settings of the monthly delivery (survey/delivery.py): one row, id 1, made on first use."""
+    """HQ's settings of the monthly delivery (survey/delivery.py): one row, id 1, made when HQ first
+    saves them; until then the delivery is off."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enabled: Mapped[bool] = mapped_column(default=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
     #: Day of the month (1-28, so every month has it) on which last month's reports go out.
     day: Mapped[int] = mapped_column(default=1)
     #: Above this many kilobytes of PDFs a manager's e-mail links to them instead of attaching them.

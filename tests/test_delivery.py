@@ -332,3 +332,15 @@ def test_a_refused_e_mail_is_tried_again_later_and_sent_once(app, smtp, managers
     assert sorted(by_recipient(smtp)) == ["both@example.com", "north@example.com", "south@example.com"]
     db.session.expire_all()
     assert [r.attempts for r in db.session.scalars(db.select(DeliveryMail).filter_by(id=waiting[0].id))] == [2]
+
+
+def test_a_manager_of_closed_regions_only_gets_no_empty_e_mail(app, smtp, known, make_user):
+    from survey.models import Region
+
+    make_user("north@example.com", "manager", ("NORTH",))
+    make_user("south@example.com", "manager", ("SOUTH",))
+    db.session.scalar(db.select(Region).filter_by(code="SOUTH")).active = False
+    db.session.commit()
+    started = deliver_february(app)
+    assert (started.branches, started.regions, started.mails) == (3, 1, 1)
+    assert sorted(by_recipient(smtp)) == ["north@example.com"]
