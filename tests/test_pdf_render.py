@@ -45,14 +45,15 @@ def test_branch_headline_interval_and_gaps(pages):
     data, first = samples.BRANCH, pages("branch")[0]
     h = data["headline"]
     assert f"{h['score']:.1f} %" in first
-    assert f"95 % interval {h['ci_low']:.1f}–{h['ci_high']:.1f} %" in first
+    assert f"Likely between {round(h['ci_low'])} and {round(h['ci_high'])} % more visits narrow this" in first
+    assert "95 %" not in first and "interval" not in first  # the words are the appendix's
     assert "24 visits" in first
     assert f"▼ {abs(h['score'] - data['target']):.1f} points below target" in first
     assert f"▲ {h['score'] - h['previous_score']:.1f} points up" in first
 
 
 def test_branch_standards_table_prints_score_region_and_difference(pages):
-    first = pages("branch")[0]
+    first = pages("branch")[1]
     for s in samples.BRANCH["standards"]:
         diff = s["score"] - s["region_score"]
         sign = "+" if diff > 0 else "−"
@@ -75,15 +76,17 @@ def test_branch_pages_are_numbered_and_titled(pages):
 def test_branch_sections_appear_in_reading_order(pages):
     text = " ".join(pages("branch"))
     order = [
-        "IN SHORT",
-        "Standards",
-        "Month by month",
-        "Checklist sections",
         "Fix first The questions",
-        "Critical failures",
+        "ACTIONS",
+        "CRITICAL FAILURES",
+        "Standards Average score",
+        "Month by month",
+        "Actions What the branch",
+        "Critical failures Each visit",
+        "Sections, checklist by checklist",
         "Visit log",
         "What shoppers wrote",
-        "How these scores are computed",
+        "Appendix · How the scores are computed",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
@@ -283,7 +286,8 @@ def test_branch_lists_each_action_with_its_score_before_and_since(pages):
     assert "Actions What the branch committed to do" in text
     assert "Order new name badges." in text and "Note: Badges handed out on 20 Feb." in text
     assert "Done 50.0 % 10 visits 87.5 % 8 visits" in text
-    assert "1 action overdue; the oldest was due 30 Jun 2026: “Role-play the complaint script" in text
+    first = pages("branch")[0]
+    assert "ACTIONS 1 open · 1 overdue Due 30 Jun 2026 · Role-play the complaint script" in first
 
 
 def test_region_lists_overdue_actions(pages):
