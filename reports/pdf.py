@@ -223,28 +223,11 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def key_points(r: dict) -> list[str]:
-    """Say in a few plain sentences what a reader should take from the report."""
-    return _region_points(r) if r.get("kind") == "region" else _branch_points(r)
+    """Say in a few plain sentences what a reader of a region report should take from it.
 
-
-def _branch_points(r: dict) -> list[str]:
-    points: list[str] = []
-    if (r.get("headline") or {}).get("n") == 1:
-        points.append("Based on a single visit: every figure below is indicative only.")
-    fixes = r.get("fix_first") or []
-    if fixes:
-        first = fixes[0]
-        points.append(f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit"
-                      f" (applied in {visits(first['n'])}).")
-    failures = r.get("critical_failures") or []
-    if failures:
-        zeroed = sum(1 for f in failures if f.get("rule") == "zero")
-        text = f"{_plural(len(failures), 'critical failure')} in the period"
-        if zeroed:
-            text += f"; {_plural(zeroed, 'visit')} counted as 0 % because of one"
-        points.append(text + ".")
-    points.extend(_overdue_point(r.get("actions") or []))
-    return points
+    A branch report's page 1 says it in full (fix first, actions, critical failures) instead.
+    """
+    return _region_points(r) if r.get("kind") == "region" else []
 
 
 def _overdue_point(actions: list[dict]) -> list[str]:

@@ -167,9 +167,8 @@ def test_unknown_report_kind_is_refused(app):
         render_html({"kind": "invoice"})
 
 
-def test_key_points_for_one_visit_warn_that_figures_are_indicative():
-    points = key_points(samples.branch_one_visit())
-    assert points[0].startswith("Based on a single visit")
+def test_one_visit_says_on_page_one_that_it_is_indicative(pages):
+    assert "Fix first Based on a single visit: indicative only." in pages("one_visit")[0]
 
 
 # --- charts -----------------------------------------------------------------------------
@@ -237,13 +236,6 @@ def test_region_key_points_agree_in_number():
     assert "1 of 4 branches with visits reaches the 85.0 % target." in key_points(data)
     data["ranking"][1]["score"] = 86.0
     assert "2 of 4 branches with visits reach the 85.0 % target." in key_points(data)
-
-
-def test_fix_first_in_short_says_how_many_visits_it_rests_on():
-    points = key_points(samples.BRANCH)
-    first = samples.BRANCH["fix_first"][0]
-    assert (f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit (applied in {first['n']} visits)."
-            in points)
 
 
 def test_counts_are_printed_with_thousands_separated():
