@@ -163,6 +163,8 @@ def _critical(rows: Iterable[Any], versions: Versions, branches: dict[int, Any] 
             "checklist": versions.rows[row.version_id].title if checklist else "",
             "question": text,
             "rule": rule or "zero",
+            # The score the visit would have had (a "zero" rule's override), for the region's list.
+            "computed_score": to_percent(row.computed) if rule == "zero" else None,
             **where,
         })
         if rule == "zero" and row.computed is not None and row.submission_id not in seen:

@@ -619,10 +619,10 @@ def region_sample(
         "fix_first": fix_first,
         "critical_failures": [
             {"date": "2026-03-14", "reference": "S-10873", "checklist": "Store visit",
-             "question": "Did they use a personal phone while serving you?", "rule": "zero",
+             "question": "Did they use a personal phone while serving you?", "rule": "zero", "computed_score": 71.2,
              "branch": {"code": ranked[1]["code"], "name": ranked[1]["name"]}},
             {"date": "2026-08-02", "reference": "S-11290", "checklist": "Store visit",
-             "question": "Did you pay the price shown?", "rule": "zero",
+             "question": "Did you pay the price shown?", "rule": "zero", "computed_score": 64.0,
              "branch": {"code": ranked[0]["code"], "name": ranked[0]["name"]}},
         ],
         "overdue_actions": [sample_action(3, r["code"], r["name"], "Did they say goodbye or invite you back?",

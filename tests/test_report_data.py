@@ -158,7 +158,7 @@ def test_critical_failure_and_override_on_one_visit(known):
     assert h["change"] is None
     assert report["critical_failures"] == [{
         "date": "2026-01-20", "reference": known.critical.reference, "checklist": "Mini visit",
-        "question": "Did they use a phone while serving you?", "rule": "zero",
+        "question": "Did they use a phone while serving you?", "rule": "zero", "computed_score": approx(75.0),
     }]
     assert report["method"]["critical_overrides"] == [{
         "date": "2026-01-20", "reference": known.critical.reference,
