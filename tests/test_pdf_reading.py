@@ -90,10 +90,10 @@ def year(published, make_branch) -> Year:
         month = START.replace(month=k % 12 + 1, year=START.year + k // 12)
         day = month + timedelta(days=3 + (i * 7) % 20)
         extra = {}
-        if i == 3:
-            extra = {"answer": {"premises_clean": "no"}, "comment": {"premises_clean": FAILED_NOTE}}
-        elif i == 5:
+        if i == 3:  # the praise comes first in time, the complaint later: the complaint is still read first
             extra = {"answer": {"premises_clean": "yes"}, "comment": {"premises_clean": PASSED_NOTE}}
+        elif i == 5:
+            extra = {"answer": {"premises_clean": "no"}, "comment": {"premises_clean": FAILED_NOTE}}
         visit = _visit(published[slug], quayside, day, rng, 0.72, critical=i == 0, **extra)
         refs[i] = visit.reference
     for i in range(3):  # the previous period, for the change
@@ -110,7 +110,7 @@ def year(published, make_branch) -> Year:
                            question_text="Were you greeted?", what="Greet every customer within ten seconds.",
                            owner="Sam", due=date.today() + timedelta(days=30), by_id=None, today=date(2026, 8, 1))
     db.session.commit()
-    return Year(failed=refs[3], passed=refs[5], critical=refs[0])
+    return Year(failed=refs[5], passed=refs[3], critical=refs[0])
 
 
 @pytest.fixture
@@ -196,6 +196,7 @@ def test_sections_are_shown_per_checklist(branch_data, branch_pages):
 def test_comments_sit_under_their_question_with_visit_and_result(year, branch_pages):
     text = " ".join(branch_pages)
     part = text[text.index("What shoppers wrote"):text.index(APPENDIX)]
+    assert part.count("Were the entrance and floor clean?") == 1  # one group per question, not one per visit
     heading = part.index("Were the entrance and floor clean? Store visit")
     failed = part.index("Failed · ", heading)
     assert part.index(f"visit {year.failed} {FAILED_NOTE}") > failed
