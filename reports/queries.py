@@ -363,13 +363,14 @@ def visit_photos(submission_id: int) -> list[Row]:
 def comments(start: date, end: date, branch_id: int) -> list[Row]:
     """Return what shoppers wrote: per-question comments, and answers to unscored questions
     (the service keeps those of free-text questions, and an outcome's); with them, in the same
-    query, every bonus and deduction applied (``adjustment`` not 0, SPEC §4).
+    query, every bonus and deduction applied (``adjustment`` not 0, SPEC §4). ``earned`` and
+    ``possible`` tell whether a commented answer passed (the branch PDF says so beside it).
 
-    Columns: visit_date, reference, version_id, question_key, comment, value, adjustment.
+    Columns: visit_date, reference, version_id, question_key, comment, value, adjustment, earned, possible.
     """
     return _rows(
         select(Submission.visit_date, Submission.reference, Submission.version_id, Answer.question_key,
-               Answer.comment, Answer.value, Answer.adjustment)
+               Answer.comment, Answer.value, Answer.adjustment, Answer.earned, Answer.possible)
         .join(Submission, Submission.id == Answer.submission_id)
         .where(_counted(start, end), _scope(branch_id),
                or_(Answer.comment.is_not(None),
@@ -473,27 +474,3 @@ def export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
         .execution_options(yield_per=batch)
     )
     yield from db.session.execute(statement)
-
-
-# --- For the printed branch report (issue 15) -----------------------------------------------
-# Kept apart from ``comments`` above so that work on the queries there and on the PDF's layout
-# don't collide; once both have landed the two can become one.
-
-def comment_answers(start: date, end: date, branch_id: int) -> list[Row]:
-    """Return what ``comments`` returns, plus how each commented answer scored, so the branch PDF
-    can say beside each comment whether that answer passed.
-
-    Columns: visit_date, reference, submission_id, version_id, question_key, comment, value,
-    adjustment, earned, possible.
-    """
-    return _rows(
-        select(Submission.visit_date, Submission.reference, Submission.id.label("submission_id"),
-               Submission.version_id, Answer.question_key, Answer.comment, Answer.value, Answer.adjustment,
-               Answer.earned, Answer.possible)
-        .join(Submission, Submission.id == Answer.submission_id)
-        .where(_counted(start, end), _scope(branch_id),
-               or_(Answer.comment.is_not(None),
-                   and_(Answer.standard_key.is_(None), Answer.status == "answered", Answer.value.is_not(None)),
-                   and_(Answer.adjustment.is_not(None), Answer.adjustment != 0)))
-        .order_by(Submission.visit_date, Submission.id, Answer.position)
-    )

@@ -269,7 +269,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
     section_rows = queries.section_scores(period.start, period.end, branch.id)
     loss_rows = queries.question_losses(period.start, period.end, branch_id=branch.id)
     critical_rows = queries.critical_answers(period.start, period.end, branch_id=branch.id)
-    comment_rows = queries.comment_answers(period.start, period.end, branch.id) if printed else []
+    comment_rows = queries.comments(period.start, period.end, branch.id) if printed else []
     na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id) if printed else [])
     catalogue = queries.standards()
     versions = Versions(queries.version_contents(r.version_id for r in current))
