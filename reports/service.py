@@ -16,6 +16,7 @@ from flask import current_app
 from survey.checklist.schema import Checklist as ChecklistSchema
 from survey.checklist.schema import critical_rule
 from survey.caches import checklist_of
+from survey.models import photo_key
 from survey.submissions import OUTCOME_PREFIX
 
 from . import queries, stats
@@ -347,6 +348,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
             "version": r.version, "score": to_percent(r.score), "critical_fail": bool(r.critical_fail),
             "reference": r.reference, "outcome": _outcome_label(versions, r.version_id, r.outcome),
+            "appealed": bool(r.appealed),
         } for r in current],
         "comments": comments,
         "method": {
@@ -620,7 +622,7 @@ def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:
             else a.value,
             "status": a.status, "score": a.earned / a.possible * 100.0 if a.possible else None,
             "critical_fail": bool(a.critical_fail), "comment": a.comment,
-            "photos": photos.get(a.question_key, []) if a.repeat <= 1 else [],
+            "photos": photos.get(photo_key(a.question_key, a.repeat), []),
         })
     for section in checklist.sections:
         if section.key in sections:

@@ -13,6 +13,8 @@ import pytest
 from flask_babel import get_locale, gettext
 from survey.alerts import alert_reason, send_alert, visit_counted
 from survey.caches import checklist_of
+from survey.catalogue import publish
+from survey.checklist.loader import load_checklist_data
 from survey.extensions import db
 from survey.i18n import mail_language
 from survey.jobs import run_periodic, run_queued
@@ -137,6 +139,25 @@ def test_a_visit_below_the_threshold_alerts_when_one_is_set(app, smtp, managers,
     deliver_now(app)
     assert the_alert().reason == "low_score"
     assert smtp.messages[0]["Subject"].startswith("Low score (100.0 %) at Branch BR-001")
+
+
+def test_approving_a_waiting_visit_with_a_critical_failure_writes_its_alert(app, client, smtp, managers, published,
+                                                                           send_visit):
+    """Under ``review: hq`` the visit alerts no one on arrival; HQ's approval writes its alert row,
+    and the worker then sends it."""
+    checklist = published["store-visit"]
+    publish(load_checklist_data({**checklist.latest.content, "review": "hq"}))
+    db.session.commit()
+    submission = send_visit(critical=True)
+    assert submission.review == ReviewState.pending
+    assert db.session.scalar(db.select(db.func.count(Alert.id))) == 0
+    hq = log_in(client, "hq@example.com")
+    response = hq.post(f"/hq/submissions/{submission.id}/approve", {"shown": "pending"})
+    assert response.status_code == 302
+    alert = the_alert()
+    assert (alert.submission_id, alert.reason, alert.state) == (submission.id, "critical", AlertState.pending)
+    deliver_now(app)
+    assert len(smtp.received) == 1 and the_alert().state == AlertState.sent
 
 
 def test_a_visit_counting_again_keeps_its_one_alert(app, managers, send_visit):

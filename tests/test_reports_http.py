@@ -44,11 +44,13 @@ PAGES = {
     "reports.branch_pdf": BRANCH_PDF,
     "reports.region_pdf": REGION_PDF,
     "reports.export_csv": CSV,
+    "reports.export_xlsx": f"/reports/export.xlsx?region=NORTH&{PERIOD}",
     "reports.branch": f"/reports/branches/BR-A?{PERIOD}",
     "reports.visit": "/reports/visits/{visit}",
     "reports.photo": "/reports/photos/{photo}",
     "reports.action_new": "/reports/branches/BR-A/actions/new?checklist=mini&question=greet",
     "reports.action": "/reports/actions/{action}",
+    "reports.visit_appeal": "/reports/visits/{visit}/appeal",
 }
 #: Write-only endpoints, with their own tests of bad input and access (tests/test_actions.py).
 WRITES = {"reports.action_done", "reports.action_drop"}
