@@ -1,7 +1,7 @@
 """Pages and reports at a national chain's size against the same on the demo data: figures.
 
 Run: .venv/bin/python bench/chain_pages.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
-        [--chain-schema chain] [--runs 5]
+        [--chain-schema chain] [--runs 5] [--pages-only]
 
 Needs the chain's data (bench/chain_data.py, schema ``chain``; made first when missing) and makes
 the demo network in a schema of its own (dropped afterwards). Each page is requested through the
@@ -72,17 +72,35 @@ def logged_in(app, email: str):
     return client
 
 
-def pages(kind: str) -> list[tuple[str, str, str]]:
+def latest_visit(app, branch_code: str) -> str:
+    """The reference of a branch's latest counted visit: the visit page measured."""
+    from survey.extensions import db
+    from survey.models import Branch, Submission
+
+    with app.app_context():
+        reference = db.session.scalar(
+            db.select(Submission.reference).join(Branch, Branch.id == Submission.branch_id)
+            .where(Branch.code == branch_code, Submission.counts())
+            .order_by(Submission.visit_date.desc(), Submission.id.desc()).limit(1))
+        db.session.remove()
+    return reference
+
+
+def pages(kind: str, reference: str) -> list[tuple[str, str, str]]:
     """(name, who, url) of every page measured."""
     region, branch = PLACES[kind]
     year = f"from={(date.today() - timedelta(days=365)).isoformat()}&to={date.today().isoformat()}"
     return [
         ("HQ home", "hq", "/hq/"),
         ("HQ submissions", "hq", "/hq/submissions"),
+        ("HQ submissions, page 5", "hq", "/hq/submissions?page=5"),
+        ("HQ review queue", "hq", "/hq/review"),
         ("HQ standards", "hq", "/hq/standards"),
         ("HQ waves", "hq", "/hq/waves"),
         ("HQ branches", "hq", "/hq/branches"),
         ("manager's report list", "manager", f"/reports/?{year}"),
+        ("manager's branch page", "manager", f"/reports/branches/{branch}?{year}"),
+        ("manager's visit page", "manager", f"/reports/visits/{reference}"),
         ("branch PDF", "manager", f"/reports/branches/{branch}.pdf?{year}"),
     ]
 
@@ -115,9 +133,10 @@ def measure_pages(urls: dict[str, str], runs: int) -> None:
     from survey.extensions import db
 
     apps = {kind: app_for(url) for kind, url in urls.items()}
-    clients = {}
+    clients, references = {}, {}
     for kind, app in apps.items():
         staff(app, PLACES[kind][0])
+        references[kind] = latest_visit(app, PLACES[kind][1])
         clients[kind] = {"hq": logged_in(app, HQ), "manager": logged_in(app, MANAGER)}
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     with apps["chain"].app_context():
@@ -125,7 +144,7 @@ def measure_pages(urls: dict[str, str], runs: int) -> None:
     with Statements(engine) as statements:
         for _ in range(runs):
             for kind in ("demo", "chain"):
-                for name, who, url in pages(kind):
+                for name, who, url in pages(kind, references[kind]):
                     started = time.perf_counter()
                     response = clients[kind][who].get(url)
                     body = response.get_data()
@@ -138,6 +157,13 @@ def measure_pages(urls: dict[str, str], runs: int) -> None:
                     service.branch_report(branch, date.today() - timedelta(days=365), date.today())
                     times["branch report aggregation"][kind].append(time.perf_counter() - started)
                     db.session.remove()
+                    from reports import queries
+                    branch_id = queries.branch_by_code(branch).id
+                    started = time.perf_counter()
+                    queries.question_losses(date.today() - timedelta(days=365), date.today(), branch_id=branch_id)
+                    times["fix first, one branch"][kind].append(time.perf_counter() - started)
+                    db.session.remove()
+    print("load average (1, 5, 15 min) after the pages: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     print(f"{'page':<28}{'demo ms':>9}{'chain ms':>10}{'ratio':>8}")
     for name, by in times.items():
         demo, chain = statistics.median(by["demo"]) * 1000, statistics.median(by["chain"]) * 1000
@@ -228,6 +254,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--chain-schema", default="chain")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pages-only", action="store_true", help="leave out the region PDF and the CSV exports")
     parser.add_argument("--child")
     parser.add_argument("--url")
     args = parser.parse_args()
@@ -263,9 +290,11 @@ def main() -> int:
             counts = {s: conn.execute(text(f'SELECT count(*) FROM "{s}".submission')).scalar()
                       for s in (demo_schema, args.chain_schema)}
         print(f"demo: {counts[demo_schema]:,} visits; chain: {counts[args.chain_schema]:,} visits")
+        print("load average (1, 5, 15 min) before the pages: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
         measure_pages({"demo": demo_url, "chain": chain_url}, args.runs)
-        print()
-        measure_exports(chain_url, admin, args.chain_schema)
+        if not args.pages_only:
+            print()
+            measure_exports(chain_url, admin, args.chain_schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{demo_schema}" CASCADE'))
