@@ -42,12 +42,27 @@ HQ, MANAGER = "hq.bench@example.com", "manager.bench@example.com"
 PLACES = {"demo": ("NORTH", "BR-001"), "chain": ("R01", "B0001")}
 
 
-def app_for(url: str):
+def app_for(url: str, **config):
     from survey import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
                        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SURVEY_DB_TIMEOUT": 600,
-                       "UPLOAD_DIR": "/tmp/chain-pages-up"})
+                       "UPLOAD_DIR": "/tmp/chain-pages-up", **config})
+
+
+def backend_cpu(app) -> tuple[int | None, float]:
+    """The pid of the app's one PostgreSQL backend and the CPU seconds it has used (from /proc:
+    the server is on this machine), so a report's SQL counts in its CPU time."""
+    from survey.extensions import db
+
+    with app.app_context():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.remove()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None, 0.0
 
 
 def staff(app, region_code: str) -> None:
@@ -184,8 +199,10 @@ def measure_pages(urls: dict[str, str], runs: int) -> None:
 
 
 def child(what: str, url: str) -> None:
-    """Run in a process of its own: one region PDF or one streamed export; print time and peak memory."""
-    app = app_for(url)
+    """Run in a process of its own: one region PDF or one streamed export; print time and peak memory.
+
+    One database connection (a pool of one), so its backend's CPU is the request's SQL."""
+    app = app_for(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
     staff(app, "R01")
     client = logged_in(app, HQ if what != "region-pdf" else MANAGER)
     year = f"from={(date.today() - timedelta(days=365)).isoformat()}&to={date.today().isoformat()}"
@@ -193,7 +210,8 @@ def child(what: str, url: str) -> None:
     target = {"region-pdf": f"/reports/regions/R01.pdf?{year}",
               "network-csv": f"/reports/export.csv?{everything}",
               "one-branch-csv": f"/reports/export.csv?region=ONE&{everything}"}[what]
-    started = time.perf_counter()
+    pid, sql_before = backend_cpu(app)
+    started, cpu = time.perf_counter(), time.process_time()
     response = client.get(target, buffered=False)
     chunks = iter(response.response)
     first = next(chunks, b"")
@@ -201,7 +219,11 @@ def child(what: str, url: str) -> None:
     size = len(first) + sum(len(chunk) for chunk in chunks)
     response.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": time.perf_counter() - started, "first_byte": first_byte, "bytes": size,
+    cpu = time.process_time() - cpu
+    again, sql_after = backend_cpu(app)
+    sql = sql_after - sql_before if pid is not None and again == pid else None
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": cpu, "sql_cpu": sql,
+                      "first_byte": first_byte, "bytes": size,
                       "peak_mb": peak, "status": response.status_code}))
 
 
@@ -219,9 +241,17 @@ def measure_exports(url: str, admin, schema: str) -> None:
     if "error" in pdf:
         print("region PDF failed:", pdf["error"])
     else:
-        ok = pdf["seconds"] <= 10 and pdf["peak_mb"] <= 400
-        print(f"region PDF, 50 branches: {pdf['seconds']:.1f} s, peak {pdf['peak_mb']:.0f} MB, "
-              f"{pdf['bytes'] / 1e6:.1f} MB  {'PASS' if ok else 'FAIL'} (10 s, 400 MB)")
+        # CPU time decides, as in report_pdf.py: the work is one thread, and on a shared machine the
+        # wall clock also counts other processes (both are printed).
+        # CPU time decides, as in report_pdf.py: the work is one thread (and its database backend),
+        # and on a shared machine the wall clock also counts other processes (both are printed).
+        sql = pdf.get("sql_cpu")
+        cpu = pdf["cpu"] + (sql or 0)
+        ok = (cpu if sql is not None else pdf["seconds"]) <= 10 and pdf["peak_mb"] <= 400
+        said = (f"{cpu:.1f} s CPU (app {pdf['cpu']:.1f} s + PostgreSQL {sql:.1f} s), {pdf['seconds']:.1f} s wall"
+                if sql is not None else f"{pdf['seconds']:.1f} s wall (the backend's CPU unreadable)")
+        print(f"region PDF, 50 branches: {said}, peak {pdf['peak_mb']:.0f} MB, {pdf['bytes'] / 1e6:.1f} MB  "
+              f"{'PASS' if ok else 'FAIL'} (10 s, 400 MB)")
     # A one-branch export: its own region for the run, put back afterwards.
     with admin.connect() as conn:
         conn.execute(text(f'SET search_path TO "{schema}"'))
