@@ -79,9 +79,12 @@ report_cli.command("region")(_report_command("region"))
 @click.option("--region", "code", metavar="CODE", help="Only this region (default: every region).")
 @FROM
 @TO
-@click.option("-o", "--output", "path", required=True, metavar="FILE", help="File to write ('-' for standard output).")
-def export_csv(code, start, end, path):
-    """Export one CSV row per answer of every counted submission."""
+@click.option("--by", type=click.Choice(export.KINDS), default="answer", show_default=True,
+              help="One row per answer, or one per visit.")
+@click.option("-o", "--output", "path", required=True, metavar="FILE",
+              help="File to write ('-' for standard output); a name ending in .xlsx writes a workbook of both.")
+def export_csv(code, start, end, by, path):
+    """Export one CSV row per answer (or per visit) of the visits in a period."""
     period = period_or_fail(start, end)
     ids = None
     if code:
@@ -90,13 +93,17 @@ def export_csv(code, start, end, path):
             fail(f"no region with code '{code}'")
         ids, code = [region.id], region.code  # as stored, however typed
     if path == "-":
-        for chunk in export.export_lines(period, ids):
+        for chunk in export.export_lines(period, ids, by):
             click.echo(chunk, nl=False)
         return
     try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            for chunk in export.export_lines(period, ids):
-                fh.write(chunk)
+        if path.lower().endswith(".xlsx"):
+            with open(path, "wb") as fh:
+                export.write_workbook(fh, period, ids)
+        else:
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                for chunk in export.export_lines(period, ids, by):
+                    fh.write(chunk)
     except OSError as exc:
         fail(f"can't write {path}: {exc.strerror or exc}")
     click.echo(f"Wrote {path} ({code or 'all regions'}, {period.label})")

@@ -31,6 +31,7 @@ from survey.models import (
     Standard,
     StandardScore,
     Submission,
+    SubmissionFlag,
     code_is,
 )
 
@@ -485,6 +486,40 @@ def export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
         .where(_counted(start, end), _scope(region_ids=region_ids))
         .order_by(Submission.visit_date, Submission.id, Answer.position)
+        .execution_options(yield_per=batch)
+    )
+    yield from db.session.execute(statement)
+
+
+def visit_count(start: date, end: date, region_ids: Iterable[int] | None = None) -> int:
+    """Count the visits in a period (every review state), as the per-visit export would list them."""
+    return db.session.scalar(select(func.count(Submission.id)).where(
+        Submission.visit_date >= start, Submission.visit_date <= end, _scope(region_ids=region_ids)))
+
+
+def visit_export_rows(start: date, end: date, region_ids: Iterable[int] | None = None,
+                      batch: int = 1000) -> Iterator[Row]:
+    """Yield one row per visit in the period, in every review state (SPEC §5 ``by=visit``), in batches.
+
+    Unlike every other report this one is not limited to counted visits: the review state is one of
+    its columns, so HQ can see in a spreadsheet what is waiting, returned or rejected, and why (flags).
+    Columns: reference, visit_date, branch_code, branch_name, region_code, checklist_slug,
+    checklist_version, channel, score, critical_fail, review, flags (comma-separated, or None).
+    """
+    flags = (select(func.aggregate_strings(SubmissionFlag.flag, ","))
+             .where(SubmissionFlag.submission_id == Submission.id).scalar_subquery())
+    statement = (
+        select(Submission.reference, Submission.visit_date, Branch.code.label("branch_code"),
+               Branch.name.label("branch_name"), Region.code.label("region_code"),
+               Checklist.slug.label("checklist_slug"), ChecklistVersion.number.label("checklist_version"),
+               Checklist.channel, Submission.score, Submission.critical_fail, Submission.review,
+               flags.label("flags"))
+        .join(Branch, Branch.id == Submission.branch_id)
+        .join(Region, Region.id == Branch.region_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(Submission.visit_date >= start, Submission.visit_date <= end, _scope(region_ids=region_ids))
+        .order_by(Submission.visit_date, Submission.id)
         .execution_options(yield_per=batch)
     )
     yield from db.session.execute(statement)

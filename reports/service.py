@@ -16,6 +16,7 @@ from flask import current_app
 from survey.checklist.schema import Checklist as ChecklistSchema
 from survey.checklist.schema import critical_rule
 from survey.caches import checklist_of
+from survey.models import photo_key
 from survey.submissions import OUTCOME_PREFIX
 
 from . import queries, stats
@@ -538,7 +539,7 @@ def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:
             else a.value,
             "status": a.status, "score": a.earned / a.possible * 100.0 if a.possible else None,
             "critical_fail": bool(a.critical_fail), "comment": a.comment,
-            "photos": photos.get(a.question_key, []) if a.repeat <= 1 else [],
+            "photos": photos.get(photo_key(a.question_key, a.repeat), []),
         })
     for section in checklist.sections:
         if section.key in sections:

@@ -1,12 +1,14 @@
-"""The reports blueprint (SPEC §5): the landing page, PDF downloads and the CSV export."""
+"""The reports blueprint (SPEC §5): the landing page, PDF downloads and the exports."""
 
 from __future__ import annotations
 
 import io
+import tempfile
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, stream_with_context
+from flask import (Blueprint, Response, abort, current_app, render_template, request, send_file,
+                   stream_with_context)
 from flask_login import current_user, login_required
 
 from survey.access import get_branch_or_404, get_region_or_404, visible_region_ids
@@ -16,6 +18,7 @@ from .forms import PeriodForm
 from .periods import Period, PeriodError, make_period, parse_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.context_processor
@@ -106,19 +109,53 @@ def region_pdf(code: str):
     return download(output.render_pdf(data), "application/pdf", output.report_filename(region.code, period))
 
 
-@bp.get("/export.csv")
-@login_required
-def export_csv():
-    """Stream one CSV row per answer, for one region or every region the user may see."""
+def export_scope() -> tuple[Period, list[int] | None, str | None]:
+    """Read an export's region and period: the region's id (or every region the user may see)
+    and the code that names the file; 404 for a region the user may not see."""
     code = (request.args.get("region") or "").strip()
     region = get_region_or_404(code) if code else None
     period = period_or_400()
     ids = [region.id] if region is not None else visible_region_ids(current_user)
     if ids == []:
         abort(404)  # a manager with no region yet has nothing to export (the landing page says so)
-    response = Response(stream_with_context(export.export_lines(period, ids)), mimetype="text/csv")
     if not code and ids is not None:  # a manager's "everything" is their own regions: say which
         code = "+".join(sorted(r.code for r in current_user.regions)) or None
-    set_attachment(response, export.filename(period, code or None))
+    return period, ids, region.code if region is not None else (code or None)
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv():
+    """Stream one CSV row per answer (or, with ``by=visit``, per visit), for one region or all visible."""
+    by = request.args.get("by") or "answer"
+    if by not in export.KINDS:
+        abort(400, description="Choose one row per answer (by=answer) or one per visit (by=visit).")
+    period, ids, code = export_scope()
+    response = Response(stream_with_context(export.export_lines(period, ids, by)), mimetype="text/csv")
+    set_attachment(response, export.filename(period, code, by))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export_xlsx():
+    """Send a workbook with both exports, spooled to a temporary file so memory stays flat."""
+    period, ids, code = export_scope()
+    limit = current_app.config["SURVEY_XLSX_MAX_VISITS"]
+    count = queries.visit_count(period.start, period.end, ids)
+    if count > limit:
+        args = {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                **({"region": request.args["region"].strip()} if request.args.get("region", "").strip() else {})}
+        return render_template("reports/too_big.html", count=count, limit=limit, args=args, period=period), 422
+    spool = tempfile.TemporaryFile()
+    try:
+        export.write_workbook(spool, period, ids)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    response = send_file(spool, mimetype=XLSX, as_attachment=False)
+    set_attachment(response, export.filename(period, code, suffix="xlsx"))
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -83,6 +83,11 @@ class Config:
     #: Tries per alert before it is marked failed; the wait doubles from SURVEY_ALERT_RETRY_SECONDS, up to an hour.
     SURVEY_ALERT_ATTEMPTS = 8
     SURVEY_ALERT_RETRY_SECONDS = 60.0
+    #: The most visits a workbook download (/reports/export.xlsx) may hold. A workbook is sent only
+    #: once it is complete, at about 1,400 answer rows a second on a busy CPU (README, "Exports"), so
+    #: 5,000 visits (~125,000 answers) is a minute or so, what a proxy in front waits; larger
+    #: exports are the CSV's (streamed, no limit) or ``flask export csv -o x.xlsx``.
+    SURVEY_XLSX_MAX_VISITS = 5000
 
 
 def default_env() -> str:
@@ -108,7 +113,8 @@ def load_config(app, overrides: dict | None) -> None:
                       ("UPLOAD_DIR", str), ("UPLOAD_URL", str), ("S3_ENDPOINT_URL", str), ("S3_REGION", str),
                       ("SURVEY_PROXY_HOPS", int),
                       ("SURVEY_SESSION_HOURS", float), ("SURVEY_DB_TIMEOUT", float),
-                      ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float)):
+                      ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float),
+                      ("SURVEY_XLSX_MAX_VISITS", int)):
         if env.get(key):
             app.config[key] = cast(env[key])
     for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",

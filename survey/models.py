@@ -145,6 +145,16 @@ def code_is(column, code: str):
 UNFINISHED = (AssignmentState.open, AssignmentState.started, AssignmentState.returned)
 
 
+#: Attachment.question_key of the photo sent with an outcome ("could not complete this shop").
+OUTCOME_PHOTO_KEY = "outcome"
+
+
+def photo_key(question_key: str, repeat: int = 0) -> str:
+    """Name a photo's place as Attachment.question_key: its question's key, ``key-n`` in repetition n,
+    so each repetition of a repeated section keeps its own photo."""
+    return f"{question_key}-{repeat}" if repeat else question_key
+
+
 class Assignment(db.Model):
     """One planned shop; the shopper's link carries a token whose hash is stored here."""
 
@@ -179,6 +189,11 @@ class Assignment(db.Model):
     checklist: Mapped[Checklist] = relationship()
     version: Mapped[ChecklistVersion | None] = relationship()
     wave: Mapped[Wave | None] = relationship()
+    #: The photo a shopper sent with "could not complete this shop" (kept when the link ends not_done).
+    outcome_photos: Mapped[list[Attachment]] = relationship(
+        primaryjoin=f"and_(Attachment.assignment_id == Assignment.id, Attachment.submission_id.is_(None), "
+                    f"Attachment.question_key == '{OUTCOME_PHOTO_KEY}')",
+        viewonly=True, order_by="Attachment.id")
 
     def effective_state(self, today: date) -> AssignmentState:
         """Return the state a person should see: an unfinished link past its due date has expired."""

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app
 
-from .models import Attachment
+from .extensions import db
+from .models import OUTCOME_PHOTO_KEY, Assignment, AssignmentState, Attachment
 from .storage import StoreError, photos
+
+
+def was_sent(item: Attachment) -> bool:
+    """Tell a photo the shopper sent from one still in an unsent form (which staff never see):
+    sent with a submission, or with the reason a link ended not done."""
+    if item.submission_id is not None:
+        return True
+    if item.question_key != OUTCOME_PHOTO_KEY:
+        return False
+    link = db.session.get(Assignment, item.assignment_id)
+    return link is not None and link.state == AssignmentState.not_done
 
 
 def send_photo(item: Attachment | None) -> Response:
     """Send a sent photo as an image that can never run as a page; 404 for a missing or unsent one.
 
-    The caller has checked the person may see the visit it belongs to.
+    The caller has checked the person may see the visit (or the not-done link) it belongs to.
     """
-    if item is None or item.submission_id is None:
+    if item is None or not was_sent(item):
         abort(404)
     try:
         data = photos().read(item.stored_name)

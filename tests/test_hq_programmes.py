@@ -420,6 +420,33 @@ def test_hq_sees_links_not_done_with_the_reason_and_when(staff, not_done):
     assert "I could not call" in details and "Issue a new link" in details
 
 
+def test_hq_sees_the_photo_sent_with_a_not_done_link_and_nothing_unsent(app, staff, not_done):
+    from pathlib import Path
+
+    from .conftest import tiny_photo
+
+    link, other = not_done
+    folder = Path(app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = {}
+    for name, owner, key in (("sent", link, "outcome"), ("draft", link, "receipt"), ("open", other, "outcome")):
+        (folder / f"{name}.jpg").write_bytes(tiny_photo())
+        photos[name] = Attachment(assignment_id=owner.id, question_key=key, stored_name=f"{name}.jpg",
+                                  original_name=f"{name}.jpg", content_type="image/jpeg", size=100)
+        db.session.add(photos[name])
+    db.session.commit()
+    page = text_of(staff.get("/hq/not-done"))
+    row = page[page.index(f'id="nd-{link.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'src="/hq/attachments/{photos["sent"].id}" alt="Photo sent with “I could not call”"' in row
+    assert f"/hq/attachments/{photos['draft'].id}" not in page
+    response = staff.get(f"/hq/attachments/{photos['sent'].id}")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    # A photo in a form never sent, or sent with an outcome on a link still open, is not HQ's to see.
+    assert staff.get(f"/hq/attachments/{photos['draft'].id}").status_code == 404
+    assert staff.get(f"/hq/attachments/{photos['open'].id}").status_code == 404
+
+
 def test_a_new_link_is_issued_in_one_step_and_shown_once(staff, not_done, client):
     link, _ = not_done
     before = links_count()

@@ -90,3 +90,46 @@ def test_visit_page_shows_each_repetition_and_comments(north, known, published):
     assert page.count("Did they smile?") == 2
     assert "&lt;script&gt;Looked away&lt;/script&gt;" in page and "<script>Looked" not in page
     assert "50.0 %" in page
+
+
+def test_each_repetition_shows_its_own_photo(north, known, published, app, make_user):
+    """A photo sent in repetition 2 of a repeated section shows there, on the manager's page and HQ's."""
+    from pathlib import Path
+
+    from survey.models import Attachment
+
+    from .conftest import tiny_photo
+
+    with_photo = {**REPEATED, "slug": "rep-photo"}
+    with_photo["sections"] = [{**REPEATED["sections"][0], "questions": [
+        *REPEATED["sections"][0]["questions"], {"key": "badge", "text": "Photo of their badge", "type": "photo"}]}]
+    version, _ = publish(load_checklist_data(with_photo))
+    db.session.commit()
+    day = date(2026, 3, 3)
+    (assignment, _), = create_assignments(version.checklist, known.a, 1, due=day + timedelta(days=7),
+                                          not_before=day - timedelta(days=7))
+    assignment.version = version
+    filled = Filled(answers={("smile", 1): "yes", ("smile", 2): "no"}, visit_date=day, visit_time=None,
+                    idempotency_key=uuid.uuid4().hex, repeats={"staff": 2})
+    submission = db.session.get(Submission, record_submission(assignment, version, filled)[0])
+    folder = Path(app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "badge2.jpg").write_bytes(tiny_photo())
+    photo = Attachment(assignment_id=assignment.id, submission_id=submission.id, question_key="badge-2",
+                       stored_name="badge2.jpg", original_name="badge.jpg", content_type="image/jpeg", size=100)
+    db.session.add(photo)
+    db.session.commit()
+
+    page = north.get(f"/reports/visits/{submission.reference}").get_data(as_text=True)
+    first, second = page.split("<h4>Person 2</h4>")
+    assert f"/reports/photos/{photo.id}" not in first.split("<h4>Person 1</h4>")[1]
+    assert f'src="/reports/photos/{photo.id}" alt="Photo sent for “Photo of their badge”"' in second
+
+    make_user("hq@example.com", "hq")
+    hq = log_in(app.test_client(), "hq@example.com")
+    page = hq.get(f"/hq/submissions/{submission.id}").get_data(as_text=True)
+    assert page.count(f"/hq/attachments/{photo.id}") >= 1
+    assert "Other photos" not in page
+    first, second = page.split("Person 2", 1)
+    assert f"/hq/attachments/{photo.id}" not in first and f"/hq/attachments/{photo.id}" in second
+

@@ -44,6 +44,7 @@ PAGES = {
     "reports.branch_pdf": BRANCH_PDF,
     "reports.region_pdf": REGION_PDF,
     "reports.export_csv": CSV,
+    "reports.export_xlsx": f"/reports/export.xlsx?region=NORTH&{PERIOD}",
     "reports.branch": f"/reports/branches/BR-A?{PERIOD}",
     "reports.visit": "/reports/visits/{visit}",
     "reports.photo": "/reports/photos/{photo}",

@@ -289,7 +289,8 @@ def not_done_links(wave_id: int | None = None) -> list[Assignment]:
     query = (db.select(Assignment).join(Branch).where(Assignment.state == AssignmentState.not_done)
              .order_by(Assignment.outcome_at.desc(), Assignment.id.desc())
              .options(orm.contains_eager(Assignment.branch), orm.joinedload(Assignment.checklist),
-                      orm.joinedload(Assignment.version), orm.joinedload(Assignment.wave)))
+                      orm.joinedload(Assignment.version), orm.joinedload(Assignment.wave),
+                      orm.selectinload(Assignment.outcome_photos)))
     if wave_id is not None:
         query = query.where(Assignment.wave_id == wave_id)
     return list(db.session.scalars(query))

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..photos import send_photo
-from ..models import Attachment, ReviewState, Submission
+from ..models import Attachment, ReviewState, Submission, photo_key
 from ..caches import checklist_of
 from ..scoring import standard_points
 from ..submissions import OUTCOME_PREFIX
@@ -129,12 +129,14 @@ def submission_details(submission: Submission) -> dict:
             "status": answer.status, "earned": answer.earned, "possible": answer.possible,
             "critical_fail": answer.critical_fail, "comment": answer.comment,
             "critical": bool(getattr(question, "critical", False)), "standard": answer.standard_key,
-            "photo": photos.get(answer.question_key), "adjustment": _adjustment(question, answer),
+            "photo": photos.get(photo_key(answer.question_key, answer.repeat)),
+            "adjustment": _adjustment(question, answer),
         }
         by_section[answer.section_key][answer.repeat].append(row)
         if row["adjustment"] and answer.adjustment:
             adjustments.append(row)
     points = standard_points((a.standard_key, a.earned, a.possible) for a in submission.answers)
+    placed = {photo_key(a.question_key, a.repeat) for a in submission.answers} | set(questions)
     sections_of = {s.key: s for s in checklist.sections}
     standards = queries.standard_titles()
     return {
@@ -145,7 +147,7 @@ def submission_details(submission: Submission) -> dict:
                             for k, (e, p) in sorted(points.items(),
                                                     key=lambda kv: standards.get(kv[0], kv[0]))],
         "unsorted_photos": [] if submission.outcome else [a for a in submission.attachments
-                                                          if a.question_key not in questions],
+                                                          if a.question_key not in placed],
         "adjusted": _adjusted(submission, adjustments),
         "outcome": _outcome(submission, checklist),
     }

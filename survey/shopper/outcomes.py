@@ -19,12 +19,13 @@ from wtforms.fields.choices import SelectChoice
 from ..answers import Filled
 from ..checklist.schema import Checklist, Outcome
 from ..checklist.types import clean_text
+from ..models import OUTCOME_PHOTO_KEY
 from ..submissions import OUTCOME_PREFIX
 
 #: The button that sends the panel: ``action=outcome``.
 ACTION = "outcome"
 #: Attachment.question_key of an outcome's photo.
-PHOTO_KEY = "outcome"
+PHOTO_KEY = OUTCOME_PHOTO_KEY
 COMMENT_MAX = 2000
 
 

@@ -14,7 +14,7 @@ from flask_babel import format_decimal, gettext
 
 from ..extensions import db
 from ..flags import photo_hash
-from ..models import Assignment, AssignmentState, Attachment
+from ..models import Assignment, AssignmentState, Attachment, photo_key
 from ..checklist.types import clean_text
 from ..checklist.conditions import slots
 from ..storage import StoreError, photos
@@ -51,8 +51,8 @@ def collect(form, checklist, assignment: Assignment,
 
 
 def attachment_key(slot: Any) -> str:
-    """Name a photo's place as Attachment.question_key: its question's key, ``key-n`` in a repetition."""
-    return slot if isinstance(slot, str) else f"{slot[0]}-{slot[1]}"
+    """Name a form slot's photo as Attachment.question_key (``models.photo_key``)."""
+    return photo_key(slot) if isinstance(slot, str) else photo_key(*slot)
 
 
 def take(form, places: list[tuple[Any, str, str]], assignment: Assignment,
