@@ -35,8 +35,12 @@ def review_queue():
     return _listing("hq/review_queue.html", queue=True)
 
 
+#: What the review queue filters by: the filters its page shows.
+QUEUE_FILTERS = ("region", "checklist", "flag")
+
+
 def _listing(template: str, queue: bool):
-    form = SubmissionFilterForm(formdata=request.args)
+    form = SubmissionFilterForm(formdata=request.args, only=QUEUE_FILTERS if queue else None)
     page = page_number(request.args.get("page"))
     if not form.validate():
         return render_template(template, form=form, rows=[], total=0, page=1, pages=1, more=False, args={})
