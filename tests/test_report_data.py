@@ -382,10 +382,11 @@ def test_a_question_from_a_single_visit_comes_after_the_ones_with_a_pattern(make
     ]
 
 
-def test_the_network_average_follows_review_decisions(known, make_user):
+def test_the_network_average_follows_review_decisions(known, make_user, make_visit):
     """The network average is read from the visits as they stand (no copy kept on write), so it
-    moves with every review decision: a rejected visit leaves it, a restored one comes back, one
-    waiting for review is out until approved. Checked against a direct computation each time."""
+    moves with every review decision and every new visit: a rejected visit leaves it, a restored
+    one comes back, one waiting for review is out until approved. Checked against a direct
+    computation each time."""
     from survey.hq import reviews
     from survey.models import ReviewState, Submission
 
@@ -419,3 +420,6 @@ def test_the_network_average_follows_review_decisions(known, make_user):
     check(162.5 / 200, 2)
     assert reviews.approve(db.session.get(Submission, known.critical.id), ReviewState.pending, hq)
     check(162.5 / 300, 3)
+    # A shopper's new visit (through the shopper's own write path) counts at once: D's first, 50.
+    make_visit(known.d, date(2026, 5, 5), greet="no", polite="no")
+    check(212.5 / 400, 4)
