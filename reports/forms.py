@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import DateInput
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from .periods import DAY_RE, Period, PeriodError, parse_period
 
@@ -95,3 +96,37 @@ class DropForm(FlaskForm):
 
     note = TextAreaField("Why it is dropped (optional)", validators=[
         Optional(), Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters.")])
+
+
+class AppealForm(FlaskForm):
+    """Dispute a visit (SPEC §8): a category, a reason, and the whole visit or some of its questions."""
+
+    category = RadioField("What went wrong", validators=[InputRequired("Choose what went wrong.")],
+                          choices=[], validate_choice=False)
+    reason = TextAreaField("Why the visit should not stand as scored", validators=[
+        DataRequired("Say why: HQ decides on what you write."),
+        Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters.")],
+        description="What happened, e.g. “the comment says the floor was clean, the answer says no”.")
+    scope = RadioField("What you dispute", choices=[
+        SelectChoice("whole", "The whole visit"),
+        SelectChoice("questions", "Some of its questions (tick them below)")],
+                       validators=[InputRequired("Choose the whole visit or some of its questions.")])
+    questions = SelectMultipleField("Questions you dispute", choices=[], validate_choice=False,
+                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def __init__(self, *args, categories: list[tuple[str, str]], questions: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [SelectChoice(value, label) for value, label in categories]
+        self.questions.choices = [SelectChoice(value, label) for value, label in questions]
+
+    def validate_category(self, field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose what went wrong from the list.")
+
+    def validate_questions(self, field) -> None:
+        if self.scope.data != "questions":
+            return
+        if not field.data:
+            raise ValidationError("Tick the questions you dispute, or choose the whole visit.")
+        if any(value not in {choice.value for choice in field.choices} for value in field.data):
+            raise ValidationError("Choose the questions from the list.")

@@ -22,6 +22,7 @@ from survey.models import (
     Action,
     ActionState,
     Answer,
+    Appeal,
     Attachment,
     Branch,
     Checklist,
@@ -86,12 +87,13 @@ def visits(start: date, end: date, branch_id: int | None = None, region_id: int 
     """Return one row per counted visit, oldest first, with its checklist version.
 
     Columns: id, branch_id, visit_date, score, critical_fail, reference, version_id,
-    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3).
+    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3), appealed.
     """
+    appealed = select(Appeal.id).where(Appeal.submission_id == Submission.id).exists()
     return _rows(
         select(Submission.id, Submission.branch_id, Submission.visit_date, Submission.score,
                Submission.critical_fail, Submission.reference, Submission.version_id, Submission.outcome,
-               ChecklistVersion.number.label("version"), Checklist.slug,
+               appealed.label("appealed"), ChecklistVersion.number.label("version"), Checklist.slug,
                Checklist.title.label("checklist"), Checklist.channel)
         .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)

@@ -1,7 +1,8 @@
 """A manager's screens (SPEC §8): a branch page, a visit page, actions, and the photos of a visit.
 
 Reading goes through ``reports.service`` (the same numbers as the PDFs); the few writes, on
-actions, go through ``survey.actions``. Anything outside a manager's regions is a 404.
+actions and appeals, go through ``survey.actions`` and ``survey.appeals``. Anything outside a
+manager's regions is a 404.
 """
 
 from __future__ import annotations
@@ -12,22 +13,35 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from survey import actions as operations
+from survey import appeals
 from survey.access import can_see_region, get_branch_or_404
 from survey.caches import checklist_of
 from survey.extensions import db
-from survey.models import Action, ActionState, Attachment, Checklist, Submission
+from survey.models import Action, ActionState, AppealCategory, Attachment, Checklist, Submission
 from survey.photos import send_photo
 
-from . import queries, service
-from .forms import ActionForm, DoneForm, DropForm
+from . import queries, service, visit_parts
+from .forms import ActionForm, AppealForm, DoneForm, DropForm
 from .views import bp, period_or_400
 
 #: The parts of a visit's page, in order: (name, template). Other features add theirs here
 #: (review history, flags, an appeal) rather than editing the page.
 VISIT_PARTS: list[tuple[str, str]] = [
+    ("appeal", "reports/_visit_appeal.html"),
+    ("flags", "reports/_visit_flags.html"),
     ("answers", "reports/_visit_answers.html"),
     ("actions", "reports/_visit_actions.html"),
+    ("history", "reports/_visit_history.html"),
 ]
+
+
+def visit_extras(row) -> dict:
+    """Read what the parts beside the answers show: the visit's appeal (and whether it may be
+    appealed now), its trust flags and its review history."""
+    submission = db.session.get(Submission, row.id)
+    return {"appeal": visit_parts.appeal(row.id, row.version_id), "flags": visit_parts.flags(row.id),
+            "history": visit_parts.history(row.id), "appeal_refused": appeals.why_not(submission),
+            "appeal_until": appeals.window_end(submission)}
 
 
 def visit_or_404(reference: str):
@@ -59,8 +73,37 @@ def branch(code: str):
 @login_required
 def visit(reference: str):
     """Show one visit: its answers, comments and photos, and the actions opened from it."""
-    data = service.visit_screen(visit_or_404(reference))
-    return render_template("reports/visit.html", v=data, parts=VISIT_PARTS)
+    row = visit_or_404(reference)
+    data = service.visit_screen(row)
+    return render_template("reports/visit.html", v=data, parts=VISIT_PARTS, **visit_extras(row))
+
+
+@bp.route("/visits/<reference>/appeal", methods=["GET", "POST"])
+@login_required
+def visit_appeal(reference: str):
+    """Dispute a counted visit within the appeal window: a category, a reason, the whole visit or some questions."""
+    row = visit_or_404(reference)
+    submission = db.session.get(Submission, row.id)
+    refused = appeals.why_not(submission)
+    if refused:  # appealed already, not counted, or too late: say so, with no form to fill
+        return render_template("reports/appeal_new.html", v=row, refused=refused, form=None), \
+            (409 if request.method == "POST" else 200)
+    questions = appeals.disputable(submission)
+    form = AppealForm(categories=[(c.value, label) for c, (label, _) in appeals.CATEGORIES.items()],
+                      questions=[(d.token, d.text) for d in questions])
+    if form.validate_on_submit():
+        chosen = form.questions.data if form.scope.data == "questions" else None
+        try:
+            appeals.open_appeal(submission, category=AppealCategory(form.category.data),
+                                reason=form.reason.data.strip(), questions=chosen, user=current_user)
+        except appeals.AppealRefused as refused_now:
+            return render_template("reports/appeal_new.html", v=row, refused=str(refused_now), form=None), 409
+        flash("Appeal sent: HQ decides each disputed item and this page shows the outcome.")
+        return redirect(url_for("reports.visit", reference=row.reference))
+    status = 400 if form.errors else 200
+    return render_template("reports/appeal_new.html", v=row, form=form, questions=questions,
+                           hints={c.value: hint for c, (_, hint) in appeals.CATEGORIES.items()}, refused=None,
+                           until=appeals.window_end(submission)), status
 
 
 @bp.get("/photos/<int:photo_id>")

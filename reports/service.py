@@ -351,6 +351,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
             "date": r.visit_date.isoformat(), "channel": _value(r.channel), "checklist": r.checklist,
             "version": r.version, "score": to_percent(r.score), "critical_fail": bool(r.critical_fail),
             "reference": r.reference, "outcome": _outcome_label(versions, r.version_id, r.outcome),
+            "appealed": bool(r.appealed),
         } for r in current],
         "comments": comments,
         "method": {

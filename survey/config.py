@@ -88,6 +88,8 @@ class Config:
     #: 5,000 visits (~125,000 answers) is a minute or so, what a proxy in front waits; larger
     #: exports are the CSV's (streamed, no limit) or ``flask export csv -o x.xlsx``.
     SURVEY_XLSX_MAX_VISITS = 5000
+    #: Days after a visit's arrival during which a manager may appeal it (SPEC §8).
+    SURVEY_APPEAL_DAYS = 14
 
 
 def default_env() -> str:
@@ -114,7 +116,7 @@ def load_config(app, overrides: dict | None) -> None:
                       ("SURVEY_PROXY_HOPS", int),
                       ("SURVEY_SESSION_HOURS", float), ("SURVEY_DB_TIMEOUT", float),
                       ("SURVEY_DB_CONNECT_TIMEOUT", int), ("SURVEY_MIN_FREE_MB", float),
-                      ("SURVEY_XLSX_MAX_VISITS", int)):
+                      ("SURVEY_XLSX_MAX_VISITS", int), ("SURVEY_APPEAL_DAYS", int)):
         if env.get(key):
             app.config[key] = cast(env[key])
     for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",

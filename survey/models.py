@@ -626,3 +626,84 @@ class Alert(db.Model):
 
     def __repr__(self) -> str:
         return f"<Alert {self.id} {self.state.value}>"
+
+
+class AppealCategory(str, enum.Enum):
+    """Why a branch disputes a visit (SPEC §8 appeals)."""
+
+    #: The answer contradicts the shopper's own comment, or was scored wrongly.
+    scoring = "scoring"
+    #: Wrong branch, time or scenario.
+    shopper = "shopper"
+    #: An outage, a delivery, a fire drill.
+    circumstances = "circumstances"
+
+
+class AppealState(str, enum.Enum):
+    #: At least one disputed item waits for HQ.
+    open = "open"
+    #: HQ decided every item.
+    decided = "decided"
+
+
+class Appeal(db.Model):
+    """A branch's dispute of one counted visit (SPEC §8): one per visit, decided by HQ item by item.
+
+    Writes go through ``survey/appeals.py``.
+    """
+
+    #: HQ's queue reads the open ones, oldest first.
+    __table_args__ = (Index("ix_appeal_state_opened", "state", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unique: a visit is appealed at most once, however many managers press the button at once.
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), unique=True)
+    category: Mapped[AppealCategory] = mapped_column(db.Enum(AppealCategory, native_enum=False, length=16))
+    reason: Mapped[str] = mapped_column(String(2000))
+    state: Mapped[AppealState] = mapped_column(db.Enum(AppealState, native_enum=False, length=16),
+                                               default=AppealState.open)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    submission: Mapped[Submission] = relationship()
+    opened_by: Mapped[User | None] = relationship()
+    items: Mapped[list[AppealItem]] = relationship(back_populates="appeal", order_by="AppealItem.id")
+
+    def __repr__(self) -> str:
+        return f"<Appeal {self.id} {self.state.value}>"
+
+
+class AppealItem(db.Model):
+    """One disputed thing of an appeal: a question (in one repetition) or the whole visit, and HQ's decision."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    #: The question disputed; None for the whole visit.
+    question_key: Mapped[str | None] = mapped_column(String(64))
+    #: The repetition of a question in a repeated section (as ``Answer.repeat``); 0 elsewhere.
+    repeat: Mapped[int] = mapped_column(default=0)
+    #: None while it waits; "upheld" or "denied".
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(2000))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    #: The shopper's answer as they sent it (``Answer.value`` and ``status``), kept when HQ's replaces it.
+    shopper_value: Mapped[str | None] = mapped_column(db.Text)
+    shopper_status: Mapped[str | None] = mapped_column(String(16))
+    #: HQ's answer on an upheld question: the stored text, and "answered" or "na".
+    hq_value: Mapped[str | None] = mapped_column(db.Text)
+    hq_status: Mapped[str | None] = mapped_column(String(16))
+    #: The visit's overall score (0..1) before and after the decision, when it changed anything.
+    score_before: Mapped[float | None]
+    score_after: Mapped[float | None]
+
+    appeal: Mapped[Appeal] = relationship(back_populates="items")
+    decided_by: Mapped[User | None] = relationship()
+
+    @property
+    def whole(self) -> bool:
+        return self.question_key is None
+
+    def __repr__(self) -> str:
+        return f"<AppealItem {self.id} {self.question_key or 'visit'} {self.decision or 'open'}>"

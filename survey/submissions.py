@@ -187,12 +187,7 @@ def _scored(assignment: Assignment, version: ChecklistVersion, filled: Filled) -
         # SPEC §8: under ``review: hq`` a visit waits for HQ before it counts anywhere.
         review=ReviewState.pending if checklist.review == "hq" else ReviewState.counted,
     )
-    sections = [dict(section_key=section.key, position=position, weight=section.weight,
-                     earned=section.earned, possible=section.possible, score=section.score)
-                for position, section in enumerate(result.sections)]
-    points = scoring.standard_points((r.standard, r.earned, r.possible) for r in result.questions)
-    standards = [dict(standard_key=key, score=value, earned=points.get(key, (None, None))[0],
-                      possible=points.get(key, (None, None))[1]) for key, value in result.standards.items()]
+    sections, standards = score_rows(result)
     answers, attachments = [], []
     if outcome is not None:
         answers.append(dict(position=0, section_key="", question_key="", standard_key=None,
@@ -222,6 +217,18 @@ def _scored(assignment: Assignment, version: ChecklistVersion, filled: Filled) -
             repeat=question_result.repeat or 0, adjustment=question_result.adjustment,
         ))
     return Scored(submission, sections, standards, answers, attachments)
+
+
+def score_rows(result: scoring.Result) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return a scored visit's section and standard rows, as stored on arrival and after an
+    upheld appeal scores it again (survey/appeals.py)."""
+    sections = [dict(section_key=section.key, position=position, weight=section.weight,
+                     earned=section.earned, possible=section.possible, score=section.score)
+                for position, section in enumerate(result.sections)]
+    points = scoring.standard_points((r.standard, r.earned, r.possible) for r in result.questions)
+    standards = [dict(standard_key=key, score=value, earned=points.get(key, (None, None))[0],
+                      possible=points.get(key, (None, None))[1]) for key, value in result.standards.items()]
+    return sections, standards
 
 
 def _set_columns(assignment: Assignment, **values: Any) -> None:

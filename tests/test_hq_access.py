@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from survey.appeals import open_appeal
 from survey.extensions import db
-from survey.models import Alert, AlertState, Role, StaffSession, Standard, Submission, User
+from survey.models import Alert, AlertState, AppealCategory, Role, StaffSession, Standard, Submission, User
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
 
@@ -44,6 +45,9 @@ PAGES = [
     "/hq/staff",
     "/hq/staff/{user}",
     "/hq/alerts",
+    "/hq/appeals",
+    "/hq/appeals/{appeal}",
+    "/hq/appeals/rates",
 ]
 ACTIONS = [
     "/hq/standards/new",
@@ -72,6 +76,7 @@ ACTIONS = [
     "/hq/staff/{user}/sessions/end",
     "/hq/staff/{user}/sessions/{session}/end",
     "/hq/alerts/{alert}/resend",
+    "/hq/appeals/{appeal}/items/{item}",
 ]
 ROUTES = [("GET", p) for p in PAGES] + [("POST", p) for p in ACTIONS]
 WITH_IDS = [(m, p) for m, p in ROUTES if "{" in p]
@@ -106,11 +111,13 @@ def world(client, published, make_branch, make_assignment):
     alert = Alert(submission_id=submission.id, reason="critical", state=AlertState.failed, attempts=8)
     db.session.add(alert)
     db.session.commit()
+    appeal = open_appeal(submission, category=AppealCategory.scoring, reason="Access", questions=None, user=target)
     return {
         "standard": db.session.scalar(db.select(Standard.key).limit(1)),
         "region": branch.region_id, "branch": branch.id, "wave": other.wave_id, "assignment": other.id,
         "submission": submission.id, "attachment": submission.attachments[0].id,
         "user": target.id, "session": staff_session.id, "alert": alert.id,
+        "appeal": appeal.id, "item": appeal.items[0].id,
     }
 
 
@@ -161,7 +168,7 @@ def test_the_table_names_every_route_of_these_console_parts(app):
     placeholder = {"key": "{standard}", "region_id": "{region}", "branch_id": "{branch}", "wave_id": "{wave}",
                    "assignment_id": "{assignment}", "submission_id": "{submission}", "attachment_id": "{attachment}",
                    "user_id": "{user}", "session_id": "{session}",
-                   "alert_id": "{alert}",
+                   "alert_id": "{alert}", "appeal_id": "{appeal}", "item_id": "{item}",
                    "decision": "{decision}"}  # a default of the review decisions, not in their paths
     found = set()
     for rule in app.url_map.iter_rules():

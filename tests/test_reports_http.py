@@ -50,6 +50,7 @@ PAGES = {
     "reports.photo": "/reports/photos/{photo}",
     "reports.action_new": "/reports/branches/BR-A/actions/new?checklist=mini&question=greet",
     "reports.action": "/reports/actions/{action}",
+    "reports.visit_appeal": "/reports/visits/{visit}/appeal",
 }
 #: Write-only endpoints, with their own tests of bad input and access (tests/test_actions.py).
 WRITES = {"reports.action_done", "reports.action_drop"}

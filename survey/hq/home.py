@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import render_template, request, url_for
 
+from ..appeals import open_count as open_appeals
 from ..flags import LABELS as FLAG_LABELS
 from . import queries
 from .blueprint import bp
@@ -20,6 +21,7 @@ SECTIONS = [
     ("hq.waves", "Waves", ("wave", "assignment", "not_done")),
     ("hq.review_queue", "Review", ("review",)),
     ("hq.submissions", "Submissions", ("submission", "attachment")),
+    ("hq.appeals_queue", "Appeals", ("appeal",)),
     ("hq.alerts", "Alerts", ("alert",)),
     ("hq.staff", "Staff", ("staff",)),
 ]
@@ -40,5 +42,5 @@ def index():
     today = date.today()
     month_start = datetime(today.year, today.month, 1)
     return render_template("hq/index.html", counts=queries.dashboard_counts(today, month_start),
-                           alerts=queries.alert_counts(),
+                           alerts=queries.alert_counts(), appeals_open=open_appeals(),
                            month=today.strftime("%B %Y"), month_start=month_start.date(), today=today)

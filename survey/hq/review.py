@@ -10,6 +10,7 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..appeals import CATEGORIES, appeal_of
 from ..extensions import db
 from ..photos import send_photo
 from ..models import Attachment, ReviewState, Submission, photo_key
@@ -111,7 +112,8 @@ def _submission_page(submission: Submission, posted: dict | None = None, status:
         forms[decision].shown.data = submission.review.value
     return render_template("hq/submission.html", s=submission, **submission_details(submission),
                            decide=forms, allowed=reviews.allowed, state_words=STATE_WORDS,
-                           changes=reviews.changes_since_return(submission), today=date.today()), status
+                           changes=reviews.changes_since_return(submission), today=date.today(),
+                           appeal=appeal_of(submission.id), categories=CATEGORIES), status
 
 
 def submission_details(submission: Submission) -> dict:
