@@ -1,7 +1,7 @@
 """chain_indexes: the network average read from an index alone (issue 16).
 
 Revision ID: 248e4ee8b8cb
-Revises: d4a6b8c0e2f4
+Revises: b1bc0b444439
 Create Date: 2026-12-03 17:30:00
 
 ``ix_submission_visit_scores`` (visit_date, branch_id, score, review) holds all the network
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '248e4ee8b8cb'
-down_revision = 'd4a6b8c0e2f4'
+down_revision = 'b1bc0b444439'
 branch_labels = None
 depends_on = None
 
