@@ -17,6 +17,8 @@ from typing import Any
 LIMITS = {"visits": 100, "comments": 60, "critical_failures": 50}
 #: Rows printed per list of the "how computed" part: the scores set to 0, the bonuses and deductions applied.
 METHOD_LIMITS = {"critical_overrides": 50, "adjustments": 50}
+#: The same for a region's report, whose critical failures grow with its branches' visits.
+REGION_LIMITS = {"critical_failures": 50}
 
 
 def latest(rows: list[dict], limit: int) -> list[dict]:
@@ -32,10 +34,10 @@ def for_print(data: dict[str, Any]) -> dict[str, Any]:
 
     The data itself is not changed (a copy is returned), and a list within its limit has no total.
     """
-    if data.get("kind") != "branch":
+    if data.get("kind") not in ("branch", "region"):
         return data
     out = dict(data)
-    for name, limit in LIMITS.items():
+    for name, limit in (LIMITS if data["kind"] == "branch" else REGION_LIMITS).items():
         rows = data.get(name) or []
         if len(rows) > limit:
             out[name], out[f"{name}_total"] = latest(rows, limit), len(rows)

@@ -46,14 +46,16 @@ def write(path: str, body: bytes | str) -> None:
         fail(f"can't write {path}: {exc.strerror or exc}")
 
 
-def render(kind: str, code: str, start: str | None, end: str | None, fmt: str, path: str) -> None:
+def render(kind: str, code: str, start: str | None, end: str | None, fmt: str, path: str,
+           appendix: bool = True) -> None:
     period = period_or_fail(start, end)
     build = service.branch_report if kind == "branch" else service.region_report
     try:
         data = build(code, period.start, period.end)
     except service.UnknownCode:
         fail(f"no {kind} with code '{code}'")
-    body = output.render_pdf(data) if fmt == "pdf" else output.render_html(data)
+    body = (output.render_pdf(data, appendix=appendix) if fmt == "pdf"
+            else output.render_html(data, appendix=appendix))
     write(path, body)
     click.echo(f"Wrote {path} ({kind} {data[kind]['code']}, {period.label})")  # as stored, however typed
 
@@ -64,8 +66,10 @@ def _report_command(kind: str):
     @TO
     @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
     @click.option("-o", "--output", "path", required=True, metavar="FILE", help="File to write.")
-    def command(code, start, end, fmt, path):
-        render(kind, code, start, end, fmt, path)
+    @click.option("--appendix/--no-appendix", default=True, show_default=True,
+                  help="Include the appendix on how the scores are computed.")
+    def command(code, start, end, fmt, path, appendix):
+        render(kind, code, start, end, fmt, path, appendix)
 
     command.__doc__ = f"Render a {kind} report for a period."
     return command

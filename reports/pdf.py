@@ -7,6 +7,7 @@ shopper typed can neither reach the network nor read the server's disk.
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import date, timedelta
 from functools import cache
@@ -94,22 +95,26 @@ def _print_setup() -> tuple[FontConfiguration, CSS]:
     return font_config, css
 
 
-def _render(data: dict, **extra) -> str:
+def _render(data: dict, appendix: bool = True, **extra) -> str:
     try:
         template = TEMPLATES[data["kind"]]
     except KeyError:
         raise ValueError(f"unknown report kind {data.get('kind')!r}") from None
-    return render_template(template, r=data, **HELPERS, **extra)
+    return render_template(template, r=data, appendix=appendix, **HELPERS, **extra)
 
 
-def render_html(data: dict) -> str:
-    """Render report data (see CONTRACT.md) as print HTML; needs an app context."""
-    return _render(data)
+def render_html(data: dict, *, appendix: bool = True) -> str:
+    """Render report data (see CONTRACT.md) as print HTML; needs an app context.
+
+    ``appendix=False`` leaves out how the scores are computed (method, weights), which HQ may
+    not want to send every time.
+    """
+    return _render(data, appendix)
 
 
-def render_standalone_html(data: dict) -> str:
+def render_standalone_html(data: dict, *, appendix: bool = True) -> str:
     """Render report data as HTML with report.css inlined, for viewing in a browser."""
-    return _render(data, inline_css=Markup(STYLESHEET.read_text(encoding="utf-8")))
+    return _render(data, appendix, inline_css=Markup(STYLESHEET.read_text(encoding="utf-8")))
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -120,9 +125,9 @@ def html_to_pdf(html: str) -> bytes:
         return document.write_pdf(stylesheets=[css], font_config=font_config)
 
 
-def render_report(data: dict) -> bytes:
+def render_report(data: dict, *, appendix: bool = True) -> bytes:
     """Render report data (see CONTRACT.md) as a PDF; needs an app context."""
-    return html_to_pdf(render_html(data))
+    return html_to_pdf(render_html(data, appendix=appendix))
 
 
 # --- Formatting helpers the templates receive -------------------------------------------
@@ -172,6 +177,42 @@ def sd_text(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+def rounded(value: float) -> int:
+    """Round half up to a whole percent (Python's ``round`` would send 62.5 to 62 but 63.5 to 64)."""
+    return math.floor(value + 0.5)
+
+
+def likely_range(low: float | None, high: float | None) -> str | None:
+    """Say the 95 % interval in plain words, rounded to whole percent: ``likely between 63 and 77 %``."""
+    if low is None or high is None:
+        return None
+    return f"likely between {rounded(low)} and {rounded(high)} %"
+
+
+def comment_groups(comments: list[dict] | None) -> list[dict]:
+    """Gather consecutive comments on the same question (the service orders them so) under one heading."""
+    groups: list[dict] = []
+    for c in comments or []:
+        key = (c.get("checklist") or "", c.get("question") or "")
+        if not groups or groups[-1]["key"] != key:
+            groups.append({"key": key, "checklist": key[0], "question": key[1], "comments": []})
+        groups[-1]["comments"].append(c)
+    return groups
+
+
+RESULT_WORDS = {"failed": "Failed", "partly": "Partly", "passed": "Passed"}
+
+
+def action_counts(actions: list[dict] | None) -> dict[str, int]:
+    """Count a branch's actions: still open, of which overdue, and done."""
+    actions = actions or []
+    return {
+        "open": sum(1 for a in actions if a.get("state") == "open"),
+        "overdue": sum(1 for a in actions if a.get("overdue")),
+        "done": sum(1 for a in actions if a.get("state") == "done"),
+    }
+
+
 def titles(standards: list[dict] | None) -> dict[str, str]:
     """Map standard keys to their titles, so a key in the data prints as words."""
     return {s["key"]: s.get("title") or s["key"] for s in standards or [] if s.get("key")}
@@ -182,28 +223,11 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def key_points(r: dict) -> list[str]:
-    """Say in a few plain sentences what a reader should take from the report."""
-    return _region_points(r) if r.get("kind") == "region" else _branch_points(r)
+    """Say in a few plain sentences what a reader of a region report should take from it.
 
-
-def _branch_points(r: dict) -> list[str]:
-    points: list[str] = []
-    if (r.get("headline") or {}).get("n") == 1:
-        points.append("Based on a single visit: every figure below is indicative only.")
-    fixes = r.get("fix_first") or []
-    if fixes:
-        first = fixes[0]
-        points.append(f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit"
-                      f" (applied in {visits(first['n'])}).")
-    failures = r.get("critical_failures") or []
-    if failures:
-        zeroed = sum(1 for f in failures if f.get("rule") == "zero")
-        text = f"{_plural(len(failures), 'critical failure')} in the period"
-        if zeroed:
-            text += f"; {_plural(zeroed, 'visit')} counted as 0 % because of one"
-        points.append(text + ".")
-    points.extend(_overdue_point(r.get("actions") or []))
-    return points
+    A branch report's page 1 says it in full (fix first, actions, critical failures) instead.
+    """
+    return _region_points(r) if r.get("kind") == "region" else []
 
 
 def _overdue_point(actions: list[dict]) -> list[str]:
@@ -220,9 +244,11 @@ def _region_points(r: dict) -> list[str]:
     ranked = [b for b in r.get("ranking") or [] if b.get("score") is not None]
     if len(ranked) >= 2:
         best, worst = ranked[0], ranked[-1]
+        network = (r.get("headline") or {}).get("network_score")
+        still = " – still above the network average" if network is not None and worst["score"] > network else ""
         points.append(
             f"Best branch: {best['name']} ({percent_label(best['score'])}); "
-            f"lowest: {worst['name']} ({percent_label(worst['score'])})."
+            f"lowest: {worst['name']} ({percent_label(worst['score'])}{still})."
         )
     if ranked and r.get("target") is not None:
         reached = sum(1 for b in ranked if b["score"] >= r["target"])
@@ -255,6 +281,11 @@ HELPERS = {
     "sd_text": sd_text,
     "titles": titles,
     "key_points": key_points,
+    "likely_range": likely_range,
+    "rounded": rounded,
+    "comment_groups": comment_groups,
+    "result_words": lambda result: RESULT_WORDS.get(result, ""),
+    "action_counts": action_counts,
     "rule_words": lambda rule: RULE_WORDS.get(rule, rule or "–"),
     "trend_chart": lambda *a, **k: Markup(charts.trend_chart(*a, **k)),
     "score_bar": lambda *a, **k: Markup(charts.score_bar(*a, **k)),

@@ -381,13 +381,14 @@ def visit_photos(submission_id: int) -> list[Row]:
 def comments(start: date, end: date, branch_id: int) -> list[Row]:
     """Return what shoppers wrote: per-question comments, and answers to unscored questions
     (the service keeps those of free-text questions, and an outcome's); with them, in the same
-    query, every bonus and deduction applied (``adjustment`` not 0, SPEC §4).
+    query, every bonus and deduction applied (``adjustment`` not 0, SPEC §4). ``earned`` and
+    ``possible`` tell whether a commented answer passed (the branch PDF says so beside it).
 
-    Columns: visit_date, reference, version_id, question_key, comment, value, adjustment.
+    Columns: visit_date, reference, version_id, question_key, comment, value, adjustment, earned, possible.
     """
     return _rows(
         select(Submission.visit_date, Submission.reference, Submission.version_id, Answer.question_key,
-               Answer.comment, Answer.value, Answer.adjustment)
+               Answer.comment, Answer.value, Answer.adjustment, Answer.earned, Answer.possible)
         .join(Submission, Submission.id == Answer.submission_id)
         .where(_counted(start, end), _scope(branch_id),
                or_(Answer.comment.is_not(None),

@@ -146,25 +146,36 @@ def _excluded(rows: Iterable[Any]) -> tuple[int, int]:
     return counts.get("na", 0), counts.get("hidden", 0)
 
 
-def _critical(rows: Iterable[Any], versions: Versions):
-    """Return (critical failures, critical overrides) from failed critical answers."""
+def _critical(rows: Iterable[Any], versions: Versions, branches: dict[int, Any] | None = None):
+    """Return (critical failures, critical overrides) from failed critical answers.
+
+    ``branches`` (id → row with code and name): name each one's branch, for a region's report,
+    where a visit code alone tells a reader nothing.
+    """
     failures, overrides, seen = [], [], set()
     for row in rows:
         checklist = versions.parsed.get(row.version_id)
         _, question = versions.question(row.version_id, row.question_key) if checklist else (None, None)
         rule = critical_rule(question, checklist) if question is not None else None
         text = question.text if question is not None else row.question_key
+        where = {}
+        if branches is not None:
+            branch = branches.get(row.branch_id)
+            where = {"branch": {"code": branch.code if branch else "", "name": branch.name if branch else ""}}
         failures.append({
             "date": row.visit_date.isoformat(),
             "reference": row.reference,
             "checklist": versions.rows[row.version_id].title if checklist else "",
             "question": text,
             "rule": rule or "zero",
+            # The score the visit would have had (a "zero" rule's override), for the region's list.
+            "computed_score": to_percent(row.computed) if rule == "zero" else None,
+            **where,
         })
         if rule == "zero" and row.computed is not None and row.submission_id not in seen:
             seen.add(row.submission_id)
             overrides.append({"date": row.visit_date.isoformat(), "reference": row.reference,
-                              "question": text, "computed_score": to_percent(row.computed)})
+                              "question": text, "computed_score": to_percent(row.computed), **where})
     return failures, overrides
 
 
@@ -310,24 +321,13 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
                        checklist.slug if checklist else "", row.position),
         })
     sections.sort(key=lambda s: s.pop("_order"))
+    checklists = _checklist_groups(section_rows, sections, current, versions)
 
     fixes = ranked_fixes(loss_rows, versions, titles).get(branch.id, [])[:FIX_FIRST]
 
     failures, overrides = _critical(critical_rows, versions)
 
-    comments = []
-    for row in comment_rows:
-        if row.value and row.value.startswith(OUTCOME_PREFIX):  # a shop that ended with a counted outcome
-            if row.comment:
-                label = _outcome_label(versions, row.version_id, row.value.removeprefix(OUTCOME_PREFIX))
-                comments.append({"date": row.visit_date.isoformat(), "question": label, "text": row.comment})
-            continue
-        _, question = versions.question(row.version_id, row.question_key)
-        wording = question.text if question is not None else row.question_key
-        if row.comment:
-            comments.append({"date": row.visit_date.isoformat(), "question": wording, "text": row.comment})
-        if row.value and question is not None and question.kind.verbatim:
-            comments.append({"date": row.visit_date.isoformat(), "question": wording, "text": row.value})
+    comments = _comments(comment_rows, versions)
 
     report = _frame("branch", period)
     report.update({
@@ -344,6 +344,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "standards": standards,
         "trend": trend,
         "sections": sections,
+        "checklists": checklists,
         "fix_first": fixes,
         "actions": actions(branch_id=branch.id, today=today),
         "critical_failures": failures,
@@ -362,6 +363,89 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         },
     })
     return report
+
+
+#: How a commented answer scored: the whole of its points, part of them, or none.
+RESULTS = ("failed", "partly", "passed")
+
+
+def _result(earned: float | None, possible: float | None) -> str | None:
+    """Say whether a scored answer passed: "passed" (every point), "failed" (none), "partly"; None if unscored."""
+    if not possible:
+        return None
+    if earned is None or earned <= NOTHING_LOST:
+        return "failed"
+    return "passed" if earned >= possible - NOTHING_LOST else "partly"
+
+
+def _comments(rows: Iterable[Any], versions: Versions) -> list[dict[str, Any]]:
+    """Lay out what shoppers wrote, grouped under their question in checklist order.
+
+    Within a question, comments on failed answers come before partly passed and passed ones,
+    so a complaint is never read as praise; each keeps its visit's reference. An outcome's
+    comment (a shop that ended without answers) has the outcome's label as its question.
+    """
+    out = []
+    for row in rows:
+        row_version = versions.rows.get(row.version_id)
+        checklist = row_version.title if row_version is not None else ""
+        slug = row_version.slug if row_version is not None else ""
+        base = {"date": row.visit_date.isoformat(), "reference": row.reference, "checklist": checklist}
+        if row.value and row.value.startswith(OUTCOME_PREFIX):  # a shop that ended with a counted outcome
+            if row.comment:
+                label = _outcome_label(versions, row.version_id, row.value.removeprefix(OUTCOME_PREFIX))
+                out.append({**base, "question": label, "text": row.comment, "result": None,
+                             "_order": (_channel_order(versions, slug), slug, -1, label)})
+            continue
+        _, question = versions.question(row.version_id, row.question_key)
+        wording = question.text if question is not None else row.question_key
+        order = (_channel_order(versions, slug), slug, _position(versions, row.version_id, row.question_key), wording)
+        if row.comment:
+            out.append({**base, "question": wording, "text": row.comment,
+                        "result": _result(row.earned, row.possible), "_order": order})
+        if row.value and question is not None and question.kind.verbatim:
+            out.append({**base, "question": wording, "text": row.value, "result": None, "_order": order})
+    rank = {r: i for i, r in enumerate(RESULTS)}
+    out.sort(key=lambda c: (c["_order"], rank.get(c["result"], len(RESULTS)), c["date"]))
+    for comment in out:
+        del comment["_order"]
+    return out
+
+
+def _position(versions: Versions, version_id: int, key: str) -> int:
+    """Return where a question stands in its checklist version (its order in the form)."""
+    parsed = versions.parsed.get(version_id)
+    if parsed is None:
+        return 10**6
+    for i, (_, question) in enumerate(parsed.questions()):
+        if question.key == key:
+            return i
+    return 10**6
+
+
+def _checklist_groups(section_rows: Iterable[Any], sections: list[dict[str, Any]], current: list[Any],
+                      versions: Versions) -> list[dict[str, Any]]:
+    """Group the section scores by checklist, each with how many visits filled it in the period,
+    so three checklists are never read as one and a checklist seen once says so."""
+    visits_of: dict[int, int] = defaultdict(int)
+    for visit in current:
+        row = versions.rows.get(visit.version_id)
+        if row is not None:
+            visits_of[row.checklist_id] += 1
+    groups: dict[str, dict[str, Any]] = {}
+    by_title = {}
+    for row in section_rows:
+        checklist = versions.checklist_row(row.checklist_id)
+        if checklist is not None:
+            by_title[checklist.title] = (checklist, row.checklist_id)
+    for section in sections:
+        title = section["checklist"]
+        checklist, checklist_id = by_title.get(title, (None, None))
+        group = groups.setdefault(title, {
+            "checklist": checklist.slug if checklist else "", "title": title,
+            "visits": visits_of.get(checklist_id, 0), "sections": []})
+        group["sections"].append({k: section[k] for k in ("key", "title", "score", "n")})
+    return list(groups.values())
 
 
 def _outcome_label(versions: Versions, version_id: int, key: str | None) -> str | None:
@@ -453,7 +537,8 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
                for r in ranking]
     titles = {s.key: s.title for s in catalogue}
     fixes = ranked_fixes(loss_rows, versions, titles)
-    fix_first = [{"code": r["code"], "name": r["name"], "items": fixes.get(r["_id"], [])[:FIX_FIRST]}
+    fix_first = [{"code": r["code"], "name": r["name"], "score": r["score"],
+                  "items": fixes.get(r["_id"], [])[:FIX_FIRST]}
                  for r in ranking if r["n"]]
 
     months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
@@ -467,7 +552,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
 
     score = stats.branch_weighted(stats.mean(v) for v in now_scores.values())
     previous_score = stats.branch_weighted(stats.mean(v) for v in then_scores.values())
-    _, overrides = _critical(critical_rows, versions)
+    failures, overrides = _critical(critical_rows, versions, {b.id: b for b in branches})
     for entry in ranking:
         del entry["_id"]
 
@@ -484,6 +569,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
         "heatmap": heatmap,
         "trend": trend,
         "fix_first": fix_first,
+        "critical_failures": failures,
         "overdue_actions": actions(region_ids=[region.id], overdue=True, today=today),
         "method": {"versions": _versions_used(current, versions), "na_excluded": na,
                    "hidden_excluded": hidden, "critical_overrides": overrides},

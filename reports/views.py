@@ -89,24 +89,40 @@ def index():
                            errors=status != 200), status
 
 
+#: ``?appendix=`` values: with or without the appendix on how the scores are computed.
+APPENDIX = {"1": True, "yes": True, "0": False, "no": False}
+
+
+def appendix_or_400() -> bool:
+    """Read ``appendix`` from the query string (default: included), or stop with a 400 that says what is wrong."""
+    value = request.args.get("appendix", "1").strip().lower()
+    if value not in APPENDIX:
+        abort(400, description="appendix must be 1 (include how the scores are computed) or 0 (leave it out)")
+    return APPENDIX[value]
+
+
 @bp.get("/branches/<code>.pdf")
 @login_required
 def branch_pdf(code: str):
-    """Download a branch report."""
+    """Download a branch report; ``?appendix=0`` leaves out how the scores are computed."""
     branch = get_branch_or_404(code)
     period = period_or_400()
+    appendix = appendix_or_400()
     data = service.branch_report(branch.code, period.start, period.end)
-    return download(output.render_pdf(data), "application/pdf", output.report_filename(branch.code, period))
+    return download(output.render_pdf(data, appendix=appendix), "application/pdf",
+                    output.report_filename(branch.code, period))
 
 
 @bp.get("/regions/<code>.pdf")
 @login_required
 def region_pdf(code: str):
-    """Download a region report."""
+    """Download a region report; ``?appendix=0`` leaves out how the scores are computed."""
     region = get_region_or_404(code)
     period = period_or_400()
+    appendix = appendix_or_400()
     data = service.region_report(region.code, period.start, period.end)
-    return download(output.render_pdf(data), "application/pdf", output.report_filename(region.code, period))
+    return download(output.render_pdf(data, appendix=appendix), "application/pdf",
+                    output.report_filename(region.code, period))
 
 
 def export_scope() -> tuple[Period, list[int] | None, str | None]:

@@ -379,7 +379,9 @@ def branch_sample(
     ]
     comments = (
         [
-            {"date": visits[i % len(visits)]["date"], "question": q, "text": t}
+            {"date": visits[i % len(visits)]["date"], "reference": visits[i % len(visits)]["reference"],
+             "checklist": "Store visit", "question": q, "text": t,
+             "result": (None, "failed", "partly", "passed")[i % 4]}
             for i, (q, t) in enumerate(COMMENTS[:n_visits])
         ]
         if visits
@@ -420,6 +422,10 @@ def branch_sample(
         "standards": standards,
         "trend": trend,
         "sections": sections,
+        "checklists": [
+            {"checklist": "store-visit", "title": "Store visit", "visits": n_visits, "sections": sections[:6]},
+            {"checklist": "phone-call", "title": "Phone call", "visits": 1, "sections": sections[6:]},
+        ] if n_visits else [],
         "fix_first": fixes,
         "actions": [] if n_visits == 0 else [
             sample_action(1, code, name, "How was the complaint handled?", "Role-play the complaint script at the "
@@ -581,7 +587,7 @@ def region_sample(
                 "checklist_title": "Store visit", "lost": lost, "n": n, "critical": critical}
 
     fix_first = [
-        {"code": r["code"], "name": r["name"], "items": [
+        {"code": r["code"], "name": r["name"], "score": r["score"], "items": [
             fix("complaint_outcome", "How was the complaint handled?", "Problem solving and complaints",
                 6.5 - i * 0.3, max(1, r["n"] // 2), 1 if i == 0 else 0),
             fix("name_badge", "Did the person serving you wear a name badge?", "Appearance and premises",
@@ -611,6 +617,14 @@ def region_sample(
         "heatmap": heatmap,
         "trend": trend,
         "fix_first": fix_first,
+        "critical_failures": [
+            {"date": "2026-03-14", "reference": "S-10873", "checklist": "Store visit",
+             "question": "Did they use a personal phone while serving you?", "rule": "zero", "computed_score": 71.2,
+             "branch": {"code": ranked[1]["code"], "name": ranked[1]["name"]}},
+            {"date": "2026-08-02", "reference": "S-11290", "checklist": "Store visit",
+             "question": "Did you pay the price shown?", "rule": "zero", "computed_score": 64.0,
+             "branch": {"code": ranked[0]["code"], "name": ranked[0]["name"]}},
+        ],
         "overdue_actions": [sample_action(3, r["code"], r["name"], "Did they say goodbye or invite you back?",
                                           "Add the farewell to the till checklist.", "Branch manager", "2026-09-01",
                                           overdue=True, before=(68.8, 16), since=(None, 0))
@@ -638,12 +652,14 @@ def region_sample(
                     "reference": "S-10873",
                     "question": "Did they use a personal phone while serving you?",
                     "computed_score": 71.2,
+                    "branch": {"code": ranked[1]["code"], "name": ranked[1]["name"]},
                 },
                 {
                     "date": "2026-08-02",
                     "reference": "S-11290",
                     "question": "Did you pay the price shown?",
                     "computed_score": 64.0,
+                    "branch": {"code": ranked[0]["code"], "name": ranked[0]["name"]},
                 },
             ],
         },

@@ -147,11 +147,11 @@ def fake_pdf(monkeypatch):
     """Replace the PDF and HTML renderers with stand-ins; return the report data they were given."""
     given: list[dict] = []
 
-    def render_pdf(data):
+    def render_pdf(data, **options):
         given.append(data)
         return b"%PDF-1.7\n% stand-in for tests\n%%EOF\n"
 
-    def render_html(data):
+    def render_html(data, **options):
         given.append(data)
         return f"<!doctype html><title>{data['kind']} report</title>"
 

@@ -45,14 +45,15 @@ def test_branch_headline_interval_and_gaps(pages):
     data, first = samples.BRANCH, pages("branch")[0]
     h = data["headline"]
     assert f"{h['score']:.1f} %" in first
-    assert f"95 % interval {h['ci_low']:.1f}–{h['ci_high']:.1f} %" in first
+    assert f"Likely between {round(h['ci_low'])} and {round(h['ci_high'])} % more visits narrow this" in first
+    assert "95 %" not in first and "interval" not in first  # the words are the appendix's
     assert "24 visits" in first
     assert f"▼ {abs(h['score'] - data['target']):.1f} points below target" in first
     assert f"▲ {h['score'] - h['previous_score']:.1f} points up" in first
 
 
 def test_branch_standards_table_prints_score_region_and_difference(pages):
-    first = pages("branch")[0]
+    first = pages("branch")[1]
     for s in samples.BRANCH["standards"]:
         diff = s["score"] - s["region_score"]
         sign = "+" if diff > 0 else "−"
@@ -75,15 +76,17 @@ def test_branch_pages_are_numbered_and_titled(pages):
 def test_branch_sections_appear_in_reading_order(pages):
     text = " ".join(pages("branch"))
     order = [
-        "IN SHORT",
-        "Standards",
-        "Month by month",
-        "Checklist sections",
         "Fix first The questions",
-        "Critical failures",
+        "ACTIONS",
+        "CRITICAL FAILURES",
+        "Standards Average score",
+        "Month by month",
+        "Actions What the branch",
+        "Critical failures Each visit",
+        "Sections, checklist by checklist",
         "Visit log",
         "What shoppers wrote",
-        "How these scores are computed",
+        "Appendix · How the scores are computed",
     ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
@@ -164,9 +167,8 @@ def test_unknown_report_kind_is_refused(app):
         render_html({"kind": "invoice"})
 
 
-def test_key_points_for_one_visit_warn_that_figures_are_indicative():
-    points = key_points(samples.branch_one_visit())
-    assert points[0].startswith("Based on a single visit")
+def test_one_visit_says_on_page_one_that_it_is_indicative(pages):
+    assert "Fix first Based on a single visit: indicative only." in pages("one_visit")[0]
 
 
 # --- charts -----------------------------------------------------------------------------
@@ -236,13 +238,6 @@ def test_region_key_points_agree_in_number():
     assert "2 of 4 branches with visits reach the 85.0 % target." in key_points(data)
 
 
-def test_fix_first_in_short_says_how_many_visits_it_rests_on():
-    points = key_points(samples.BRANCH)
-    first = samples.BRANCH["fix_first"][0]
-    assert (f"Fix first: “{first['text']}”, {first['lost']:.1f} points lost per visit (applied in {first['n']} visits)."
-            in points)
-
-
 def test_counts_are_printed_with_thousands_separated():
     assert pdf.visits(1) == "1 visit"
     assert pdf.visits(1200) == "1,200 visits"
@@ -283,7 +278,8 @@ def test_branch_lists_each_action_with_its_score_before_and_since(pages):
     assert "Actions What the branch committed to do" in text
     assert "Order new name badges." in text and "Note: Badges handed out on 20 Feb." in text
     assert "Done 50.0 % 10 visits 87.5 % 8 visits" in text
-    assert "1 action overdue; the oldest was due 30 Jun 2026: “Role-play the complaint script" in text
+    first = pages("branch")[0]
+    assert "ACTIONS 1 open · 1 overdue Due 30 Jun 2026 · Role-play the complaint script" in first
 
 
 def test_region_lists_overdue_actions(pages):

@@ -126,9 +126,13 @@ def test_branch_visit_log_comments_and_method(branch_a):
     first = branch_a["visits"][0]
     assert (first["channel"], first["checklist"], first["version"]) == ("visit", "Mini visit", 1)
     assert len(first["reference"]) == 7
+    # Grouped by question in checklist order, each with its visit and whether that answer passed.
+    refs = {v["date"]: v["reference"] for v in branch_a["visits"]}
     assert branch_a["comments"] == [
-        {"date": "2026-02-15", "question": "Anything else?", "text": "<b>Friendly</b> staff, 100% sure"},
-        {"date": "2026-06-30", "question": "Was the floor clean?", "text": "=HYPERLINK(\"http://evil.test\")"},
+        {"date": "2026-06-30", "reference": refs["2026-06-30"], "checklist": "Mini visit",
+         "question": "Was the floor clean?", "text": "=HYPERLINK(\"http://evil.test\")", "result": "failed"},
+        {"date": "2026-02-15", "reference": refs["2026-02-15"], "checklist": "Mini visit",
+         "question": "Anything else?", "text": "<b>Friendly</b> staff, 100% sure", "result": None},
     ]
     assert branch_a["critical_failures"] == []
     method = branch_a["method"]
@@ -154,7 +158,7 @@ def test_critical_failure_and_override_on_one_visit(known):
     assert h["change"] is None
     assert report["critical_failures"] == [{
         "date": "2026-01-20", "reference": known.critical.reference, "checklist": "Mini visit",
-        "question": "Did they use a phone while serving you?", "rule": "zero",
+        "question": "Did they use a phone while serving you?", "rule": "zero", "computed_score": approx(75.0),
     }]
     assert report["method"]["critical_overrides"] == [{
         "date": "2026-01-20", "reference": known.critical.reference,
@@ -227,6 +231,17 @@ def test_region_method(region_north, known):
     assert method["versions"] == [{"checklist": "mini", "title": "Mini visit", "version": 1, "visits": 5}]
     assert (method["na_excluded"], method["hidden_excluded"]) == (1, 0)
     assert [o["reference"] for o in method["critical_overrides"]] == [known.critical.reference]
+    bravo = {"code": "BR-B", "name": "Bravo"}
+    assert [o["branch"] for o in method["critical_overrides"]] == [bravo]
+    assert [(f["reference"], f["branch"], f["rule"]) for f in region_north["critical_failures"]] == [
+        (known.critical.reference, bravo, "zero")]
+
+
+def test_branch_sections_grouped_by_checklist(branch_a):
+    assert branch_a["checklists"] == [{
+        "checklist": "mini", "title": "Mini visit", "visits": 4,
+        "sections": [{k: s[k] for k in ("key", "title", "score", "n")} for s in branch_a["sections"]],
+    }]
 
 
 def test_reports_are_plain_data(branch_a, region_north):
