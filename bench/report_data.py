@@ -174,7 +174,7 @@ def full_scans(plan: list[str]) -> list[str]:
 
 def reads_network(plan: list[str]) -> bool:
     """Is this a network-wide query: one reaching submission by visit date or answers by standard only?"""
-    return any(("ix_submission_visit_date" in step or "ix_answer_standard" in step) for step in plan)
+    return any(("ix_submission_visit_scores" in step or "ix_answer_standard" in step) for step in plan)
 
 
 def _table_rows(model) -> list[dict]:

@@ -105,7 +105,11 @@ def visits(start: date, end: date, branch_id: int | None = None, region_id: int 
 def network_mean(start: date, end: date) -> Row:
     """Return the network's branch-weighted mean: score (mean of branch means), branches (with a score).
 
-    The only query of a branch report that reads the whole network; it returns one row.
+    The only query of a branch report that reads the whole network; it returns one row. It reads
+    the index ``ix_submission_visit_scores`` alone, not the table (an index-only scan on
+    PostgreSQL): every column it needs is in it. A rollup kept on write was weighed against it:
+    at a chain's two visits per branch a month it would halve the rows read, but add a second
+    copy of every score that submissions, review decisions and rescoring must all keep right.
     """
     per_branch = (
         select(func.avg(Submission.score).label("score"))
@@ -181,21 +185,38 @@ def question_losses(start: date, end: date, branch_id: int | None = None, region
 
 
 def _question_losses(kind: str):
+    """Build the fix-first select for one kind of scope, its parameters bound later.
+
+    A repetition's weight and a section's number of repetitions come from window functions over
+    the answers, not from aggregate subqueries joined back on two and three columns: PostgreSQL
+    guessed those joins at one row and chose nested loops that took 4-8 s for a chain's
+    50-branch region (bench/chain_pages.py). The visit's total weight stays a subquery joined on
+    the visit alone, which both databases join by hash or index (two window subqueries joined to
+    each other cost SQLite a scan of one per row of the other).
+    """
     scope_id = bindparam("scope_id")
     scope = {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
              "network": true}[kind]()
     counted = and_(_counted(bindparam("start"), bindparam("end")), scope)
     scored = Answer.possible > 0
-    parts = (
-        select(Answer.submission_id, Answer.section_key, Answer.repeat, func.sum(Answer.possible).label("weight"))
+    in_part = (Answer.submission_id, Answer.section_key, Answer.repeat)
+    answers = (
+        select(Submission.branch_id, Submission.version_id, Answer.submission_id, Answer.section_key,
+               Answer.question_key, Answer.standard_key, Answer.critical_fail,
+               (Answer.possible - Answer.earned).label("missed"), SectionScore.weight.label("section_weight"),
+               func.sum(Answer.possible).over(partition_by=in_part).label("part_weight"),
+               func.dense_rank().over(partition_by=(Answer.submission_id, Answer.section_key),
+                                      order_by=Answer.repeat).label("nth"))
         .join(Submission, Submission.id == Answer.submission_id)
+        .join(SectionScore, and_(SectionScore.submission_id == Answer.submission_id,
+                                 SectionScore.section_key == Answer.section_key))
         .where(counted, scored)
-        .group_by(Answer.submission_id, Answer.section_key, Answer.repeat)
         .subquery()
     )
-    spans = (
-        select(parts.c.submission_id, parts.c.section_key, func.count().label("n"))
-        .group_by(parts.c.submission_id, parts.c.section_key)
+    # A section's repetitions: the highest rank of its answers' repeat numbers.
+    spread = (
+        select(answers, func.max(answers.c.nth).over(partition_by=(answers.c.submission_id, answers.c.section_key))
+               .label("spans"))
         .subquery()
     )
     totals = (
@@ -211,23 +232,15 @@ def _question_losses(kind: str):
         .group_by(Submission.branch_id)
         .subquery()
     )
-    share = ((Answer.possible - Answer.earned) / parts.c.weight / spans.c.n
-             * SectionScore.weight / totals.c.weight)
+    share = (spread.c.missed / spread.c.part_weight / spread.c.spans * spread.c.section_weight / totals.c.weight)
     losses = (
-        select(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key,
-               func.max(Answer.standard_key).label("standard_key"), func.sum(share).label("lost"),
-               func.count(Answer.submission_id.distinct()).label("n"),
-               func.sum(case((Answer.critical_fail.is_(True), 1), else_=0)).label("critical"))
-        .join(Submission, Submission.id == Answer.submission_id)
-        .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
-        .join(parts, and_(parts.c.submission_id == Answer.submission_id, parts.c.section_key == Answer.section_key,
-                          parts.c.repeat == Answer.repeat))
-        .join(spans, and_(spans.c.submission_id == Answer.submission_id, spans.c.section_key == Answer.section_key))
-        .join(SectionScore, and_(SectionScore.submission_id == Answer.submission_id,
-                                 SectionScore.section_key == Answer.section_key))
-        .join(totals, totals.c.submission_id == Answer.submission_id)
-        .where(counted, scored)
-        .group_by(Submission.branch_id, ChecklistVersion.checklist_id, Answer.question_key)
+        select(spread.c.branch_id, ChecklistVersion.checklist_id, spread.c.question_key,
+               func.max(spread.c.standard_key).label("standard_key"), func.sum(share).label("lost"),
+               func.count(spread.c.submission_id.distinct()).label("n"),
+               func.sum(case((spread.c.critical_fail.is_(True), 1), else_=0)).label("critical"))
+        .join(ChecklistVersion, ChecklistVersion.id == spread.c.version_id)
+        .join(totals, totals.c.submission_id == spread.c.submission_id)
+        .group_by(spread.c.branch_id, ChecklistVersion.checklist_id, spread.c.question_key)
         .subquery()
     )
     return select(losses, visits.c.n.label("visits")).join(visits, visits.c.branch_id == losses.c.branch_id)
@@ -342,7 +355,9 @@ def visit(reference: str) -> Row | None:
                Submission.visit_time, Submission.score, Submission.critical_fail, Submission.outcome,
                counts.label("counted"))
         .join(Branch, Branch.id == Submission.branch_id)
-        .where(func.upper(Submission.reference) == reference.strip().upper())
+        # References are made in capitals (submissions.new_reference): an equality on the column
+        # uses its unique index, where upper() of it read every visit of the chain.
+        .where(Submission.reference == reference.strip().upper())
     ).first()
 
 

@@ -107,8 +107,12 @@ def _standard_list(catalogue, with_data: set[str]) -> list[Any]:
 def _monthly(rows: Iterable[Any], period: Period) -> dict[str, dict[int, list[float]]]:
     """Bucket per-day (or per-visit) rows into month → branch → [total, n]."""
     months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
+    # Keyed by (year, month): formatting each row's date cost more than the rest of the loop, and
+    # a region of a chain has a year of days for each of its fifty branches.
+    named = {(int(m[:4]), int(m[5:])): months[m] for m in months}
     for row in rows:
-        bucket = months[f"{row.visit_date:%Y-%m}"].setdefault(row.branch_id, [0.0, 0])
+        day = row.visit_date
+        bucket = named[day.year, day.month].setdefault(row.branch_id, [0.0, 0])
         bucket[0] += row.total
         bucket[1] += row.n
     return months

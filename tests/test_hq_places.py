@@ -8,6 +8,7 @@ import re
 
 import pytest
 from survey.extensions import db
+from survey.hq import places
 from survey.hq.forms import parse_branch_csv
 from survey.models import Branch, Region
 
@@ -121,6 +122,41 @@ def test_a_deactivated_region_is_offered_for_no_new_branch_or_wave(hq, regions, 
 
 
 # ---------------------------------------------------------------- branches
+
+
+def listed_codes(response) -> list[str]:
+    return re.findall(r'<tr id="b-([^"]+)"', response.get_data(as_text=True))
+
+
+def test_the_branches_list_pages_lose_no_branch_and_keep_the_region(hq, make_branch, monkeypatch):
+    monkeypatch.setattr(places, "BRANCH_PAGE_SIZE", 3)
+    made = [make_branch(f"BR-{n:03d}", "NORTH" if n % 3 else "SOUTH") for n in range(1, 11)]
+    db.session.get(Branch, made[4].id).active = False  # inactive ones come last
+    db.session.commit()
+
+    seen, url = [], "/hq/branches"
+    while url:
+        page = hq.get(url)
+        html = page.get_data(as_text=True)
+        seen += listed_codes(page)
+        found = re.search(r'<a href="([^"]+)" rel="next">', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert "10 branches, page 4 of 4" in text_of(hq.get("/hq/branches?page=4"))
+    assert len(seen) == len(set(seen)) == 10  # every branch once: none lost, none doubled
+    assert seen[-1] == "BR-005"
+    assert sorted(seen) == sorted(b.code for b in made)
+
+    north = hq.get("/hq/branches?region=NORTH")
+    html = north.get_data(as_text=True)
+    assert "7 branches, page 1 of 3" in text_of(north)
+    following = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
+    assert "region=NORTH" in following and "page=2" in following
+    assert all(code in {b.code for b in made if b.region.code == "NORTH"}
+               for code in listed_codes(north) + listed_codes(hq.get(following)))
+    # Past the end: the last page; not a number: the first.
+    assert listed_codes(hq.get("/hq/branches?region=NORTH&page=99")) == listed_codes(
+        hq.get("/hq/branches?region=NORTH&page=3"))
+    assert listed_codes(hq.get("/hq/branches?page=x")) == listed_codes(hq.get("/hq/branches"))
 
 
 def test_the_branches_list_filters_by_region(hq, make_branch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from survey import models
 from survey.extensions import db
-from survey.hq import review
+from survey.hq import queries, review
 from survey.models import Attachment, Submission, SubmissionEvent
 from survey.shopper.forms import field_name
 from survey.caches import checklist_of
@@ -182,6 +182,28 @@ def test_the_list_is_paginated_and_pages_keep_the_filters(hq, make_submission, m
     assert hostile.status_code == 200
     assert re.search(r'<a href="(/hq/submissions\?[^"]+)" rel="next">', hostile.get_data(as_text=True))
     assert "_external" not in hostile.get_data(as_text=True)
+
+
+def test_past_the_count_cap_the_list_says_more_and_offers_the_next_page(hq, make_submission, monkeypatch):
+    monkeypatch.setattr(review, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    made = [make_submission("BR-001", visit_date=TODAY - timedelta(days=d)) for d in range(1, 8)]
+
+    first = hq.get("/hq/submissions?state=counted")
+    assert "More than 3 submissions, page 1." in text_of(first)
+    assert " of " not in re.search(r'<nav class="pages".*?</nav>', text_of(first), re.S).group(0)
+    seen, url = [], "/hq/submissions?state=counted"
+    while url:
+        page = hq.get(url)
+        html = page.get_data(as_text=True)
+        seen += sorted(references(page))
+        found = re.search(r'<a href="([^"]+)" rel="next">', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        assert url is None or "state=counted" in url
+    assert sorted(seen) == sorted(s.reference for s in made) and len(seen) == 7  # none lost, none doubled
+    # The last page counts to its end: the number is exact there.
+    assert "7 submissions, page 4 of 4." in text_of(hq.get("/hq/submissions?state=counted&page=4"))
+    assert references(hq.get("/hq/submissions?page=99")) == {made[6].reference}
 
 
 # ---------------------------------------------------------------- one submission

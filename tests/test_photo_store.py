@@ -231,3 +231,25 @@ def test_the_folder_stays_the_default(app):
     with pytest.raises(StoreError):
         LocalStore("/proc/no-such-place").write("1.jpeg", b"x")
 
+
+
+@pytest.mark.parametrize("kept_in", ["folder", "bucket"])
+def test_a_photo_of_another_region_is_a_404_on_either_store(request, kept_in, make_assignment, make_user):
+    """A manager reaches a visit's photo only through its region; on both stores the rule is the
+    app's, so a manager of another region meets the same 404 as for a photo that does not exist."""
+    shop = request.getfixturevalue("app" if kept_in == "folder" else "s3_app")
+    client, token, checklist, data = opened(shop, make_assignment)  # a NORTH branch
+    data[field_name(photo_question(checklist).key)] = (io.BytesIO(tiny_photo("JPEG")), "receipt.jpg")
+    assert post_multipart(client, f"/s/{token}", data).status_code == 303
+    with shop.app_context():
+        attachment_id = db.session.scalar(db.select(Attachment.id).where(Attachment.submission_id.is_not(None)))
+    make_user("north@example.com", "manager", regions=("NORTH",))
+    make_user("south@example.com", "manager", regions=("SOUTH",))
+
+    north = log_in(shop.test_client(), "north@example.com")
+    seen = north.get(f"/reports/photos/{attachment_id}")
+    assert seen.status_code == 200 and seen.data.startswith(b"\xff\xd8\xff")
+    south = log_in(shop.test_client(), "south@example.com")
+    refused = south.get(f"/reports/photos/{attachment_id}")
+    assert refused.status_code == 404 and not refused.data.startswith(b"\xff\xd8\xff")
+    assert south.get(f"/reports/photos/{attachment_id + 1000}").status_code == 404

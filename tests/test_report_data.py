@@ -395,3 +395,46 @@ def test_a_question_from_a_single_visit_comes_after_the_ones_with_a_pattern(make
     assert [(q["key"], q["lost"], q["n"]) for q in report["fix_first"]] == [
         ("greet", approx(25.0), 3), ("clean", approx(25 / 3), 1),
     ]
+
+
+def test_the_network_average_follows_review_decisions(known, make_user, make_visit):
+    """The network average is read from the visits as they stand (no copy kept on write), so it
+    moves with every review decision and every new visit: a rejected visit leaves it, a restored
+    one comes back, one waiting for review is out until approved. Checked against a direct
+    computation each time."""
+    from survey.hq import reviews
+    from survey.models import ReviewState, Submission
+
+    from reports import queries
+
+    hq = make_user("hq@example.com")
+
+    def direct() -> tuple[float, int]:
+        by_branch: dict[int, list[float]] = {}
+        for s in db.session.scalars(db.select(Submission)):
+            if s.review == ReviewState.counted and PERIOD_START <= s.visit_date <= PERIOD_END and s.score is not None:
+                by_branch.setdefault(s.branch_id, []).append(s.score)
+        means = [sum(v) / len(v) for v in by_branch.values()]
+        return sum(means) / len(means), len(means)
+
+    def check(score: float, branches: int) -> None:
+        db.session.expire_all()
+        row = queries.network_mean(PERIOD_START, PERIOD_END)
+        assert (row.score, row.branches) == pytest.approx(direct())
+        assert (row.score, row.branches) == pytest.approx((score, branches))
+
+    check(162.5 / 300, 3)
+    assert reviews.reject(known.critical, ReviewState.counted, hq, "Not our branch")
+    check(162.5 / 200, 2)   # B has no visit left
+    assert reviews.restore(known.critical, ReviewState.rejected, hq)
+    check(162.5 / 300, 3)
+    # Waiting for review (a checklist under review): out of the average until approved.
+    db.session.execute(db.update(Submission).where(Submission.id == known.critical.id)
+                       .values(review=ReviewState.pending.value))
+    db.session.commit()
+    check(162.5 / 200, 2)
+    assert reviews.approve(db.session.get(Submission, known.critical.id), ReviewState.pending, hq)
+    check(162.5 / 300, 3)
+    # A shopper's new visit (through the shopper's own write path) counts at once: D's first, 50.
+    make_visit(known.d, date(2026, 5, 5), greet="no", polite="no")
+    check(212.5 / 400, 4)

@@ -21,7 +21,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import html_params
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -531,6 +533,33 @@ STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("pending", "Waiti
                          ("returned", "Returned to the shopper"), ("rejected", "Rejected")])
 
 
+def _many_options(field, **kwargs) -> Markup:
+    """Render a ManySelectField as WTForms' Select widget does, in one pass over plain pairs."""
+    kwargs.setdefault("id", field.id)
+    chosen = field.data
+    parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
+    for value, label in field.choices:
+        picked = "selected " if field.coerce(value) == chosen else ""
+        parts.append(f'<option {picked}value="{escape(value)}">{escape(label)}</option>')
+    parts.append("</select>")
+    return Markup("".join(parts))
+
+
+class ManySelectField(SelectField):
+    """A select with thousands of choices (a chain's 2,000 branches), as ``(value, label)`` pairs.
+
+    WTForms' own select makes an object per choice to check the answer and again to render it;
+    at a chain's size that cost more than the submissions page's queries (bench/chain_pages.py).
+    Same markup and the same message for a value not in the list.
+    """
+
+    widget = staticmethod(_many_options)
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {self.coerce(value) for value, _ in self.choices}:
+            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
+
+
 class SubmissionFilterForm(FlaskForm):
     """The filters of the submissions list; read from the query string, so no CSRF token."""
 
@@ -541,8 +570,8 @@ class SubmissionFilterForm(FlaskForm):
                        invalid_choice_message="Choose a wave from the list.", description="")
     region = SelectField("Region", coerce=optional_int, validators=[Optional()],
                          invalid_choice_message="Choose a region from the list.", description="")
-    branch = SelectField("Branch", coerce=optional_int, validators=[Optional()],
-                         invalid_choice_message="Choose a branch from the list.", description="")
+    branch = ManySelectField("Branch", coerce=optional_int, validators=[Optional()],
+                             invalid_choice_message="Choose a branch from the list.", description="")
     checklist = SelectField("Checklist", coerce=optional_int, validators=[Optional()],
                             invalid_choice_message="Choose a checklist from the list.", description="")
     date_from = date_field("Visited from", validators=[Optional()], description="")
@@ -555,42 +584,54 @@ class SubmissionFilterForm(FlaskForm):
     state = SelectField("State", choices=STATE_CHOICES, default="", validators=[Optional()],
                         invalid_choice_message="Choose a state from the list.", description="")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, only: tuple[str, ...] | None = None, **kwargs):
+        """``only``: the filters a page shows (the review queue has three); the others are left out,
+        with their choices unread: a chain's 2,000 branches for a select the queue never shows."""
         super().__init__(*args, **kwargs)
-        self.wave.choices = options(
-            [("", "All waves")]
-            + [
-                (w.id, w.name)
-                for w in db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
-            ]
-        )
-        self.region.choices = options(
-            [("", "All regions")]
-            + [(r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))]
-        )
-        self.branch.choices = options(
-            [("", "All branches")]
-            + [(b.id, f"{b.code} {b.name}") for b in db.session.scalars(db.select(Branch).order_by(Branch.code))]
-        )
-        self.checklist.choices = options(
-            [("", "All checklists")]
-            + [(c.id, c.title) for c in db.session.scalars(db.select(Checklist).order_by(Checklist.title))]
-        )
+        for name in [f.name for f in self if only is not None and f.name not in only]:
+            delattr(self, name)
+        if "wave" in self:
+            self.wave.choices = options(
+                [("", "All waves")]
+                + [
+                    (w.id, w.name)
+                    for w in db.session.scalars(db.select(Wave).order_by(Wave.created_at.desc(), Wave.id.desc()))
+                ]
+            )
+        if "region" in self:
+            self.region.choices = options(
+                [("", "All regions")]
+                + [(r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))]
+            )
+        if "branch" in self:
+            self.branch.choices = [("", "All branches")] + [
+                (id_, f"{code} {name}")
+                for id_, code, name in db.session.execute(db.select(Branch.id, Branch.code, Branch.name)
+                                                          .order_by(Branch.code))]
+        if "checklist" in self:
+            self.checklist.choices = options(
+                [("", "All checklists")]
+                + [(c.id, c.title) for c in db.session.scalars(db.select(Checklist).order_by(Checklist.title))]
+            )
 
     def criteria(self) -> SubmissionFilter:
         """Return the (validated) filters as plain values for ``queries.submissions_page``."""
+        def data(name: str):
+            return self[name].data if name in self else None
+
+        score_min, score_max = data("score_min"), data("score_max")
         return SubmissionFilter(
-            wave=self.wave.data,
-            region=self.region.data,
-            branch=self.branch.data,
-            checklist=self.checklist.data,
-            date_from=self.date_from.data,
-            date_to=self.date_to.data,
-            score_min=float(self.score_min.data) if self.score_min.data is not None else None,
-            score_max=float(self.score_max.data) if self.score_max.data is not None else None,
-            critical=bool(self.critical.data),
-            state=self.state.data or "",
-            flag=self.flag.data or "",
+            wave=data("wave"),
+            region=data("region"),
+            branch=data("branch"),
+            checklist=data("checklist"),
+            date_from=data("date_from"),
+            date_to=data("date_to"),
+            score_min=float(score_min) if score_min is not None else None,
+            score_max=float(score_max) if score_max is not None else None,
+            critical=bool(data("critical")),
+            state=data("state") or "",
+            flag=data("flag") or "",
         )
 
     def validate_date_to(self, field) -> None:

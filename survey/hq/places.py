@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Branch, Region
 from . import queries
 from .blueprint import bp
-from .forms import BRANCH_CSV_HEADER, BranchForm, BranchImportForm, BranchRow, RegionForm
+from .forms import BRANCH_CSV_HEADER, BranchForm, BranchImportForm, BranchRow, RegionForm, page_number
 
 #: Default cap on an uploaded branches file; HQ_IMPORT_MAX_BYTES in the config overrides it.
 IMPORT_MAX_BYTES = 1024 * 1024
@@ -98,6 +98,10 @@ def _set_active(thing: Region | Branch, active: bool, back_to: str, message: str
 # ---------------------------------------------------------------- branches
 
 
+#: Branches per page of the list (as many as submissions per page): a chain has thousands.
+BRANCH_PAGE_SIZE = 50
+
+
 @bp.get("/branches")
 def branches():
     region = None
@@ -106,9 +110,12 @@ def branches():
         region = queries.region(code)
         if region is None:
             abort(404)
+    rows, total, page = queries.branches_page(region.id if region else None,
+                                              page_number(request.args.get("page")), BRANCH_PAGE_SIZE)
     return render_template(
-        "hq/branches.html", branches=queries.branches(region.id if region else None), region=region,
-        regions=queries.regions_by_code(), open_links=queries.open_links_by_branch(date.today()),
+        "hq/branches.html", branches=rows, total=total, page=page, pages=max(1, -(-total // BRANCH_PAGE_SIZE)),
+        args={"region": region.code} if region else {}, region=region, regions=queries.regions_by_code(),
+        open_links=queries.open_links_by_branch(date.today(), [b.id for b in rows]),
         deactivate_question=deactivate_branch_question,
     )
 
@@ -140,7 +147,7 @@ def branch_edit(branch_id: int):
         db.session.commit()
         flash(f"Saved the branch {branch.code} {branch.name}.")
         return redirect(url_for("hq.branches"))
-    open_links = queries.open_links_by_branch(date.today()).get(branch.id, 0)
+    open_links = queries.open_links_by_branch(date.today(), [branch.id]).get(branch.id, 0)
     return (render_template("hq/branch_form.html", form=form, branch=branch, open_links=open_links),
             422 if form.errors else 200)
 

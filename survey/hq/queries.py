@@ -215,18 +215,35 @@ def region(code: str) -> Region | None:
     return db.session.scalar(db.select(Region).filter_by(code=code))
 
 
-def branches(region_id: int | None = None) -> list[Branch]:
-    """Return the branches (of one region), active first, by region and code."""
-    query = db.select(Branch).join(Region).order_by(Branch.active.desc(), Region.code, Branch.code)
+def branches_page(region_id: int | None, page: int, size: int) -> tuple[list[Branch], int, int]:
+    """Return one page of the branches (of one region), active first, by region and code; the
+    number of them, and the page (kept inside the list).
+
+    A chain has thousands: one page of them, with its region, in one query; the count reads
+    only the branch table (bench/chain_pages.py).
+    """
+    query = db.select(Branch).join(Region).options(orm.contains_eager(Branch.region))
+    counted = db.select(func.count()).select_from(Branch)
     if region_id is not None:
-        query = query.where(Branch.region_id == region_id)
-    return list(db.session.scalars(query))
+        query, counted = query.where(Branch.region_id == region_id), counted.where(Branch.region_id == region_id)
+    total = db.session.scalar(counted)
+    page = min(max(page, 1), max(1, -(-total // size)))
+    # The id last: codes are unique, but a total order is what keeps a branch on exactly one page.
+    rows = db.session.scalars(query.order_by(Branch.active.desc(), Region.code, Branch.code, Branch.id)
+                              .limit(size).offset((page - 1) * size))
+    return list(rows), total, page
 
 
-def open_links_by_branch(today: date) -> dict[int, int]:
-    """Return, per branch id, how many of its links a shopper could still use."""
+def open_links_by_branch(today: date, branch_ids: list[int]) -> dict[int, int]:
+    """Return, per branch id of ``branch_ids``, how many of its links a shopper could still use.
+
+    Only the branches asked for: a page of them reads their links, not every link of the chain.
+    """
+    if not branch_ids:
+        return {}
     return dict(db.session.execute(
-        db.select(Assignment.branch_id, func.count()).where(Assignment.usable_on(today))
+        db.select(Assignment.branch_id, func.count())
+        .where(Assignment.branch_id.in_(branch_ids), Assignment.usable_on(today))
         .group_by(Assignment.branch_id)).all())
 
 
@@ -370,11 +387,20 @@ def _filtered(f: SubmissionFilter):
 QUEUE_STATES = (ReviewState.pending, ReviewState.returned)
 
 
-def submissions_page(f: SubmissionFilter, page: int, size: int, queue: bool = False) -> tuple[list[Any], int, int]:
-    """Return one page of matching submissions, the number matching, and the page.
+#: The submissions lists count their matches up to here (or a page past the one shown): a chain's
+#: 144,000 visits counted on every page cost more than the page itself.
+COUNT_CAP = 1000
+
+
+def submissions_page(f: SubmissionFilter, page: int, size: int,
+                     queue: bool = False) -> tuple[list[Any], int, int, bool]:
+    """Return one page of matching submissions, the number matching, the page, and whether there are
+    more than that number.
 
     The list shows the newest visits first; the review ``queue`` only those waiting, pending
-    before returned, the longest waiting first.
+    before returned, the longest waiting first. Matches are counted only up to ``COUNT_CAP`` or
+    one past the page asked for, whichever is more: past it the number is "more than", the last
+    page unknown and the next one there (its rows are after the ones counted).
     """
     query = _filtered(f)
     if queue:
@@ -382,12 +408,17 @@ def submissions_page(f: SubmissionFilter, page: int, size: int, queue: bool = Fa
         order = (case((Submission.review == ReviewState.pending, 0), else_=1), Submission.submitted_at, Submission.id)
     else:
         order = (Submission.visit_date.desc(), Submission.id.desc())
-    total = db.session.scalar(db.select(func.count()).select_from(query.with_only_columns(Submission.id).subquery()))
-    pages = max(1, -(-total // size))
-    page = min(max(page, 1), pages)
+    cap = max(COUNT_CAP, max(page, 1) * size) + 1
+    total = db.session.scalar(db.select(func.count()).select_from(
+        query.with_only_columns(Submission.id).limit(cap).subquery()))
+    more = total >= cap
+    if more:
+        total = cap - 1
+    else:
+        page = min(max(page, 1), max(1, -(-total // size)))
     rows = db.session.execute(query.order_by(*order).limit(size).offset((page - 1) * size)
                               .options(orm.selectinload(Submission.flags))).all()
-    return rows, total, page
+    return rows, total, page, more
 
 
 def wave_flag_counts(wave_id: int) -> dict[str, int]:

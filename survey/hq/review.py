@@ -36,17 +36,23 @@ def review_queue():
     return _listing("hq/review_queue.html", queue=True)
 
 
+#: What the review queue filters by: the filters its page shows.
+QUEUE_FILTERS = ("region", "checklist", "flag")
+
+
 def _listing(template: str, queue: bool):
-    form = SubmissionFilterForm(formdata=request.args)
+    form = SubmissionFilterForm(formdata=request.args, only=QUEUE_FILTERS if queue else None)
     page = page_number(request.args.get("page"))
     if not form.validate():
-        return render_template(template, form=form, rows=[], total=0, page=1, pages=1, args={})
-    rows, total, page = queries.submissions_page(form.criteria(), page, PAGE_SIZE, queue=queue)
+        return render_template(template, form=form, rows=[], total=0, page=1, pages=1, more=False, args={})
+    rows, total, page, more = queries.submissions_page(form.criteria(), page, PAGE_SIZE, queue=queue)
     # Only the filter's own fields go into the pager's links (url_for would take "_external" and the like).
     fields = {f.name for f in form}
     args = {k: v for k, v in request.args.items() if k in fields and v}
+    # pages is None when the matches were not all counted: the pager then offers the next page.
+    pages = None if more else max(1, math.ceil(total / PAGE_SIZE))
     return render_template(template, form=form, rows=rows, total=total, page=page, state_words=STATE_WORDS,
-                           pages=max(1, math.ceil(total / PAGE_SIZE)), args=args, titles=queries.checklist_titles())
+                           pages=pages, more=more, args=args, titles=queries.checklist_titles())
 
 
 @bp.get("/submissions/<int:submission_id>")
