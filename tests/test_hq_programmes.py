@@ -509,8 +509,10 @@ def test_the_branch_report_names_an_outcome_and_lists_each_bonus_and_deduction(a
     data = report_service.branch_report("BR-001")
     assert [(v["score"], v["outcome"]) for v in data["visits"]] == [
         (pytest.approx(82.5), None), (0.0, "No answer after three calls"), (100.0, None)]
+    outcome = next(v for v in data["visits"] if v["outcome"])
     assert {"date": date.today().isoformat(), "question": "No answer after three calls",
-            "text": "Rang at 9, 11 and 3"} in data["comments"]
+            "text": "Rang at 9, 11 and 3", "reference": outcome["reference"]}.items() <= next(
+        c for c in data["comments"] if c["text"] == "Rang at 9, 11 and 3").items()
     applied = [(a["question"], a["kind"], a["points"]) for a in data["method"]["adjustments"]]
     assert applied == [("Did they thank you for calling?", "bonus", 5.0),
                        ("Could you hear anyone eating?", "deduction", -10.0),
@@ -521,7 +523,9 @@ def test_the_branch_pdf_says_what_an_outcome_was_and_shows_how_bonuses_moved_sco
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
         render_report(report_service.branch_report("BR-001")))).pages))
     assert re.search(r"Programme test 1 0\.0 % No answer after three calls", text), text
-    assert "No answer after three calls Rang at 9, 11 and 3" in text
+    # Under the outcome, as under a question: the checklist, the day and the visit, then the words.
+    assert re.search(r"No answer after three calls Programme test \d+ \w+ \d{4} · visit [0-9A-Z]{3}-[0-9A-Z]{3} "
+                     r"Rang at 9, 11 and 3", text), text
     assert "Bonuses and deductions applied" in text
     assert re.search(r"Did they thank you for calling\? Bonus \+5 .*Could you hear anyone eating\? Deduction −10", text)
 
