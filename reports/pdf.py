@@ -200,6 +200,91 @@ def comment_groups(comments: list[dict] | None) -> list[dict]:
     return groups
 
 
+# Two columns filled here, not by CSS columns: WeasyPrint balances CSS columns by laying their
+# content out again and again, a pixel taller each time (46 times for a branch's three
+# checklists; with the appendix's rules and weights, 1.5 M calls of a 3.5 M layout). The
+# templates put each row below in a table row of two cells, which is laid out once and never
+# split between pages if it fits on one: a row taller than a page would read down the left
+# column's two pages before the right one's.
+
+
+def halves(items: list | None, size=len) -> list[list]:
+    """Split ``items`` in two runs for two columns read down the left one first, the taller as short as can be.
+
+    ``size(item)`` is an item's height in any unit (rows, lines). Of two equally good splits the
+    one with the taller left column wins, as in balanced CSS columns.
+    """
+    items = list(items or [])
+    sizes = [size(item) for item in items]
+    total = sum(sizes)
+    best_at, best = 0, (total, 1)
+    above = 0
+    for at in range(len(items) + 1):
+        rank = (max(above, total - above), 0 if above >= total - above else 1)
+        if rank <= best:
+            best_at, best = at, rank
+        if at < len(items):
+            above += sizes[at]
+    return [items[:best_at], items[best_at:]]
+
+
+def column_rows(items: list | None, size, most: int) -> list[list[list]]:
+    """Lay ``items`` out in rows of two columns (``[left, right]`` each), in order, each row at most ``most`` tall.
+
+    Consecutive items fill a row until they would make two columns taller than ``most`` (in the
+    unit of ``size``); then a new row starts. An item taller than ``most`` has a row to itself.
+    """
+    def taller(columns: list[list]) -> int:
+        return max(sum(map(size, column)) for column in columns)
+
+    rows: list[list[list]] = []
+    run: list = []
+    for item in items or []:
+        if run and taller(halves(run + [item], size)) > most:
+            rows.append(halves(run, size))
+            run = []
+        run.append(item)
+    if run:
+        rows.append(halves(run, size))
+    return rows
+
+
+def _checklist_lines(c: dict) -> int:
+    # About three lines for its heading and column heads, one for the note beside a checklist
+    # used in a single visit, and per section one line for every 22 characters of its title
+    # (what a half-page column holds before it wraps).
+    sections = c.get("sections") or []
+    return 3 + (c.get("visits") == 1) + sum(1 + len(s.get("title") or "") // 22 for s in sections)
+
+
+def checklist_rows(checklists: list[dict] | None) -> list[list[list[dict]]]:
+    """Put a branch's per-checklist section tables in two columns of about equal height.
+
+    Rows of at most 40 lines a column (about 190 mm), so a row fits on a page.
+    """
+    return column_rows(checklists, _checklist_lines, 40)
+
+
+def _weight_lines(s: dict) -> int:
+    # One line for the head, and per question one for every 60 characters of its words and standard.
+    return 1 + sum(1 + (len(q.get("text") or "") + 25) // 60 for q in s.get("questions") or [])
+
+
+def weight_rows(sections: list[dict] | None) -> list[list[list[dict]]]:
+    """Put the appendix's weight tables in two columns, checklist version by checklist version.
+
+    A version's sections never share a row with another version's, so a reader finds a
+    checklist's weights in one place; rows of at most 60 lines a column (about 190 mm).
+    """
+    groups: list[list[dict]] = []
+    for s in sections or []:
+        if not groups or (groups[-1][0].get("checklist"), groups[-1][0].get("version")) != (
+                s.get("checklist"), s.get("version")):
+            groups.append([])
+        groups[-1].append(s)
+    return [row for group in groups for row in column_rows(group, _weight_lines, 60)]
+
+
 RESULT_WORDS = {"failed": "Failed", "partly": "Partly", "passed": "Passed"}
 
 
@@ -284,6 +369,8 @@ HELPERS = {
     "likely_range": likely_range,
     "rounded": rounded,
     "comment_groups": comment_groups,
+    "checklist_rows": checklist_rows,
+    "weight_rows": weight_rows,
     "result_words": lambda result: RESULT_WORDS.get(result, ""),
     "action_counts": action_counts,
     "rule_words": lambda rule: RULE_WORDS.get(rule, rule or "–"),
