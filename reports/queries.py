@@ -12,9 +12,9 @@ Scores come back as stored, 0..1.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Row, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import Double, Integer, Row, and_, bindparam, case, cast, func, or_, select, true, union_all
 
 from survey.caches import statements
 from survey.extensions import db
@@ -28,8 +28,10 @@ from survey.models import (
     Checklist,
     ChecklistVersion,
     Region,
+    ScoreMonth,
     SectionScore,
     Standard,
+    StandardMonth,
     StandardScore,
     Submission,
     SubmissionFlag,
@@ -42,14 +44,16 @@ def _counted(start: date, end: date):
     return and_(Submission.counts(), Submission.visit_date >= start, Submission.visit_date <= end)
 
 
-def _scope(branch_id: int | None = None, region_id: int | None = None, region_ids: Iterable[int] | None = None):
-    """Return the filter for one branch, one region, some regions, or (all None) the whole network."""
+def _scope(branch_id: int | None = None, region_id: int | None = None, region_ids: Iterable[int] | None = None,
+           column=Submission.branch_id):
+    """Return the filter for one branch, one region, some regions, or (all None) the whole network,
+    on ``column`` (a branch id)."""
     if branch_id is not None:
-        return Submission.branch_id == branch_id
+        return column == branch_id
     if region_id is not None:
-        return Submission.branch_id.in_(select(Branch.id).where(Branch.region_id == region_id))
+        return column.in_(select(Branch.id).where(Branch.region_id == region_id))
     if region_ids is not None:
-        return Submission.branch_id.in_(select(Branch.id).where(Branch.region_id.in_(list(region_ids))))
+        return column.in_(select(Branch.id).where(Branch.region_id.in_(list(region_ids))))
     return true()
 
 
@@ -102,34 +106,87 @@ def visits(start: date, end: date, branch_id: int | None = None, region_id: int 
     )
 
 
+def _whole_months(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """Split a period into its whole calendar months (first days of the first and last, or None)
+    and the days outside them (at most two runs, at its ends)."""
+    first = start if start.day == 1 else _next_month(start)
+    after = end + timedelta(days=1)
+    last = _previous_month(after.replace(day=1))
+    if first > last:
+        return None, [(start, end)]
+    parts = [(start, first - timedelta(days=1))] if start < first else []
+    if after.day != 1:
+        parts.append((after.replace(day=1), end))
+    return (first, last), parts
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _previous_month(first: date) -> date:
+    return (first - timedelta(days=1)).replace(day=1)
+
+
 def network_mean(start: date, end: date) -> Row:
     """Return the network's branch-weighted mean: score (mean of branch means), branches (with a score).
 
-    The only query of a branch report that reads the whole network; it returns one row. It reads
-    the index ``ix_submission_visit_scores`` alone, not the table (an index-only scan on
-    PostgreSQL): every column it needs is in it. A rollup kept on write was weighed against it:
-    at a chain's two visits per branch a month it would halve the rows read, but add a second
-    copy of every score that submissions, review decisions and rescoring must all keep right.
+    The only query of a branch report that reads the whole network; it returns one row. Each
+    branch's sums over the period's whole months come from the monthly rollup (ScoreMonth, kept
+    on every write by survey/rollups.py: one row per branch and month, read from an index alone);
+    only the days of its part months at either end are read from the visits (the covering index
+    ``ix_submission_visit_scores``).
     """
-    per_branch = (
-        select(func.avg(Submission.score).label("score"))
-        .where(_counted(start, end), Submission.score.is_not(None))
-        .group_by(Submission.branch_id)
-        .subquery()
-    )
+    per_branch = _branch_sums(start, end, ScoreMonth, None, None)
     return db.session.execute(
         select(func.avg(per_branch.c.score).label("score"), func.count().label("branches"))
     ).one()
 
 
+def _branch_sums(start: date, end: date, rollup, region_id: int | None, per_day: bool | None):
+    """Return a subquery of counted scores over a period per branch: from ``rollup`` for its whole
+    months, from the visits for the rest.
+
+    ``ScoreMonth``: columns branch_id, score (the branch's mean), n; with ``per_day``, per branch and
+    day (a whole month's row dated its first day): branch_id, visit_date, total, n.
+    ``StandardMonth``: per branch and standard: branch_id, standard_key, score, n.
+    """
+    months, parts = _whole_months(start, end)
+    standards = rollup is StandardMonth
+    pieces = []
+    if months is not None:
+        keys = [rollup.branch_id, rollup.standard_key] if standards else [rollup.branch_id]
+        if per_day:
+            keys.append(rollup.month.label("visit_date"))
+        pieces.append(select(*keys, rollup.total, rollup.n)
+                      .where(rollup.month >= months[0], rollup.month <= months[1], rollup.n > 0,
+                             _scope(region_id=region_id, column=rollup.branch_id)))
+    for first, last in parts:
+        if standards:
+            keys = [Submission.branch_id, StandardScore.standard_key]
+            piece = (select(*keys, func.sum(StandardScore.score).label("total"), func.count().label("n"))
+                     .join(StandardScore, StandardScore.submission_id == Submission.id))
+        else:
+            keys = [Submission.branch_id] + ([Submission.visit_date] if per_day else [])
+            piece = (select(*keys, func.sum(Submission.score).label("total"), func.count(Submission.score).label("n"))
+                     .where(Submission.score.is_not(None)))
+        pieces.append(piece.where(_counted(first, last), _scope(region_id=region_id)).group_by(*keys))
+    both = (pieces[0] if len(pieces) == 1 else union_all(*pieces)).subquery()
+    if per_day:
+        return both
+    keys = [both.c.branch_id] + ([both.c.standard_key] if standards else [])
+    n = func.sum(both.c.n)
+    return (select(*keys, (func.sum(both.c.total) / cast(n, Double)).label("score"), cast(n, Integer).label("n"))
+            .group_by(*keys).having(n > 0).subquery())
+
+
 def daily_branch_scores(start: date, end: date, region_id: int) -> list[Row]:
-    """Return per branch and visit day: branch_id, visit_date, total (sum of scores), n."""
-    return _rows(
-        select(Submission.branch_id, Submission.visit_date, func.sum(Submission.score).label("total"),
-               func.count(Submission.score).label("n"))
-        .where(_counted(start, end), _scope(region_id=region_id), Submission.score.is_not(None))
-        .group_by(Submission.branch_id, Submission.visit_date)
-    )
+    """Return per branch and visit day: branch_id, visit_date, total (sum of scores), n.
+
+    A whole calendar month of the period comes as one row per branch, dated its first day, from
+    the monthly rollup (ScoreMonth); the days of part months from the visits.
+    """
+    return _rows(select(_branch_sums(start, end, ScoreMonth, region_id, per_day=True)))
 
 
 def standard_scores(start: date, end: date, region_id: int | None = None) -> list[Row]:
@@ -137,15 +194,13 @@ def standard_scores(start: date, end: date, region_id: int | None = None) -> lis
 
     A visit's standard score (Σearned/Σpossible over its applicable questions of that standard,
     or 0 for a counted outcome) is stored with it (StandardScore); the period's score is the
-    mean over the visits where it applied.
+    mean over the visits where it applied: summed per month in StandardMonth for the period's
+    whole months, from the visits for the rest.
     """
+    sums = _branch_sums(start, end, StandardMonth, region_id, None)
     return _rows(
-        select(Submission.branch_id, Branch.region_id, StandardScore.standard_key,
-               func.avg(StandardScore.score).label("score"), func.count().label("n"))
-        .join(Submission, Submission.id == StandardScore.submission_id)
-        .join(Branch, Branch.id == Submission.branch_id)
-        .where(_counted(start, end), _scope(region_id=region_id))
-        .group_by(Submission.branch_id, Branch.region_id, StandardScore.standard_key)
+        select(sums.c.branch_id, Branch.region_id, sums.c.standard_key, sums.c.score, sums.c.n)
+        .join(Branch, Branch.id == sums.c.branch_id)
     )
 
 

@@ -325,6 +325,52 @@ class StandardScore(db.Model):
     submission: Mapped[Submission] = relationship(back_populates="standards")
 
 
+class ScoreMonth(db.Model):
+    """A branch's counted visits with a score in one calendar month, summed; kept on every write
+    that changes one (survey/rollups.py, the only module that writes it).
+
+    The network and region averages are means of branch means (SPEC §4), so they need each
+    branch's sums over the period: a period's whole months are read from here, one row per branch
+    and month instead of one per visit, and only its part months from the visits.
+    """
+
+    __tablename__ = "score_month"
+    __table_args__ = (
+        # The network average reads a run of months for every branch: from this index alone.
+        Index("ix_score_month_network", "month", "branch_id", "n", "total"),
+    )
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), primary_key=True)
+    #: The month's first day.
+    month: Mapped[date] = mapped_column(primary_key=True)
+    #: Counted visits with a score.
+    n: Mapped[int] = mapped_column(default=0)
+    #: The sum of their overall scores (0..1 each).
+    total: Mapped[float] = mapped_column(default=0.0)
+
+    def __repr__(self) -> str:
+        return f"<ScoreMonth {self.branch_id} {self.month:%Y-%m} {self.n}>"
+
+
+class StandardMonth(db.Model):
+    """A branch's counted visits' standard scores in one calendar month, summed per standard
+    (survey/rollups.py keeps it; see ScoreMonth)."""
+
+    __tablename__ = "standard_month"
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), primary_key=True)
+    #: The month's first day.
+    month: Mapped[date] = mapped_column(primary_key=True)
+    standard_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Counted visits where the standard applied.
+    n: Mapped[int] = mapped_column(default=0)
+    #: The sum of their scores on it (0..1 each).
+    total: Mapped[float] = mapped_column(default=0.0)
+
+    def __repr__(self) -> str:
+        return f"<StandardMonth {self.branch_id} {self.month:%Y-%m} {self.standard_key} {self.n}>"
+
+
 class Answer(db.Model):
     """One question of one submission; unanswered and hidden questions are stored too, as N/A."""
 
