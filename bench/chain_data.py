@@ -237,6 +237,10 @@ def build(url: str, branches: int, regions: int, per_year: int, years: int, seed
             rollups.rebuild()
             db.session.commit()
             counts["score_month"] = db.session.scalar(text("SELECT count(*) FROM score_month"))
+            db.session.remove()
+        raw.autocommit = True  # their visibility map, so they are read from their indexes alone at once
+        cursor.execute("VACUUM score_month, standard_month")
+        raw.autocommit = False
         cursor.execute("ANALYZE")
         raw.commit()
     finally:

@@ -106,18 +106,37 @@ def visits(start: date, end: date, branch_id: int | None = None, region_id: int 
     )
 
 
-def _whole_months(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """Split a period into its whole calendar months (first days of the first and last, or None)
-    and the days outside them (at most two runs, at its ends)."""
-    first = start if start.day == 1 else _next_month(start)
-    after = end + timedelta(days=1)
-    last = _previous_month(after.replace(day=1))
-    if first > last:
-        return None, [(start, end)]
-    parts = [(start, first - timedelta(days=1))] if start < first else []
-    if after.day != 1:
-        parts.append((after.replace(day=1), end))
-    return (first, last), parts
+def _month_runs(start: date, end: date, take_off: bool = True) -> tuple[tuple[date, date] | None,
+                                                                        list[tuple[date, date, int]]]:
+    """Split a period into a run of calendar months read from the monthly rollups (the first days
+    of its first and last month, or None) and runs of days read from the visits, each added (1)
+    or taken off (-1).
+
+    A part month at either end is read whichever way reads fewer days: its own days added, or
+    the whole month from the rollup and the days outside the period taken off (a year to the 3rd
+    of December: December 1-2 taken off, not December 3-31 added); never taken off with
+    ``take_off=False``, so every row read lies inside the period. A period inside one month is
+    read from the visits.
+    """
+    first, last = start.replace(day=1), end.replace(day=1)
+    if first == last and (start.day != 1 or _next_month(end) - timedelta(days=1) != end):
+        return None, [(start, end, 1)]
+    runs = []
+    if start != first:
+        month_end = _next_month(first) - timedelta(days=1)
+        if take_off and (start - first).days < (month_end - start).days + 1:
+            runs.append((first, start - timedelta(days=1), -1))
+        else:
+            runs.append((start, month_end, 1))
+            first = _next_month(first)
+    month_end = _next_month(last) - timedelta(days=1)
+    if end != month_end:
+        if take_off and (month_end - end).days < (end - last).days + 1:
+            runs.append((end + timedelta(days=1), month_end, -1))
+        else:
+            runs.append((last, end, 1))
+            last = _previous_month(last)
+    return ((first, last) if first <= last else None), runs
 
 
 def _next_month(day: date) -> date:
@@ -144,14 +163,14 @@ def network_mean(start: date, end: date) -> Row:
 
 
 def _branch_sums(start: date, end: date, rollup, region_id: int | None, per_day: bool | None):
-    """Return a subquery of counted scores over a period per branch: from ``rollup`` for its whole
-    months, from the visits for the rest.
+    """Return a subquery of counted scores over a period per branch: from ``rollup`` for its
+    months, from the visits for the days of its part months (``_month_runs``).
 
     ``ScoreMonth``: columns branch_id, score (the branch's mean), n; with ``per_day``, per branch and
     day (a whole month's row dated its first day): branch_id, visit_date, total, n.
     ``StandardMonth``: per branch and standard: branch_id, standard_key, score, n.
     """
-    months, parts = _whole_months(start, end)
+    months, runs = _month_runs(start, end, take_off=not per_day)
     standards = rollup is StandardMonth
     pieces = []
     if months is not None:
@@ -161,15 +180,16 @@ def _branch_sums(start: date, end: date, rollup, region_id: int | None, per_day:
         pieces.append(select(*keys, rollup.total, rollup.n)
                       .where(rollup.month >= months[0], rollup.month <= months[1], rollup.n > 0,
                              _scope(region_id=region_id, column=rollup.branch_id)))
-    for first, last in parts:
+    for first, last, sign in runs:
         if standards:
             keys = [Submission.branch_id, StandardScore.standard_key]
-            piece = (select(*keys, func.sum(StandardScore.score).label("total"), func.count().label("n"))
-                     .join(StandardScore, StandardScore.submission_id == Submission.id))
+            score, n = StandardScore.score, func.count()
         else:
             keys = [Submission.branch_id] + ([Submission.visit_date] if per_day else [])
-            piece = (select(*keys, func.sum(Submission.score).label("total"), func.count(Submission.score).label("n"))
-                     .where(Submission.score.is_not(None)))
+            score, n = Submission.score, func.count(Submission.score)
+        piece = select(*keys, (sign * func.sum(score)).label("total"), (sign * n).label("n"))
+        piece = (piece.join(StandardScore, StandardScore.submission_id == Submission.id) if standards
+                 else piece.where(score.is_not(None)))
         pieces.append(piece.where(_counted(first, last), _scope(region_id=region_id)).group_by(*keys))
     both = (pieces[0] if len(pieces) == 1 else union_all(*pieces)).subquery()
     if per_day:

@@ -11,24 +11,46 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+import uuid
+
 import pytest
 from survey import appeals, demo, jobs, rollups
+from survey.answers import Filled
 from survey.caches import checklist_of
 from survey.extensions import db
 from survey.hq import reviews
-from survey.models import AppealCategory, Region, ReviewState, ScoreMonth, StandardMonth, StandardScore, Submission
+from survey.models import (
+    AppealCategory,
+    Assignment,
+    ChecklistVersion,
+    Region,
+    ReviewState,
+    ScoreMonth,
+    StandardMonth,
+    StandardScore,
+    Submission,
+    User,
+)
 from survey.shopper.forms import field_name
+from survey.submissions import create_assignments, record_submission
 
 from reports import queries
 
 from .conftest import good_answers, hidden_fields
 from .reports_fixtures import *  # noqa: F401,F403
+from .reports_fixtures import answers
+from .test_appeals import race
 from .test_review_states import decide, reviewed, scored_yes_no, send  # noqa: F401  (fixtures)
 
 TODAY = date.today()
-#: Whole months, part months at both ends, days inside one month, a year to today, a day.
+#: Whole months; part months at both ends, read by adding their days or by taking the days
+#: outside off the whole month (10 January and 30 June are visits); days inside one month; a
+#: year to today; a day.
 PERIODS = [
     (date(2026, 1, 1), date(2026, 6, 30)),
+    (date(2026, 1, 12), date(2026, 5, 31)),
+    (date(2026, 1, 1), date(2026, 6, 25)),
+    (date(2026, 1, 1), date(2026, 6, 29)),
     (date(2026, 1, 15), date(2026, 6, 10)),
     (date(2026, 2, 10), date(2026, 2, 25)),
     (date(2025, 11, 20), date(2026, 3, 31)),
@@ -202,4 +224,30 @@ def test_the_nightly_job_sets_drift_right(known):
     db.session.commit()
     assert len(rollups.check()) > 0
     jobs.run_periodic("rollups_repair")
+    agrees()
+
+
+def test_visits_and_decisions_at_once_add_up(app, known, mini, make_user):
+    """Three visits of one branch and month arriving at once (its first: the row is made by
+    one and added to by the others) while HQ rejects another visit: every change is in the sums."""
+    hq_id = make_user("hq@example.com", "hq").id
+    day = date(2026, 5, 5)
+    links = [create_assignments(mini, known.d, 1, due=day + timedelta(days=7), not_before=day)[0][0]
+             for _ in range(3)]
+    for link in links:
+        link.version = mini.latest
+    db.session.commit()
+    version_id, critical_id = mini.latest.id, known.critical.id
+
+    def arrive(link_id):
+        filled = Filled(answers=answers(greet="no"), visit_date=day, visit_time=None, idempotency_key=uuid.uuid4().hex)
+        return lambda: record_submission(db.session.get(Assignment, link_id),
+                                         db.session.get(ChecklistVersion, version_id), filled)[1]
+
+    def reject():
+        return reviews.reject(db.session.get(Submission, critical_id), ReviewState.counted,
+                              db.session.get(User, hq_id), "Not our branch")
+
+    assert race(app, *(arrive(link.id) for link in links), reject) == [True, True, True, True]
+    assert queries.network_mean(date(2026, 5, 1), date(2026, 5, 31)).branches == 1
     agrees()

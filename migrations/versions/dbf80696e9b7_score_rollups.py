@@ -34,6 +34,7 @@ def upgrade():
     )
     with op.batch_alter_table('score_month', schema=None) as batch_op:
         batch_op.create_index('ix_score_month_network', ['month', 'branch_id', 'n', 'total'], unique=False)
+        batch_op.create_index('ix_score_month_branch', ['branch_id', 'month', 'n', 'total'], unique=False)
     op.create_table(
         'standard_month',
         sa.Column('branch_id', sa.Integer(), nullable=False),
@@ -44,6 +45,9 @@ def upgrade():
         sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
         sa.PrimaryKeyConstraint('branch_id', 'month', 'standard_key'),
     )
+    with op.batch_alter_table('standard_month', schema=None) as batch_op:
+        batch_op.create_index('ix_standard_month_branch', ['branch_id', 'month', 'standard_key', 'n', 'total'],
+                              unique=False)
     month = ("CAST(date_trunc('month', s.visit_date) AS date)" if op.get_bind().dialect.name == 'postgresql'
              else "date(s.visit_date, 'start of month')")
     op.execute(
@@ -56,7 +60,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('standard_month', schema=None) as batch_op:
+        batch_op.drop_index('ix_standard_month_branch')
     op.drop_table('standard_month')
     with op.batch_alter_table('score_month', schema=None) as batch_op:
+        batch_op.drop_index('ix_score_month_branch')
         batch_op.drop_index('ix_score_month_network')
     op.drop_table('score_month')
