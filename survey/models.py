@@ -236,8 +236,8 @@ class Submission(db.Model):
     __table_args__ = (
         Index("ix_submission_branch_visit", "branch_id", "visit_date"),
         # The network average (reports.queries.network_mean) reads every branch's visits of a
-        # period: from this index alone (an index-only scan on PostgreSQL, a covering index on
-        # SQLite), never the table. It replaces the index on visit_date, which it starts with.
+        # period's part months (its whole months come from ScoreMonth): from this index alone
+        # (a covering index on SQLite), never the table. It replaces the index on visit_date.
         Index("ix_submission_visit_scores", "visit_date", "branch_id", "score", "review"),
     )
 
