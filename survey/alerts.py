@@ -140,6 +140,11 @@ def send_alert(alert_id: int) -> None:
     if not still_counts(submission):
         _finish(alert, AlertState.cancelled, "the visit stopped counting before the e-mail left")
         return
+    if alert_reason(submission.score, submission.critical_fail, current_app.config["SURVEY_ALERT_BELOW"]) is None:
+        # An appeal upheld before the e-mail left can take the failure away: managers must not
+        # be sent to a visit that no longer shows what the message says.
+        _finish(alert, AlertState.cancelled, "the visit no longer fails (changed on appeal before the e-mail left)")
+        return
     try:
         message = build_message(alert, submission)
     except NoRecipients as exc:
