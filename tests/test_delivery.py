@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 from pypdf import PdfReader
 from survey import delivery
 from survey.extensions import db
@@ -344,3 +345,31 @@ def test_a_manager_of_closed_regions_only_gets_no_empty_e_mail(app, smtp, known,
     started = deliver_february(app)
     assert (started.branches, started.regions, started.mails) == (3, 1, 1)
     assert sorted(by_recipient(smtp)) == ["north@example.com"]
+
+
+def test_the_batch_page_counts_each_e_mails_pdfs_in_queries_that_do_not_grow_with_the_managers(
+        app, smtp, managers, make_user, client):
+    first = deliver_february(app)
+    for n in range(4):
+        make_user(f"extra{n}@example.com", "manager", ("NORTH",))
+    db.session.commit()
+    second = deliver_february(app, origin="HQ")
+    log_in(client, "hq@example.com")
+
+    def page_and_statements(batch_id: int) -> tuple[str, int]:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = client.get(f"/hq/deliveries/{batch_id}").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return page, len(seen)
+
+    small, three = page_and_statements(first.batch.id)
+    large, seven = page_and_statements(second.batch.id)
+    row = large[large.index("extra0@example.com"):]
+    assert f"<td>{len(NORTH_FILES)}, attached</td>" in row[:row.index("</tr>")]
+    row = small[small.index("both@example.com"):]
+    assert f"<td>{len(NORTH_FILES) + len(SOUTH_FILES)}, attached</td>" in row[:row.index("</tr>")]
+    assert seven == three
