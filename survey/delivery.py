@@ -500,3 +500,47 @@ def progress(batch_ids: list[int]) -> dict[int, Progress]:
             .where(DeliveryMail.batch_id.in_(batch_ids)).group_by(DeliveryMail.batch_id, DeliveryMail.state)):
         out[batch_id].mails[state.name] = n
     return out
+
+
+# ---------------------------------------------------------------- keeping the store's size
+
+#: PDFs whose rows are cleared, then files deleted, per round of the clean-up.
+PURGE_CHUNK = 500
+
+
+def purge_old_pdfs(now: datetime | None = None) -> int:
+    """Delete the stored PDFs of batches older than SURVEY_BATCH_KEEP_DAYS; return how many.
+
+    A chain's month is two thousand PDFs, so they can't be kept for ever. The rows stay (HQ's
+    record of what was sent, and the page an old e-mail's link opens), without a stored name.
+    Each row is cleared and committed before its file goes: a crash in between leaves a file no
+    row names (space, not harm), never a link to a file that is gone.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["SURVEY_BATCH_KEEP_DAYS"])
+    store, removed = objects(FOLDER), 0
+    while True:
+        rows = db.session.execute(
+            db.select(BatchPdf.id, BatchPdf.stored_name).join(ReportBatch)
+            .where(ReportBatch.created_at < cutoff, BatchPdf.stored_name.is_not(None)).limit(PURGE_CHUNK)).all()
+        if not rows:
+            return removed
+        db.session.execute(_pdf.update().where(_pdf.c.id.in_([r.id for r in rows])).values(stored_name=None))
+        db.session.commit()
+        for row in rows:
+            try:
+                store.delete(row.stored_name)
+            except StoreError as exc:
+                log.warning("batch PDF %s (%s) not deleted: %s", row.id, row.stored_name, exc)
+        removed += len(rows)
+
+
+@periodic(crontab(minute="27", hour="3"))
+def batch_purge() -> None:
+    """Delete old batch PDFs once a day at 03:27 UTC (after the uploads purge)."""
+    today = date.today()
+    if not claim_day("batch_purge", today):
+        return
+    removed = purge_old_pdfs()
+    log.info("batch purge: %d PDFs older than %d days deleted", removed,
+             current_app.config["SURVEY_BATCH_KEEP_DAYS"])
