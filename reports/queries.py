@@ -11,8 +11,9 @@ Scores come back as stored, 0..1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Double, Integer, Row, and_, bindparam, case, cast, func, or_, select, true, union_all
 
@@ -61,14 +62,52 @@ def _rows(statement) -> list[Row]:
     return list(db.session.execute(statement).all())
 
 
+# Prepared statements. A report's selects are the same on every request but their parameters, and
+# building one (columns, joins, filters) cost more than running it on a branch's year: 3-5 ms each,
+# eleven of them on the branch's page (bench/branch_page.py). The selects below are built once per
+# process with bound parameters, kept in ``survey.caches.statements`` and run on the session's
+# connection (Core rows; reports never write, so there is nothing to flush first).
+
+def _kind(branch_id: int | None, region_id: int | None) -> str:
+    return "branch" if branch_id is not None else "region" if region_id is not None else "network"
+
+
+def _bound_scope(kind: str):
+    """Return ``_scope``'s filter for a kind of scope, its id the parameter ``scope_id``."""
+    scope_id = bindparam("scope_id")
+    return {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
+            "network": true}[kind]()
+
+
+def _bound_counted(kind: str):
+    """Return the counted visits of a period (parameters ``start``, ``end``) in a kind of scope."""
+    return and_(_counted(bindparam("start"), bindparam("end")), _bound_scope(kind))
+
+
+def _period_params(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> dict:
+    params = {"start": start, "end": end}
+    if branch_id is not None or region_id is not None:
+        params["scope_id"] = branch_id if branch_id is not None else region_id
+    return params
+
+
+def _prepared(name: str, variant: Hashable, build: Callable[[], Any]):
+    """Return the select ``name`` for ``variant``, built by ``build()`` the first time in the process."""
+    return statements.get((name, variant), build)
+
+
+def _run(statement, params: dict) -> list[Row]:
+    return list(db.session.connection().execute(statement, params).all())
+
+
 def branch_by_code(code: str) -> Row | None:
     """Return a branch with its region: id, code, name, address, region_id, region_code, region_name."""
-    return db.session.execute(
+    statement = _prepared("branch_by_code", None, lambda: (
         select(Branch.id, Branch.code, Branch.name, Branch.address, Branch.region_id,
                Region.code.label("region_code"), Region.name.label("region_name"))
         .join(Region, Region.id == Branch.region_id)
-        .where(code_is(Branch.code, code))
-    ).first()
+        .where(code_is(Branch.code, bindparam("code")))))
+    return db.session.connection().execute(statement, {"code": code.upper()}).first()
 
 
 def region_by_code(code: str) -> Row | None:
@@ -84,24 +123,33 @@ def region_branches(region_id: int) -> list[Row]:
 
 def standards() -> list[Row]:
     """Return the standards catalogue in its order: key, title, retired."""
-    return _rows(select(Standard.key, Standard.title, Standard.retired).order_by(Standard.position, Standard.key))
+    return _run(_prepared("standards", None, lambda: select(Standard.key, Standard.title, Standard.retired)
+                          .order_by(Standard.position, Standard.key)), {})
 
 
 def visits(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
     """Return one row per counted visit, oldest first, with its checklist version.
 
     Columns: id, branch_id, visit_date, score, critical_fail, reference, version_id,
-    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3), appealed.
+    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3), appealed,
+    checklist_id, content_hash (the version's: what its parsed checklist is cached by).
     """
+    kind = _kind(branch_id, region_id)
+    statement = _prepared("visits", kind, lambda: _visits(kind))
+    return _run(statement, _period_params(start, end, branch_id, region_id))
+
+
+def _visits(kind: str):
     appealed = select(Appeal.id).where(Appeal.submission_id == Submission.id).exists()
-    return _rows(
+    return (
         select(Submission.id, Submission.branch_id, Submission.visit_date, Submission.score,
                Submission.critical_fail, Submission.reference, Submission.version_id, Submission.outcome,
                appealed.label("appealed"), ChecklistVersion.number.label("version"), Checklist.slug,
-               Checklist.title.label("checklist"), Checklist.channel)
+               Checklist.title.label("checklist"), Checklist.channel, ChecklistVersion.checklist_id,
+               ChecklistVersion.content_hash)
         .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
-        .where(_counted(start, end), _scope(branch_id, region_id))
+        .where(_bound_counted(kind))
         .order_by(Submission.visit_date, Submission.visit_time, Submission.id)
     )
 
@@ -251,12 +299,9 @@ def question_losses(start: date, end: date, branch_id: int | None = None, region
     """
     # Built once per kind of scope and kept (survey.caches): building this select costs more
     # than running it on a branch's year (bench/branch_page.py).
-    kind = "branch" if branch_id is not None else "region" if region_id is not None else "network"
-    statement = statements.get(("question_losses", kind), lambda: _question_losses(kind))
-    params = {"start": start, "end": end}
-    if kind != "network":
-        params["scope_id"] = branch_id if branch_id is not None else region_id
-    return list(db.session.execute(statement, params).all())
+    kind = _kind(branch_id, region_id)
+    statement = _prepared("question_losses", kind, lambda: _question_losses(kind))
+    return _run(statement, _period_params(start, end, branch_id, region_id))
 
 
 def _question_losses(kind: str):
@@ -269,10 +314,7 @@ def _question_losses(kind: str):
     the visit alone, which both databases join by hash or index (two window subqueries joined to
     each other cost SQLite a scan of one per row of the other).
     """
-    scope_id = bindparam("scope_id")
-    scope = {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
-             "network": true}[kind]()
-    counted = and_(_counted(bindparam("start"), bindparam("end")), scope)
+    counted = _bound_counted(kind)
     scored = Answer.possible > 0
     in_part = (Answer.submission_id, Answer.section_key, Answer.repeat)
     answers = (
@@ -325,18 +367,24 @@ def critical_answers(start: date, end: date, branch_id: int | None = None, regio
     """Return every failed critical question: submission_id, branch_id, visit_date, reference,
     version_id, question_key, score (as stored) and computed (the score before any override).
     """
+    kind = _kind(branch_id, region_id)
+    statement = _prepared("critical_answers", kind, lambda: _critical_answers(kind))
+    return _run(statement, _period_params(start, end, branch_id, region_id))
+
+
+def _critical_answers(kind: str):
     computed = (
         select(func.sum(SectionScore.weight * SectionScore.score) / func.sum(SectionScore.weight))
         .where(SectionScore.submission_id == Submission.id, SectionScore.score.is_not(None))
         .correlate(Submission)
         .scalar_subquery()
     )
-    return _rows(
+    return (
         select(Submission.id.label("submission_id"), Submission.branch_id, Submission.visit_date,
                Submission.reference, Submission.version_id, Answer.question_key, Submission.score,
                computed.label("computed"))
         .join(Submission, Submission.id == Answer.submission_id)
-        .where(_counted(start, end), _scope(branch_id, region_id), Answer.critical_fail.is_(True))
+        .where(_bound_counted(kind), Answer.critical_fail.is_(True))
         .order_by(Submission.visit_date, Submission.id, Answer.position)
     )
 
@@ -351,6 +399,15 @@ def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = Non
     checklist, question_key, question_text, submission_id, what, owner, due, state, note, opened_on,
     closed_at.
     """
+    given = {"action_id": action_id, "submission_id": submission_id, "branch_id": branch_id,
+             "region_ids": list(region_ids) if region_ids is not None else None, "overdue_on": overdue_on}
+    params = {name: value for name, value in given.items() if value is not None}
+    statement = _prepared("actions", frozenset(params), lambda: _actions(frozenset(params)))
+    return _run(statement, params)
+
+
+def _actions(filters: frozenset[str]):
+    """Build the actions' select with the filters named (each a parameter of the same name)."""
     statement = (
         select(Action.id, Action.branch_id, Branch.code.label("branch_code"), Branch.name.label("branch_name"),
                Branch.region_id, Region.code.label("region_code"), Action.checklist_id, Checklist.slug,
@@ -361,17 +418,17 @@ def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = Non
         .join(Checklist, Checklist.id == Action.checklist_id)
         .order_by(Action.due, Action.id)
     )
-    if action_id is not None:
-        statement = statement.where(Action.id == action_id)
-    if submission_id is not None:
-        statement = statement.where(Action.submission_id == submission_id)
-    if branch_id is not None:
-        statement = statement.where(Action.branch_id == branch_id)
-    if region_ids is not None:
-        statement = statement.where(Branch.region_id.in_(list(region_ids)))
-    if overdue_on is not None:
-        statement = statement.where(Action.state == ActionState.open, Action.due < overdue_on)
-    return _rows(statement)
+    if "action_id" in filters:
+        statement = statement.where(Action.id == bindparam("action_id"))
+    if "submission_id" in filters:
+        statement = statement.where(Action.submission_id == bindparam("submission_id"))
+    if "branch_id" in filters:
+        statement = statement.where(Action.branch_id == bindparam("branch_id"))
+    if "region_ids" in filters:
+        statement = statement.where(Branch.region_id.in_(bindparam("region_ids", expanding=True)))
+    if "overdue_on" in filters:
+        statement = statement.where(Action.state == ActionState.open, Action.due < bindparam("overdue_on"))
+    return statement
 
 
 def action_scores(windows: dict[int, date], end: date) -> list[Row]:

@@ -135,10 +135,11 @@ class AssignmentState(str, enum.Enum):
     returned = "returned"
 
 
-def code_is(column, code: str):
+def code_is(column, code):
     """SQL: region and branch codes match as people read them, whatever the case: a manager
-    typing ``br-001`` means BR-001. HQ's forms keep codes unique regardless of case."""
-    return db.func.upper(column) == code.upper()
+    typing ``br-001`` means BR-001. HQ's forms keep codes unique regardless of case.
+    ``code`` may be a bound parameter (a prepared statement): its value is then given in capitals."""
+    return db.func.upper(column) == (code.upper() if isinstance(code, str) else code)
 
 
 #: The stored states of a link a shopper may still send, unless it is past its due date.
