@@ -204,31 +204,48 @@ def network_mean(start: date, end: date) -> Row:
     only the days of its part months at either end are read from the visits (the covering index
     ``ix_submission_visit_scores``).
     """
-    per_branch = _branch_sums(start, end, ScoreMonth, None, None)
-    return db.session.execute(
-        select(func.avg(per_branch.c.score).label("score"), func.count().label("branches"))
-    ).one()
+    shape, params = _sums_shape(start, end, ScoreMonth, None, None)
+
+    def build():
+        sums = _branch_sums(*shape)
+        return select(func.avg(sums.c.score).label("score"), func.count().label("branches"))
+    return db.session.connection().execute(_prepared("network_mean", shape, build), params).one()
 
 
-def _branch_sums(start: date, end: date, rollup, region_id: int | None, per_day: bool | None):
+def _sums_shape(start: date, end: date, rollup, region_id: int | None, per_day: bool | None) -> tuple[tuple, dict]:
+    """Return the shape of ``_branch_sums``'s select for a period (what its statement is kept by)
+    and its parameters: the months' and part months' bounds, and the region."""
+    months, runs = _month_runs(start, end, take_off=not per_day)
+    params: dict[str, Any] = {"region_id": region_id} if region_id is not None else {}
+    if months is not None:
+        params.update(m_first=months[0], m_last=months[1])
+    for i, (first, last, _) in enumerate(runs):
+        params.update({f"d{i}_first": first, f"d{i}_last": last})
+    shape = (rollup.__name__, region_id is not None, per_day, months is not None, tuple(sign for *_, sign in runs))
+    return shape, params
+
+
+def _branch_sums(rollup, in_region: bool, per_day: bool | None, with_months: bool, signs: tuple[int, ...]):
     """Return a subquery of counted scores over a period per branch: from ``rollup`` for its
-    months, from the visits for the days of its part months (``_month_runs``).
+    months, from the visits for the days of its part months (``_month_runs``), with the bound
+    parameters ``_sums_shape`` gives.
 
     ``ScoreMonth``: columns branch_id, score (the branch's mean), n; with ``per_day``, per branch and
     day (a whole month's row dated its first day): branch_id, visit_date, total, n.
     ``StandardMonth``: per branch and standard: branch_id, standard_key, score, n.
     """
-    months, runs = _month_runs(start, end, take_off=not per_day)
+    rollup = {"ScoreMonth": ScoreMonth, "StandardMonth": StandardMonth}[rollup]
+    region_id = bindparam("region_id") if in_region else None
     standards = rollup is StandardMonth
     pieces = []
-    if months is not None:
+    if with_months:
         keys = [rollup.branch_id, rollup.standard_key] if standards else [rollup.branch_id]
         if per_day:
             keys.append(rollup.month.label("visit_date"))
         pieces.append(select(*keys, rollup.total, rollup.n)
-                      .where(rollup.month >= months[0], rollup.month <= months[1], rollup.n > 0,
-                             _scope(region_id=region_id, column=rollup.branch_id)))
-    for first, last, sign in runs:
+                      .where(rollup.month >= bindparam("m_first"), rollup.month <= bindparam("m_last"),
+                             rollup.n > 0, _scope(region_id=region_id, column=rollup.branch_id)))
+    for i, sign in enumerate(signs):
         if standards:
             keys = [Submission.branch_id, StandardScore.standard_key]
             score, n = StandardScore.score, func.count()
@@ -238,7 +255,8 @@ def _branch_sums(start: date, end: date, rollup, region_id: int | None, per_day:
         piece = select(*keys, (sign * func.sum(score)).label("total"), (sign * n).label("n"))
         piece = (piece.join(StandardScore, StandardScore.submission_id == Submission.id) if standards
                  else piece.where(score.is_not(None)))
-        pieces.append(piece.where(_counted(first, last), _scope(region_id=region_id)).group_by(*keys))
+        pieces.append(piece.where(_counted(bindparam(f"d{i}_first"), bindparam(f"d{i}_last")),
+                                  _scope(region_id=region_id)).group_by(*keys))
     both = (pieces[0] if len(pieces) == 1 else union_all(*pieces)).subquery()
     if per_day:
         return both
@@ -254,7 +272,8 @@ def daily_branch_scores(start: date, end: date, region_id: int) -> list[Row]:
     A whole calendar month of the period comes as one row per branch, dated its first day, from
     the monthly rollup (ScoreMonth); the days of part months from the visits.
     """
-    return _rows(select(_branch_sums(start, end, ScoreMonth, region_id, per_day=True)))
+    shape, params = _sums_shape(start, end, ScoreMonth, region_id, per_day=True)
+    return _run(_prepared("daily_branch_scores", shape, lambda: select(_branch_sums(*shape))), params)
 
 
 def standard_scores(start: date, end: date, region_id: int | None = None) -> list[Row]:
@@ -265,11 +284,13 @@ def standard_scores(start: date, end: date, region_id: int | None = None) -> lis
     mean over the visits where it applied: summed per month in StandardMonth for the period's
     whole months, from the visits for the rest.
     """
-    sums = _branch_sums(start, end, StandardMonth, region_id, None)
-    return _rows(
-        select(sums.c.branch_id, Branch.region_id, sums.c.standard_key, sums.c.score, sums.c.n)
-        .join(Branch, Branch.id == sums.c.branch_id)
-    )
+    shape, params = _sums_shape(start, end, StandardMonth, region_id, None)
+
+    def build():
+        sums = _branch_sums(*shape)
+        return (select(sums.c.branch_id, Branch.region_id, sums.c.standard_key, sums.c.score, sums.c.n)
+                .join(Branch, Branch.id == sums.c.branch_id))
+    return _run(_prepared("standard_scores", shape, build), params)
 
 
 def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
