@@ -44,7 +44,8 @@ def deactivate_region_question(region: Region, active_branches: int) -> str:
             "its history stays in reports.")
 
 
-def deactivate_branch_question(branch: Branch, open_links: int) -> str:
+def deactivate_branch_question(branch, open_links: int) -> str:
+    """Ask before deactivating a branch (a Branch, or a row of ``queries.branches_page``)."""
     n = open_links
     kept = f"Its {n} open link{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} working; its" if n else "Its"
     return (f"Deactivate {branch.code} {branch.name}? It will get no new links until you reactivate it. "

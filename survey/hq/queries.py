@@ -216,21 +216,24 @@ def region(code: str) -> Region | None:
     return db.session.scalar(db.select(Region).filter_by(code=code))
 
 
-def branches_page(region_id: int | None, page: int, size: int) -> tuple[list[Branch], int, int]:
+def branches_page(region_id: int | None, page: int, size: int) -> tuple[list[Any], int, int]:
     """Return one page of the branches (of one region), active first, by region and code; the
     number of them, and the page (kept inside the list).
 
-    A chain has thousands: one page of them, with its region, in one query; the count reads
-    only the branch table (bench/chain_pages.py).
+    Rows, not objects: id, code, name, address, active, region_name, region_active. A chain has
+    thousands: one page of them, with its region, in one query; the count reads only the branch
+    table (bench/chain_pages.py).
     """
-    query = db.select(Branch).join(Region).options(orm.contains_eager(Branch.region))
+    query = (db.select(Branch.id, Branch.code, Branch.name, Branch.address, Branch.active,
+                       Region.name.label("region_name"), Region.active.label("region_active"))
+             .join(Region, Region.id == Branch.region_id))
     counted = db.select(func.count()).select_from(Branch)
     if region_id is not None:
         query, counted = query.where(Branch.region_id == region_id), counted.where(Branch.region_id == region_id)
     total = db.session.scalar(counted)
     page = min(max(page, 1), max(1, -(-total // size)))
     # The id last: codes are unique, but a total order is what keeps a branch on exactly one page.
-    rows = db.session.scalars(query.order_by(Branch.active.desc(), Region.code, Branch.code, Branch.id)
+    rows = db.session.execute(query.order_by(Branch.active.desc(), Region.code, Branch.code, Branch.id)
                               .limit(size).offset((page - 1) * size))
     return list(rows), total, page
 
