@@ -101,9 +101,10 @@ def _set_active(thing: Region | Branch, active: bool, back_to: str, message: str
 # ---------------------------------------------------------------- branches
 
 
-#: Branches per page of the list (as many as submissions per page): a chain has thousands, a
-#: region of it about 50, so a region chosen is one page.
-BRANCH_PAGE_SIZE = 50
+#: Branches per page of the list: about a laptop screen's worth, the rows a person reads before
+#: paging on or narrowing to a region. A chain has thousands; at 50 a page its list cost 1.5-1.7x the
+#: demo's 13 branches, at 25 about 1.2x (bench/README.md, issue 16).
+BRANCH_PAGE_SIZE = 25
 
 
 #: What a row of the branches list links to: ``hq.branch_<verb>``.
