@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import get_locale, gettext
+from survey import appeals
 from survey.alerts import alert_reason, send_alert, visit_counted
 from survey.caches import checklist_of
 from survey.catalogue import publish
@@ -18,7 +19,7 @@ from survey.checklist.loader import load_checklist_data
 from survey.extensions import db
 from survey.i18n import mail_language
 from survey.jobs import run_periodic, run_queued
-from survey.models import Alert, AlertState, Region, ReviewState, Submission, utcnow
+from survey.models import Alert, AlertState, AppealCategory, Region, ReviewState, Submission, User, utcnow
 from survey.shopper.fields import field_name
 from survey.submissions import find_assignment
 
@@ -289,6 +290,21 @@ def test_a_visit_rejected_before_sending_cancels_its_alert(app, smtp, managers, 
     db.session.commit()
     deliver_now(app)
     assert the_alert().state == AlertState.cancelled
+
+
+def test_an_appeal_that_lifts_the_failure_before_sending_cancels_its_alert(app, smtp, managers, send_visit,
+                                                                            make_user):
+    submission = send_visit(critical=True)
+    hq = db.session.scalar(db.select(User).filter_by(email="hq@example.com"))
+    appeal = appeals.open_appeal(submission, category=AppealCategory.scoring, reason="The receipt shows no phone",
+                                 questions=["used_phone"], user=hq)
+    assert appeals.decide(appeal.items[0], upheld=True, reason="Comment contradicts the answer", user=hq,
+                          answer="no")
+    assert db.session.get(Submission, submission.id).critical_fail is False
+    deliver_now(app)
+    alert = the_alert()
+    assert alert.state == AlertState.cancelled and "appeal" in alert.last_error
+    assert smtp.received == []
     assert smtp.received == []
 
 
