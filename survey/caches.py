@@ -77,8 +77,9 @@ draft_fields: Bounded[frozenset[str]] = Bounded("draft fields", 128)
 lean_assets: Bounded[bytes] = Bounded("lean assets", 8)
 #: Prepared statements: the UPDATEs of a link's columns, by the columns they set, and the reports'
 #: selects, by name and kind of scope (reports/queries.py; bench/branch_page.py: building a report's
-#: select cost more than running it).
-statements: Bounded[Any] = Bounded("statements", 64)
+#: select cost more than running it), the rollups' upserts (survey/rollups.py), and the region and
+#: network averages by the shape of their period (a few each).
+statements: Bounded[Any] = Bounded("statements", 128)
 #: The median fill time of a version's latest visits (``fast`` flag), per version and minute:
 #: reading the last hundred took a tenth of the shopper's POST (bench/README.md). Only a full
 #: window is kept; a version with fewer visits is read each time, so its median is exact.

@@ -31,6 +31,7 @@ from huey import crontab
 from sqlalchemy import Date, case, cast, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .caches import statements
 from .extensions import db
 from .jobs import claim_day, periodic
 from .models import ReviewState, ScoreMonth, StandardMonth, StandardScore, Submission
@@ -80,8 +81,17 @@ class Tally:
 
 
 def _upsert(model):
-    """Return an INSERT that adds ``n`` and ``total`` to the row of its key, creating it if missing."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    """Return an INSERT that adds ``n`` and ``total`` to the row of its key, creating it if missing.
+
+    Built once per table and database kind (``caches.statements``): the shopper's send runs it,
+    and building it each time cost more than running it (bench/shopper_page.py).
+    """
+    name = db.session.get_bind().dialect.name
+    return statements.get(("rollup upsert", model.__name__, name), lambda: _build_upsert(model, name))
+
+
+def _build_upsert(model, dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(model)
     keys = [c.name for c in model.__table__.primary_key.columns]
     return statement.on_conflict_do_update(
