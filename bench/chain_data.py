@@ -231,6 +231,16 @@ def build(url: str, branches: int, regions: int, per_year: int, years: int, seed
         for table in ("region", "branch", "assignment", "submission", "section_score", "standard_score", "answer"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         raw.commit()
+        with app.app_context():  # the monthly sums the region and network averages read (survey/rollups.py)
+            from survey import rollups
+
+            rollups.rebuild()
+            db.session.commit()
+            counts["score_month"] = db.session.scalar(text("SELECT count(*) FROM score_month"))
+            db.session.remove()
+        raw.autocommit = True  # their visibility map, so they are read from their indexes alone at once
+        cursor.execute("VACUUM score_month, standard_month")
+        raw.autocommit = False
         cursor.execute("ANALYZE")
         raw.commit()
     finally:

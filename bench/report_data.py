@@ -38,7 +38,7 @@ from sqlalchemy import event, func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from survey import create_app  # noqa: E402
+from survey import create_app, rollups  # noqa: E402
 from survey.demo import seed  # noqa: E402
 from survey.extensions import db  # noqa: E402
 from survey.models import Answer, Assignment, Branch, Region, SectionScore, Submission, hash_token  # noqa: E402
@@ -223,6 +223,7 @@ def grow(copies: int) -> None:
             {**b, "id": branch_id[b["id"]], "region_id": region_id[b["region_id"]], "code": f"X{k}-{b['code']}"}
             for b in branches])
         _copy(k, step, branch_id, *history, reference="")
+    rollups.rebuild()  # the copies' monthly sums, as every write would have kept them
     db.session.commit()
 
 
@@ -237,6 +238,7 @@ def grow_branch(code: str, copies: int) -> None:
     step = _steps()
     for k in range(1, copies + 1):
         _copy(k, step, {branch: branch}, assignments, submissions, answers, sections, reference="B")
+    rollups.rebuild()
     db.session.commit()
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort
+from flask import abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
 from survey.access import can_see_region
-from survey.delivery import FOLDER
+from survey.delivery import FOLDER, month_end
 from survey.extensions import db
 from survey.models import BatchPdf, PdfState
 from survey.storage import objects
@@ -38,6 +38,12 @@ def delivered_pdf(pdf_id: int, filename: str):
     if (pdf is None or pdf.state != PdfState.done or pdf.filename != filename
             or not can_see_region(current_user, pdf.region_id)):
         abort(404)
+    if pdf.stored_name is None:  # deleted after SURVEY_BATCH_KEEP_DAYS: the same report, made now
+        first = date.fromisoformat(f"{pdf.batch.month}-01")
+        fresh = url_for(f"reports.{pdf.kind}_pdf", code=pdf.code, **{"from": first.isoformat(),
+                                                                        "to": month_end(first).isoformat()})
+        return render_template("reports/delivered_gone.html", pdf=pdf, fresh=fresh, first=first,
+                               days=current_app.config["SURVEY_BATCH_KEEP_DAYS"]), 410
     body = objects(FOLDER).read(pdf.stored_name)
     if body is None:
         abort(404)

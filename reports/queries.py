@@ -11,10 +11,11 @@ Scores come back as stored, 0..1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import Double, Integer, Row, and_, bindparam, case, cast, func, or_, select, true, union_all
 
 from survey.caches import statements
 from survey.extensions import db
@@ -28,8 +29,10 @@ from survey.models import (
     Checklist,
     ChecklistVersion,
     Region,
+    ScoreMonth,
     SectionScore,
     Standard,
+    StandardMonth,
     StandardScore,
     Submission,
     SubmissionFlag,
@@ -42,14 +45,16 @@ def _counted(start: date, end: date):
     return and_(Submission.counts(), Submission.visit_date >= start, Submission.visit_date <= end)
 
 
-def _scope(branch_id: int | None = None, region_id: int | None = None, region_ids: Iterable[int] | None = None):
-    """Return the filter for one branch, one region, some regions, or (all None) the whole network."""
+def _scope(branch_id: int | None = None, region_id: int | None = None, region_ids: Iterable[int] | None = None,
+           column=Submission.branch_id):
+    """Return the filter for one branch, one region, some regions, or (all None) the whole network,
+    on ``column`` (a branch id)."""
     if branch_id is not None:
-        return Submission.branch_id == branch_id
+        return column == branch_id
     if region_id is not None:
-        return Submission.branch_id.in_(select(Branch.id).where(Branch.region_id == region_id))
+        return column.in_(select(Branch.id).where(Branch.region_id == region_id))
     if region_ids is not None:
-        return Submission.branch_id.in_(select(Branch.id).where(Branch.region_id.in_(list(region_ids))))
+        return column.in_(select(Branch.id).where(Branch.region_id.in_(list(region_ids))))
     return true()
 
 
@@ -57,14 +62,52 @@ def _rows(statement) -> list[Row]:
     return list(db.session.execute(statement).all())
 
 
+# Prepared statements. A report's selects are the same on every request but their parameters, and
+# building one (columns, joins, filters) cost more than running it on a branch's year: 3-5 ms each,
+# eleven of them on the branch's page (bench/branch_page.py). The selects below are built once per
+# process with bound parameters, kept in ``survey.caches.statements`` and run on the session's
+# connection (Core rows; reports never write, so there is nothing to flush first).
+
+def _kind(branch_id: int | None, region_id: int | None) -> str:
+    return "branch" if branch_id is not None else "region" if region_id is not None else "network"
+
+
+def _bound_scope(kind: str):
+    """Return ``_scope``'s filter for a kind of scope, its id the parameter ``scope_id``."""
+    scope_id = bindparam("scope_id")
+    return {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
+            "network": true}[kind]()
+
+
+def _bound_counted(kind: str):
+    """Return the counted visits of a period (parameters ``start``, ``end``) in a kind of scope."""
+    return and_(_counted(bindparam("start"), bindparam("end")), _bound_scope(kind))
+
+
+def _period_params(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> dict:
+    params = {"start": start, "end": end}
+    if branch_id is not None or region_id is not None:
+        params["scope_id"] = branch_id if branch_id is not None else region_id
+    return params
+
+
+def _prepared(name: str, variant: Hashable, build: Callable[[], Any]):
+    """Return the select ``name`` for ``variant``, built by ``build()`` the first time in the process."""
+    return statements.get((name, variant), build)
+
+
+def _run(statement, params: dict) -> list[Row]:
+    return list(db.session.connection().execute(statement, params).all())
+
+
 def branch_by_code(code: str) -> Row | None:
     """Return a branch with its region: id, code, name, address, region_id, region_code, region_name."""
-    return db.session.execute(
+    statement = _prepared("branch_by_code", None, lambda: (
         select(Branch.id, Branch.code, Branch.name, Branch.address, Branch.region_id,
                Region.code.label("region_code"), Region.name.label("region_name"))
         .join(Region, Region.id == Branch.region_id)
-        .where(code_is(Branch.code, code))
-    ).first()
+        .where(code_is(Branch.code, bindparam("code")))))
+    return db.session.connection().execute(statement, {"code": code.upper()}).first()
 
 
 def region_by_code(code: str) -> Row | None:
@@ -80,56 +123,157 @@ def region_branches(region_id: int) -> list[Row]:
 
 def standards() -> list[Row]:
     """Return the standards catalogue in its order: key, title, retired."""
-    return _rows(select(Standard.key, Standard.title, Standard.retired).order_by(Standard.position, Standard.key))
+    return _run(_prepared("standards", None, lambda: select(Standard.key, Standard.title, Standard.retired)
+                          .order_by(Standard.position, Standard.key)), {})
 
 
 def visits(start: date, end: date, branch_id: int | None = None, region_id: int | None = None) -> list[Row]:
     """Return one row per counted visit, oldest first, with its checklist version.
 
     Columns: id, branch_id, visit_date, score, critical_fail, reference, version_id,
-    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3), appealed.
+    version, slug, checklist, channel, outcome (the key of a counted outcome, SPEC §3), appealed,
+    checklist_id, content_hash (the version's: what its parsed checklist is cached by).
     """
+    kind = _kind(branch_id, region_id)
+    statement = _prepared("visits", kind, lambda: _visits(kind))
+    return _run(statement, _period_params(start, end, branch_id, region_id))
+
+
+def _visits(kind: str):
     appealed = select(Appeal.id).where(Appeal.submission_id == Submission.id).exists()
-    return _rows(
+    return (
         select(Submission.id, Submission.branch_id, Submission.visit_date, Submission.score,
                Submission.critical_fail, Submission.reference, Submission.version_id, Submission.outcome,
                appealed.label("appealed"), ChecklistVersion.number.label("version"), Checklist.slug,
-               Checklist.title.label("checklist"), Checklist.channel)
+               Checklist.title.label("checklist"), Checklist.channel, ChecklistVersion.checklist_id,
+               ChecklistVersion.content_hash)
         .join(ChecklistVersion, ChecklistVersion.id == Submission.version_id)
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
-        .where(_counted(start, end), _scope(branch_id, region_id))
+        .where(_bound_counted(kind))
         .order_by(Submission.visit_date, Submission.visit_time, Submission.id)
     )
+
+
+def _month_runs(start: date, end: date, take_off: bool = True) -> tuple[tuple[date, date] | None,
+                                                                        list[tuple[date, date, int]]]:
+    """Split a period into a run of calendar months read from the monthly rollups (the first days
+    of its first and last month, or None) and runs of days read from the visits, each added (1)
+    or taken off (-1).
+
+    A part month at either end is read whichever way reads fewer days: its own days added, or
+    the whole month from the rollup and the days outside the period taken off (a year to the 3rd
+    of December: December 1-2 taken off, not December 3-31 added); never taken off with
+    ``take_off=False``, so every row read lies inside the period. A period inside one month is
+    read from the visits.
+    """
+    first, last = start.replace(day=1), end.replace(day=1)
+    if first == last and (start.day != 1 or _next_month(end) - timedelta(days=1) != end):
+        return None, [(start, end, 1)]
+    runs = []
+    if start != first:
+        month_end = _next_month(first) - timedelta(days=1)
+        if take_off and (start - first).days < (month_end - start).days + 1:
+            runs.append((first, start - timedelta(days=1), -1))
+        else:
+            runs.append((start, month_end, 1))
+            first = _next_month(first)
+    month_end = _next_month(last) - timedelta(days=1)
+    if end != month_end:
+        if take_off and (month_end - end).days < (end - last).days + 1:
+            runs.append((end + timedelta(days=1), month_end, -1))
+        else:
+            runs.append((last, end, 1))
+            last = _previous_month(last)
+    return ((first, last) if first <= last else None), runs
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _previous_month(first: date) -> date:
+    return (first - timedelta(days=1)).replace(day=1)
 
 
 def network_mean(start: date, end: date) -> Row:
     """Return the network's branch-weighted mean: score (mean of branch means), branches (with a score).
 
-    The only query of a branch report that reads the whole network; it returns one row. It reads
-    the index ``ix_submission_visit_scores`` alone, not the table (an index-only scan on
-    PostgreSQL): every column it needs is in it. A rollup kept on write was weighed against it:
-    at a chain's two visits per branch a month it would halve the rows read, but add a second
-    copy of every score that submissions, review decisions and rescoring must all keep right.
+    The only query of a branch report that reads the whole network; it returns one row. Each
+    branch's sums over the period's whole months come from the monthly rollup (ScoreMonth, kept
+    on every write by survey/rollups.py: one row per branch and month, read from an index alone);
+    only the days of its part months at either end are read from the visits (the covering index
+    ``ix_submission_visit_scores``).
     """
-    per_branch = (
-        select(func.avg(Submission.score).label("score"))
-        .where(_counted(start, end), Submission.score.is_not(None))
-        .group_by(Submission.branch_id)
-        .subquery()
-    )
-    return db.session.execute(
-        select(func.avg(per_branch.c.score).label("score"), func.count().label("branches"))
-    ).one()
+    shape, params = _sums_shape(start, end, ScoreMonth, None, None)
+
+    def build():
+        sums = _branch_sums(*shape)
+        return select(func.avg(sums.c.score).label("score"), func.count().label("branches"))
+    return db.session.connection().execute(_prepared("network_mean", shape, build), params).one()
+
+
+def _sums_shape(start: date, end: date, rollup, region_id: int | None, per_day: bool | None) -> tuple[tuple, dict]:
+    """Return the shape of ``_branch_sums``'s select for a period (what its statement is kept by)
+    and its parameters: the months' and part months' bounds, and the region."""
+    months, runs = _month_runs(start, end, take_off=not per_day)
+    params: dict[str, Any] = {"region_id": region_id} if region_id is not None else {}
+    if months is not None:
+        params.update(m_first=months[0], m_last=months[1])
+    for i, (first, last, _) in enumerate(runs):
+        params.update({f"d{i}_first": first, f"d{i}_last": last})
+    shape = (rollup.__name__, region_id is not None, per_day, months is not None, tuple(sign for *_, sign in runs))
+    return shape, params
+
+
+def _branch_sums(rollup, in_region: bool, per_day: bool | None, with_months: bool, signs: tuple[int, ...]):
+    """Return a subquery of counted scores over a period per branch: from ``rollup`` for its
+    months, from the visits for the days of its part months (``_month_runs``), with the bound
+    parameters ``_sums_shape`` gives.
+
+    ``ScoreMonth``: columns branch_id, score (the branch's mean), n; with ``per_day``, per branch and
+    day (a whole month's row dated its first day): branch_id, visit_date, total, n.
+    ``StandardMonth``: per branch and standard: branch_id, standard_key, score, n.
+    """
+    rollup = {"ScoreMonth": ScoreMonth, "StandardMonth": StandardMonth}[rollup]
+    region_id = bindparam("region_id") if in_region else None
+    standards = rollup is StandardMonth
+    pieces = []
+    if with_months:
+        keys = [rollup.branch_id, rollup.standard_key] if standards else [rollup.branch_id]
+        if per_day:
+            keys.append(rollup.month.label("visit_date"))
+        pieces.append(select(*keys, rollup.total, rollup.n)
+                      .where(rollup.month >= bindparam("m_first"), rollup.month <= bindparam("m_last"),
+                             rollup.n > 0, _scope(region_id=region_id, column=rollup.branch_id)))
+    for i, sign in enumerate(signs):
+        if standards:
+            keys = [Submission.branch_id, StandardScore.standard_key]
+            score, n = StandardScore.score, func.count()
+        else:
+            keys = [Submission.branch_id] + ([Submission.visit_date] if per_day else [])
+            score, n = Submission.score, func.count(Submission.score)
+        piece = select(*keys, (sign * func.sum(score)).label("total"), (sign * n).label("n"))
+        piece = (piece.join(StandardScore, StandardScore.submission_id == Submission.id) if standards
+                 else piece.where(score.is_not(None)))
+        pieces.append(piece.where(_counted(bindparam(f"d{i}_first"), bindparam(f"d{i}_last")),
+                                  _scope(region_id=region_id)).group_by(*keys))
+    both = (pieces[0] if len(pieces) == 1 else union_all(*pieces)).subquery()
+    if per_day:
+        return both
+    keys = [both.c.branch_id] + ([both.c.standard_key] if standards else [])
+    n = func.sum(both.c.n)
+    return (select(*keys, (func.sum(both.c.total) / cast(n, Double)).label("score"), cast(n, Integer).label("n"))
+            .group_by(*keys).having(n > 0).subquery())
 
 
 def daily_branch_scores(start: date, end: date, region_id: int) -> list[Row]:
-    """Return per branch and visit day: branch_id, visit_date, total (sum of scores), n."""
-    return _rows(
-        select(Submission.branch_id, Submission.visit_date, func.sum(Submission.score).label("total"),
-               func.count(Submission.score).label("n"))
-        .where(_counted(start, end), _scope(region_id=region_id), Submission.score.is_not(None))
-        .group_by(Submission.branch_id, Submission.visit_date)
-    )
+    """Return per branch and visit day: branch_id, visit_date, total (sum of scores), n.
+
+    A whole calendar month of the period comes as one row per branch, dated its first day, from
+    the monthly rollup (ScoreMonth); the days of part months from the visits.
+    """
+    shape, params = _sums_shape(start, end, ScoreMonth, region_id, per_day=True)
+    return _run(_prepared("daily_branch_scores", shape, lambda: select(_branch_sums(*shape))), params)
 
 
 def standard_scores(start: date, end: date, region_id: int | None = None) -> list[Row]:
@@ -137,16 +281,16 @@ def standard_scores(start: date, end: date, region_id: int | None = None) -> lis
 
     A visit's standard score (Σearned/Σpossible over its applicable questions of that standard,
     or 0 for a counted outcome) is stored with it (StandardScore); the period's score is the
-    mean over the visits where it applied.
+    mean over the visits where it applied: summed per month in StandardMonth for the period's
+    whole months, from the visits for the rest.
     """
-    return _rows(
-        select(Submission.branch_id, Branch.region_id, StandardScore.standard_key,
-               func.avg(StandardScore.score).label("score"), func.count().label("n"))
-        .join(Submission, Submission.id == StandardScore.submission_id)
-        .join(Branch, Branch.id == Submission.branch_id)
-        .where(_counted(start, end), _scope(region_id=region_id))
-        .group_by(Submission.branch_id, Branch.region_id, StandardScore.standard_key)
-    )
+    shape, params = _sums_shape(start, end, StandardMonth, region_id, None)
+
+    def build():
+        sums = _branch_sums(*shape)
+        return (select(sums.c.branch_id, Branch.region_id, sums.c.standard_key, sums.c.score, sums.c.n)
+                .join(Branch, Branch.id == sums.c.branch_id))
+    return _run(_prepared("standard_scores", shape, build), params)
 
 
 def section_scores(start: date, end: date, branch_id: int) -> list[Row]:
@@ -176,12 +320,9 @@ def question_losses(start: date, end: date, branch_id: int | None = None, region
     """
     # Built once per kind of scope and kept (survey.caches): building this select costs more
     # than running it on a branch's year (bench/branch_page.py).
-    kind = "branch" if branch_id is not None else "region" if region_id is not None else "network"
-    statement = statements.get(("question_losses", kind), lambda: _question_losses(kind))
-    params = {"start": start, "end": end}
-    if kind != "network":
-        params["scope_id"] = branch_id if branch_id is not None else region_id
-    return list(db.session.execute(statement, params).all())
+    kind = _kind(branch_id, region_id)
+    statement = _prepared("question_losses", kind, lambda: _question_losses(kind))
+    return _run(statement, _period_params(start, end, branch_id, region_id))
 
 
 def _question_losses(kind: str):
@@ -194,10 +335,7 @@ def _question_losses(kind: str):
     the visit alone, which both databases join by hash or index (two window subqueries joined to
     each other cost SQLite a scan of one per row of the other).
     """
-    scope_id = bindparam("scope_id")
-    scope = {"branch": lambda: _scope(branch_id=scope_id), "region": lambda: _scope(region_id=scope_id),
-             "network": true}[kind]()
-    counted = and_(_counted(bindparam("start"), bindparam("end")), scope)
+    counted = _bound_counted(kind)
     scored = Answer.possible > 0
     in_part = (Answer.submission_id, Answer.section_key, Answer.repeat)
     answers = (
@@ -250,18 +388,24 @@ def critical_answers(start: date, end: date, branch_id: int | None = None, regio
     """Return every failed critical question: submission_id, branch_id, visit_date, reference,
     version_id, question_key, score (as stored) and computed (the score before any override).
     """
+    kind = _kind(branch_id, region_id)
+    statement = _prepared("critical_answers", kind, lambda: _critical_answers(kind))
+    return _run(statement, _period_params(start, end, branch_id, region_id))
+
+
+def _critical_answers(kind: str):
     computed = (
         select(func.sum(SectionScore.weight * SectionScore.score) / func.sum(SectionScore.weight))
         .where(SectionScore.submission_id == Submission.id, SectionScore.score.is_not(None))
         .correlate(Submission)
         .scalar_subquery()
     )
-    return _rows(
+    return (
         select(Submission.id.label("submission_id"), Submission.branch_id, Submission.visit_date,
                Submission.reference, Submission.version_id, Answer.question_key, Submission.score,
                computed.label("computed"))
         .join(Submission, Submission.id == Answer.submission_id)
-        .where(_counted(start, end), _scope(branch_id, region_id), Answer.critical_fail.is_(True))
+        .where(_bound_counted(kind), Answer.critical_fail.is_(True))
         .order_by(Submission.visit_date, Submission.id, Answer.position)
     )
 
@@ -276,6 +420,15 @@ def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = Non
     checklist, question_key, question_text, submission_id, what, owner, due, state, note, opened_on,
     closed_at.
     """
+    given = {"action_id": action_id, "submission_id": submission_id, "branch_id": branch_id,
+             "region_ids": list(region_ids) if region_ids is not None else None, "overdue_on": overdue_on}
+    params = {name: value for name, value in given.items() if value is not None}
+    statement = _prepared("actions", frozenset(params), lambda: _actions(frozenset(params)))
+    return _run(statement, params)
+
+
+def _actions(filters: frozenset[str]):
+    """Build the actions' select with the filters named (each a parameter of the same name)."""
     statement = (
         select(Action.id, Action.branch_id, Branch.code.label("branch_code"), Branch.name.label("branch_name"),
                Branch.region_id, Region.code.label("region_code"), Action.checklist_id, Checklist.slug,
@@ -286,17 +439,17 @@ def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = Non
         .join(Checklist, Checklist.id == Action.checklist_id)
         .order_by(Action.due, Action.id)
     )
-    if action_id is not None:
-        statement = statement.where(Action.id == action_id)
-    if submission_id is not None:
-        statement = statement.where(Action.submission_id == submission_id)
-    if branch_id is not None:
-        statement = statement.where(Action.branch_id == branch_id)
-    if region_ids is not None:
-        statement = statement.where(Branch.region_id.in_(list(region_ids)))
-    if overdue_on is not None:
-        statement = statement.where(Action.state == ActionState.open, Action.due < overdue_on)
-    return _rows(statement)
+    if "action_id" in filters:
+        statement = statement.where(Action.id == bindparam("action_id"))
+    if "submission_id" in filters:
+        statement = statement.where(Action.submission_id == bindparam("submission_id"))
+    if "branch_id" in filters:
+        statement = statement.where(Action.branch_id == bindparam("branch_id"))
+    if "region_ids" in filters:
+        statement = statement.where(Branch.region_id.in_(bindparam("region_ids", expanding=True)))
+    if "overdue_on" in filters:
+        statement = statement.where(Action.state == ActionState.open, Action.due < bindparam("overdue_on"))
+    return statement
 
 
 def action_scores(windows: dict[int, date], end: date) -> list[Row]:

@@ -62,9 +62,11 @@ def action_or_404(action_id: int) -> Action:
 @login_required
 def branch(code: str):
     """Show a branch's page: score, trend, standards, fix first, actions, visits."""
-    found = get_branch_or_404(code)
+    found = queries.branch_by_code(code)  # the row the page's data starts from, not an ORM object
+    if found is None or not can_see_region(current_user, found.region_id):
+        abort(404)
     period = period_or_400()
-    data = service.branch_screen(found.code, period.start, period.end)
+    data = service.branch_screen(found.code, period.start, period.end, branch=found)
     args = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     return render_template("reports/branch.html", r=data, args=args)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 
 from survey.checklist.schema import Checklist as ChecklistSchema
 from survey.checklist.schema import critical_rule
-from survey.caches import checklist_of
+from survey.caches import checklist_of, parsed_checklist
 from survey.models import photo_key
 from survey.submissions import OUTCOME_PREFIX
 
@@ -47,13 +47,42 @@ def _value(enum_or_str: Any) -> str:
     return getattr(enum_or_str, "value", enum_or_str)
 
 
+class VersionRow(NamedTuple):
+    """A checklist version as the visits name it (``queries.version_contents`` without the content)."""
+
+    id: int
+    checklist_id: int
+    slug: str
+    title: str
+    channel: Any
+    number: int
+    content_hash: str
+
+
 class Versions:
     """The checklist versions a report's visits were filled against, parsed once per process
     (the shopper's own cache, ``checklist_of``)."""
 
-    def __init__(self, rows: Iterable[Any]):
+    def __init__(self, rows: Iterable[Any], parsed: dict[int, ChecklistSchema] | None = None):
+        """``rows`` from ``queries.version_contents``; those in ``parsed`` (by id) need no content."""
         self.rows = {r.id: r for r in rows}
-        self.parsed: dict[int, ChecklistSchema] = {vid: checklist_of(row) for vid, row in self.rows.items()}
+        parsed = parsed or {}
+        self.parsed: dict[int, ChecklistSchema] = {vid: parsed.get(vid) or checklist_of(row)
+                                                   for vid, row in self.rows.items()}
+
+    @classmethod
+    def of_visits(cls, visits: Iterable[Any]) -> Versions:
+        """Return the versions of ``queries.visits`` rows, which name them; only a version not parsed
+        yet in this process has its content read (one query for all of them)."""
+        rows: dict[int, VersionRow] = {}
+        for v in visits:
+            if v.version_id not in rows:
+                rows[v.version_id] = VersionRow(v.version_id, v.checklist_id, v.slug, v.checklist, v.channel,
+                                                v.version, v.content_hash)
+        parsed = {vid: found for vid, row in rows.items()
+                  if (found := parsed_checklist(vid, row.content_hash)) is not None}
+        missing = [vid for vid in rows if vid not in parsed]
+        return cls([*(rows[vid] for vid in parsed), *queries.version_contents(missing)], parsed)
 
     def newest_first(self, checklist_id: int) -> list[int]:
         ids = [i for i, r in self.rows.items() if r.checklist_id == checklist_id]
@@ -187,31 +216,46 @@ def _note(n: int) -> str | None:
     return None
 
 
-def ranked_fixes(rows: Iterable[Any], versions: Versions, titles: dict[str, str]) -> dict[int, list[dict[str, Any]]]:
-    """Rank each branch's questions by what to fix first (SPEC §8), from ``queries.question_losses`` rows.
+def ranked_fixes(rows: Iterable[Any], versions: Versions, titles: dict[str, str],
+                 top: int = FIX_FIRST) -> dict[int, list[dict[str, Any]]]:
+    """Rank each branch's questions by what to fix first (SPEC §8), from ``queries.question_losses`` rows;
+    return each branch's first ``top``.
 
     A question with a critical failure in the period comes first; then by points lost per visit,
     most first; within each group, one applicable in fewer than 2 visits comes after the rest (one
     visit may be chance); ties by visits seen, then checklist and key. A question that lost
-    nothing and never failed is not listed.
+    nothing and never failed is not listed. Only the questions listed are looked up for their
+    wording (a branch's year has fifty-odd questions with a loss; bench/branch_page.py).
     """
-    ranked: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    slugs: dict[int, str] = {}
+    ranked: dict[int, list[tuple[tuple, float, Any]]] = defaultdict(list)
     for row in rows:
         lost = 100.0 * (row.lost or 0.0) / row.visits if row.visits else 0.0
         if lost < NOTHING_LOST and not row.critical:
             continue
-        _, question = versions.latest_question(row.checklist_id, row.question_key)
-        checklist = versions.checklist_row(row.checklist_id)
-        ranked[row.branch_id].append({
-            "key": row.question_key, "checklist": checklist.slug if checklist else "",
-            "checklist_title": checklist.title if checklist else "",
-            "text": question.text if question is not None else row.question_key,
-            "standard": titles.get(row.standard_key, row.standard_key),
-            "lost": lost, "n": row.n, "critical": int(row.critical or 0),
-        })
-    for items in ranked.values():
-        items.sort(key=lambda q: (not q["critical"], q["n"] < 2, -q["lost"], -q["n"], q["checklist"], q["key"]))
-    return ranked
+        if row.checklist_id not in slugs:
+            checklist = versions.checklist_row(row.checklist_id)
+            slugs[row.checklist_id] = checklist.slug if checklist else ""
+        order = (not row.critical, row.n < 2, -lost, -row.n, slugs[row.checklist_id], row.question_key)
+        ranked[row.branch_id].append((order, lost, row))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for branch_id, items in ranked.items():
+        items.sort(key=lambda item: item[0])
+        out[branch_id] = [_fix(row, lost, versions, titles) for _, lost, row in items[:top]]
+    return out
+
+
+def _fix(row: Any, lost: float, versions: Versions, titles: dict[str, str]) -> dict[str, Any]:
+    """Lay out one fix-first item in the words of the newest version of its question."""
+    _, question = versions.latest_question(row.checklist_id, row.question_key)
+    checklist = versions.checklist_row(row.checklist_id)
+    return {
+        "key": row.question_key, "checklist": checklist.slug if checklist else "",
+        "checklist_title": checklist.title if checklist else "",
+        "text": question.text if question is not None else row.question_key,
+        "standard": titles.get(row.standard_key, row.standard_key),
+        "lost": lost, "n": row.n, "critical": int(row.critical or 0),
+    }
 
 
 def action_list(rows: Iterable[Any], today: date) -> list[dict[str, Any]]:
@@ -254,30 +298,87 @@ def actions(branch_id: int | None = None, region_ids: Iterable[int] | None = Non
 
 
 def branch_report(code: str, start: date | None = None, end: date | None = None,
-                  today: date | None = None, printed: bool = True) -> dict[str, Any]:
-    """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch.
-
-    ``printed=False`` leaves out what only the PDF prints (the network average, shoppers'
-    comments, the method): three queries fewer for the branch's page.
-    """
+                  today: date | None = None) -> dict[str, Any]:
+    """Return the branch report's data (CONTRACT.md); raise UnknownCode for an unknown branch."""
     period = make_period(start, end, today)
-    previous = period.previous()
     branch = queries.branch_by_code(code)
     if branch is None:
         raise UnknownCode(f"no branch with code '{code}'")
-    rows = queries.visits(previous.start, period.end, branch_id=branch.id)
+    rows = queries.visits(period.previous().start, period.end, branch_id=branch.id)
+    current = [r for r in rows if r.visit_date >= period.start]
+    network = queries.network_mean(period.start, period.end)
+    section_rows = queries.section_scores(period.start, period.end, branch.id)
+    comment_rows = queries.comments(period.start, period.end, branch.id)
+    na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id))
+    versions = Versions(queries.version_contents(r.version_id for r in current))
+    report, overrides = _branch_shown(branch, period, rows, versions, today)
+
+    sections = []
+    for row in section_rows:
+        section = versions.latest_section(row.checklist_id, row.section_key)
+        checklist = versions.checklist_row(row.checklist_id)
+        sections.append({
+            "key": row.section_key, "title": section.title if section else row.section_key,
+            "checklist": checklist.title if checklist else "", "score": to_percent(row.score), "n": row.n,
+            "_order": (_channel_order(versions, checklist.slug) if checklist else 9,
+                       checklist.slug if checklist else "", row.position),
+        })
+    sections.sort(key=lambda s: s.pop("_order"))
+
+    headline = report["headline"]
+    headline["network_score"] = to_percent(network.score)
+    headline["gap_network"] = stats.change(headline["score"], headline["network_score"])
+    report.update({
+        "sections": sections,
+        "checklists": _checklist_groups(section_rows, sections, current, versions),
+        "comments": _comments(comment_rows, versions),
+        "method": {
+            "versions": _versions_used(current, versions),
+            "sections": _method_sections(versions),
+            "na_excluded": na, "hidden_excluded": hidden, "critical_overrides": overrides,
+            "adjustments": _adjustments(comment_rows, versions),
+        },
+    })
+    return report
+
+
+def branch_screen(code: str, start: date | None = None, end: date | None = None, today: date | None = None,
+                  branch: Any = None) -> dict[str, Any]:
+    """Return what a branch's page shows (SPEC §8 Screens): the branch report's numbers, from the
+    same queries and the same code as its PDF, without what only the PDF prints (network average,
+    sections, comments, method). ``branch``: the ``queries.branch_by_code`` row when the caller has
+    it (the page's access check). Raise UnknownCode for an unknown branch.
+
+    Seven queries, each a prepared statement but the region's two (bench/branch_page.py); the
+    checklist versions come with the visits, their content read only for one not parsed yet.
+    """
+    period = make_period(start, end, today)
+    branch = branch or queries.branch_by_code(code)
+    if branch is None:
+        raise UnknownCode(f"no branch with code '{code}'")
+    rows = queries.visits(period.previous().start, period.end, branch_id=branch.id)
+    versions = Versions.of_visits(r for r in rows if r.visit_date >= period.start)
+    report, _ = _branch_shown(branch, period, rows, versions, today)
+    return report
+
+
+def _branch_shown(branch: Any, period: Period, rows: list[Any], versions: Versions,
+                  today: date | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Lay out what the branch's PDF and its page both show, from the branch's visits (``rows``, from
+    the previous period's start) and a few more queries: headline (without the network), standards and
+    trend against the region, fix first, actions, critical failures and the visit log.
+
+    Return the report (CONTRACT.md's keys but sections, checklists, comments and method) and the
+    visits whose score a critical failure set to 0 (the PDF's method).
+    """
+    previous = period.previous()
     current = [r for r in rows if r.visit_date >= period.start]
     before = [r for r in rows if r.visit_date <= previous.end]
-    network = queries.network_mean(period.start, period.end) if printed else None
     standard_rows = queries.standard_scores(period.start, period.end, region_id=branch.region_id)
     daily = queries.daily_branch_scores(period.start, period.end, region_id=branch.region_id)
-    section_rows = queries.section_scores(period.start, period.end, branch.id)
     loss_rows = queries.question_losses(period.start, period.end, branch_id=branch.id)
     critical_rows = queries.critical_answers(period.start, period.end, branch_id=branch.id)
-    comment_rows = queries.comments(period.start, period.end, branch.id) if printed else []
-    na, hidden = _excluded(queries.excluded_counts(period.start, period.end, branch_id=branch.id) if printed else [])
     catalogue = queries.standards()
-    versions = Versions(queries.version_contents(r.version_id for r in current))
     titles = {s.key: s.title for s in catalogue}
 
     head = stats.summary((to_percent(r.score) for r in current), bounds=BOUNDS)
@@ -286,7 +387,6 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         region_totals[row.branch_id][0] += row.total
         region_totals[row.branch_id][1] += row.n
     region_score = stats.branch_weighted(to_percent(total / n) for total, n in region_totals.values() if n)
-    network_score = to_percent(network.score) if network is not None else None
     previous_score = stats.mean(to_percent(r.score) for r in before)
     score = head["score"]
     target = float(current_app.config["SURVEY_TARGET_SCORE"])
@@ -310,25 +410,7 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         trend.append({"month": month, "label": month_label(month), "score": means.get(branch.id),
                       "n": int(buckets.get(branch.id, [0, 0])[1]), "region_score": stats.branch_weighted(means)})
 
-    sections = []
-    for row in section_rows:
-        section = versions.latest_section(row.checklist_id, row.section_key)
-        checklist = versions.checklist_row(row.checklist_id)
-        sections.append({
-            "key": row.section_key, "title": section.title if section else row.section_key,
-            "checklist": checklist.title if checklist else "", "score": to_percent(row.score), "n": row.n,
-            "_order": (_channel_order(versions, checklist.slug) if checklist else 9,
-                       checklist.slug if checklist else "", row.position),
-        })
-    sections.sort(key=lambda s: s.pop("_order"))
-    checklists = _checklist_groups(section_rows, sections, current, versions)
-
-    fixes = ranked_fixes(loss_rows, versions, titles).get(branch.id, [])[:FIX_FIRST]
-
     failures, overrides = _critical(critical_rows, versions)
-
-    comments = _comments(comment_rows, versions)
-
     report = _frame("branch", period)
     report.update({
         "target": target,
@@ -337,15 +419,13 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
         "headline": {
             "score": score, "ci_low": head["ci_low"], "ci_high": head["ci_high"], "n": head["n"], "sd": head["sd"],
             "previous_score": previous_score, "change": stats.change(score, previous_score),
-            "region_score": region_score, "network_score": network_score,
+            "region_score": region_score, "network_score": None,
             "gap_target": stats.change(score, target), "gap_region": stats.change(score, region_score),
-            "gap_network": stats.change(score, network_score), "note": _note(head["n"]),
+            "gap_network": None, "note": _note(head["n"]),
         },
         "standards": standards,
         "trend": trend,
-        "sections": sections,
-        "checklists": checklists,
-        "fix_first": fixes,
+        "fix_first": ranked_fixes(loss_rows, versions, titles).get(branch.id, []),
         "actions": actions(branch_id=branch.id, today=today),
         "critical_failures": failures,
         "visits": [{
@@ -354,15 +434,8 @@ def branch_report(code: str, start: date | None = None, end: date | None = None,
             "reference": r.reference, "outcome": _outcome_label(versions, r.version_id, r.outcome),
             "appealed": bool(r.appealed),
         } for r in current],
-        "comments": comments,
-        "method": {
-            "versions": _versions_used(current, versions),
-            "sections": _method_sections(versions) if printed else [],
-            "na_excluded": na, "hidden_excluded": hidden, "critical_overrides": overrides,
-            "adjustments": _adjustments(comment_rows, versions),
-        },
     })
-    return report
+    return report, overrides
 
 
 #: How a commented answer scored: the whole of its points, part of them, or none.
@@ -538,7 +611,7 @@ def region_report(code: str, start: date | None = None, end: date | None = None,
     titles = {s.key: s.title for s in catalogue}
     fixes = ranked_fixes(loss_rows, versions, titles)
     fix_first = [{"code": r["code"], "name": r["name"], "score": r["score"],
-                  "items": fixes.get(r["_id"], [])[:FIX_FIRST]}
+                  "items": fixes.get(r["_id"], [])}
                  for r in ranking if r["n"]]
 
     months: dict[str, dict[int, list[float]]] = {m: {} for m in period.months()}
@@ -595,13 +668,6 @@ def branch_list(period: Period, region_ids: Iterable[int] | None, today: date | 
             "open": actions_of.open if actions_of else 0, "overdue": int(actions_of.overdue or 0) if actions_of else 0,
         })
     return out
-
-
-def branch_screen(code: str, start: date | None = None, end: date | None = None,
-                  today: date | None = None) -> dict[str, Any]:
-    """Return what a branch's page shows: the branch report's numbers (the same as its PDF), without
-    what only the PDF prints."""
-    return branch_report(code, start, end, today, printed=False)
 
 
 def visit_screen(visit: Any, today: date | None = None) -> dict[str, Any]:

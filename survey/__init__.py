@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 from sqlalchemy.engine import Engine
 
-from . import alerts, delivery  # noqa: F401  (register their jobs before register_jobs binds them)
+from . import alerts, delivery, rollups  # noqa: F401  (register their jobs before register_jobs binds them)
 from .auth.sessions import init_sessions
 from .config import load_config
 from .errors import register_error_handlers

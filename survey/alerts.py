@@ -19,6 +19,7 @@ How an alert travels (the rules of survey/jobs.py):
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -138,27 +139,24 @@ def send_alert(alert_id: int) -> None:
     alert = db.session.get(Alert, alert_id)
     submission = alert.submission
     if not still_counts(submission):
-        _finish(alert, AlertState.cancelled, "the visit stopped counting before the e-mail left")
+        record(alert, AlertState.cancelled, "the visit stopped counting before the e-mail left", "alert")
+        return
+    if alert_reason(submission.score, submission.critical_fail, current_app.config["SURVEY_ALERT_BELOW"]) is None:
+        # An appeal upheld before the e-mail left can take the failure away: managers must not
+        # be sent to a visit that no longer shows what the message says.
+        record(alert, AlertState.cancelled, "the visit no longer fails (changed on appeal before the e-mail left)",
+               "alert")
         return
     try:
         message = build_message(alert, submission)
     except NoRecipients as exc:
-        _finish(alert, AlertState.failed, str(exc))
+        record(alert, AlertState.failed, str(exc), "alert")
         return
     alert.recipients = message["To"]
     alert.message_id = message["Message-ID"]
     db.session.commit()
-    try:
-        where = deliver(message)
-    except mail.Refused as exc:
-        _refused(alert, str(exc))
-    except mail.Unknown as exc:
-        _finish(alert, AlertState.unknown, str(exc))
-    except NoMailServer as exc:
-        _finish(alert, AlertState.failed, str(exc))
-    else:
-        alert.sent_at = utcnow()
-        _finish(alert, AlertState.sent, None)
+    where = hand_over(alert, message, AlertState, "alert")
+    if where:
         log.info("alert %d for visit %s sent to %s (%s)", alert.id, submission.reference, alert.recipients, where)
 
 
@@ -180,20 +178,67 @@ def next_try(attempts: int) -> datetime | None:
     return utcnow() + min(wait, LONGEST_WAIT)
 
 
-def _refused(alert: Alert, error: str) -> None:
-    when = next_try(alert.attempts)
+def hand_over(row: Any, message: EmailMessage, states: type[enum.Enum], what: str) -> str | None:
+    """Send a claimed row's message once and record how it went; return where it went, if sent.
+
+    The one rule for every e-mail the worker sends (an ``Alert``, a ``DeliveryMail``: rows with
+    ``state``, ``attempts``, ``next_attempt_at``, ``last_error`` and ``sent_at``, whose ``states``
+    have ``pending``, ``sent``, ``failed`` and ``unknown``): a refusal is tried again later, a
+    connection cut while the message is handed over is ``unknown`` and never tried again by itself.
+    """
+    try:
+        where = deliver(message)
+    except mail.Refused as exc:
+        refused(row, states, str(exc), what)
+    except mail.Unknown as exc:
+        record(row, states.unknown, str(exc), what)
+    except NoMailServer as exc:
+        record(row, states.failed, str(exc), what)
+    else:
+        row.sent_at = utcnow()
+        record(row, states.sent, None, what)
+        return where
+    return None
+
+
+def refused(row: Any, states: type[enum.Enum], error: str, what: str) -> None:
+    """Record a refusal: wait and try again (``next_try``), or give up as failed."""
+    when = next_try(row.attempts)
     if when is None:
-        _finish(alert, AlertState.failed, f"{error} (gave up after {alert.attempts} tries)")
+        record(row, states.failed, f"{error} (gave up after {row.attempts} tries)", what)
         return
-    alert.next_attempt_at = when
-    _finish(alert, AlertState.pending, error)
+    row.next_attempt_at = when
+    record(row, states.pending, error, what)
 
 
-def _finish(alert: Alert, state: AlertState, error: str | None) -> None:
-    alert.state, alert.last_error = state, error[:500] if error else None
+def record(row: Any, state: enum.Enum, error: str | None, what: str) -> None:
+    """Store an e-mail row's new state and error; a failed or unknown one is logged for HQ."""
+    row.state, row.last_error = state, error[:500] if error else None
     db.session.commit()
-    if state in (AlertState.failed, AlertState.unknown):
-        log.warning("alert %d %s: %s", alert.id, state.value, error)
+    if state.name in ("failed", "unknown"):
+        log.warning("%s %d %s: %s", what, row.id, state.value, error)
+
+
+def compose(kind: str, context: dict[str, Any], language: str, to: str, message_id: str | None,
+            id_hint: str) -> EmailMessage:
+    """Render ``mail/<kind>_subject.txt``, ``<kind>.txt`` and ``<kind>.html`` in ``language`` into
+    one message; ``message_id`` is kept when sending again, so a copy is the same message."""
+    with mail_language(language):
+        subject = render_template(f"mail/{kind}_subject.txt", **context).strip()
+        text = render_template(f"mail/{kind}.txt", **context)
+        html = render_template(f"mail/{kind}.html", **context)
+    sender = current_app.config["SURVEY_MAIL_FROM"]
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = message_id or make_msgid(id_hint, domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
 
 
 def send_again(alert: Alert) -> bool:
@@ -234,22 +279,7 @@ def build_message(alert: Alert, submission: Submission) -> EmailMessage:
     context = {"alert": alert, "submission": submission, "branch": branch, "region": branch.region,
                "checklist": checklist, "questions": failed_questions(submission, checklist),
                "url": visit_url(submission.reference), "brand": current_app.config["SURVEY_BRAND"]}
-    with mail_language(checklist.language):
-        subject = render_template("mail/alert_subject.txt", **context).strip()
-        text = render_template("mail/alert.txt", **context)
-        html = render_template("mail/alert.html", **context)
-    sender = current_app.config["SURVEY_MAIL_FROM"]
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=False)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = alert.message_id or make_msgid(f"alert-{alert.id}", domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+    return compose("alert", context, checklist.language, ", ".join(to), alert.message_id, f"alert-{alert.id}")
 
 
 def failed_questions(submission: Submission, checklist) -> list[dict]:

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, orm
 from sqlalchemy.exc import IntegrityError
 
-from . import scoring
+from . import rollups, scoring
 from .alerts import visit_counted
 from .caches import checklist_of
 from .checklist.conditions import NA
@@ -289,7 +289,8 @@ def decide(item: AppealItem, *, upheld: bool, reason: str, user: User, answer: A
     if upheld and not item.whole:
         question = question_of(submission, item.question_key)
         try:
-            rescore(submission, {(item.question_key, item.repeat): answer})
+            with rollups.changing(submission.id):  # its new score and standard scores in the monthly sums
+                rescore(submission, {(item.question_key, item.repeat): answer})
         except AppealRefused:
             db.session.rollback()
             raise

@@ -43,6 +43,13 @@ class Bounded(Generic[V]):
                 self._items.popitem(last=False)
         return value
 
+    def find(self, key: Hashable) -> V | None:
+        """Return the entry for ``key`` if there is one (a use, as ``get``), else None."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -68,8 +75,11 @@ blank_pages: Bounded[list[str]] = Bounded("blank pages", 64)
 draft_fields: Bounded[frozenset[str]] = Bounded("draft fields", 128)
 #: The shopper's script and stylesheet, minified, by file name and modification time (``assets``).
 lean_assets: Bounded[bytes] = Bounded("lean assets", 8)
-#: Prepared UPDATE statements for a link's columns, by the columns they set.
-statements: Bounded[Any] = Bounded("statements", 32)
+#: Prepared statements: the UPDATEs of a link's columns, by the columns they set, and the reports'
+#: selects, by name and kind of scope (reports/queries.py; bench/branch_page.py: building a report's
+#: select cost more than running it), the rollups' upserts (survey/rollups.py), and the region and
+#: network averages by the shape of their period (a few each).
+statements: Bounded[Any] = Bounded("statements", 128)
 #: The median fill time of a version's latest visits (``fast`` flag), per version and minute:
 #: reading the last hundred took a tenth of the shopper's POST (bench/README.md). Only a full
 #: window is kept; a version with fewer visits is read each time, so its median is exact.
@@ -79,3 +89,9 @@ fill_medians: Bounded[tuple[float | None, int]] = Bounded("fill medians", 256)
 def checklist_of(version: Any) -> Checklist:
     """Return a version's checklist, parsed once per process (versions never change)."""
     return parsed_versions.get((version.id, version.content_hash), lambda: load_checklist_data(version.content))
+
+
+def parsed_checklist(version_id: int, content_hash: str) -> Checklist | None:
+    """Return a version's checklist if this process has parsed it already, else None (read its
+    content and call ``checklist_of``): the branch's page names its versions without their content."""
+    return parsed_versions.find((version_id, content_hash))

@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import catalogue, jobs
+from . import catalogue, jobs, rollups
 from .auth.forms import email_problem
 from .extensions import db
 from .models import Branch, Checklist, Region, Role, User, code_is
@@ -19,6 +19,7 @@ from .submissions import create_assignments, get_or_create_wave, shopper_url
 checklist_cli = AppGroup("checklist", help="Validate, import and export checklist files.")
 user_cli = AppGroup("user", help="Manage staff accounts.")
 uploads_cli = AppGroup("uploads", help="Look after the shoppers' photos in UPLOAD_DIR.")
+rollups_cli = AppGroup("rollups", help="The monthly score sums the region and network averages read.")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -155,6 +156,24 @@ def uploads_purge(dry_run):
                f"{done.files} file{'s' if done.files != 1 else ''} ({done.bytes / 1e6:.1f} MB).")
 
 
+@rollups_cli.command("check")
+@click.option("--repair", is_flag=True, help="Set every drifted row to the sums of the visits.")
+def rollups_check(repair):
+    """Recompute the monthly score sums from the visits and list what differs; exit 1 if anything
+    drifted and was left as it was."""
+    drift = rollups.check(repair=repair)
+    for found in (drift.scores, drift.standards):
+        for key, (was, should) in sorted(found.items(), key=str):
+            click.echo(f"{'/'.join(map(str, key))}: stored {was or 'nothing'}, visits {should or 'nothing'}")
+    if repair:
+        db.session.commit()
+        click.echo(f"{len(drift)} row{'s' if len(drift) != 1 else ''} set right.")
+        return
+    click.echo(f"{len(drift)} row{'s' if len(drift) != 1 else ''} drifted." if drift else "No drift.")
+    if drift:
+        sys.exit(1)
+
+
 @click.command("worker")
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Jobs run at the same time.")
@@ -186,5 +205,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(checklist_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(uploads_cli)
+    app.cli.add_command(rollups_cli)
     app.cli.add_command(assign)
     app.cli.add_command(seed_demo)

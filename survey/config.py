@@ -85,6 +85,9 @@ class Config:
     SURVEY_ALERT_RETRY_SECONDS = 60.0
     #: A batch PDF claimed longer ago than this lost its worker (killed): the sweep queues it again.
     SURVEY_PDF_LOST_SECONDS = 300.0
+    #: Days a batch's PDFs are kept in the store; then the daily clean-up deletes them (their links
+    #: then say so and offer the same report made fresh). 400: a year's comparison and some margin.
+    SURVEY_BATCH_KEEP_DAYS = 400
     #: The most visits a workbook download (/reports/export.xlsx) may hold. A workbook is sent only
     #: once it is complete, at about 1,400 answer rows a second on a busy CPU (README, "Exports"), so
     #: 5,000 visits (~125,000 answers) is a minute or so, what a proxy in front waits; larger
@@ -123,7 +126,7 @@ def load_config(app, overrides: dict | None) -> None:
             app.config[key] = cast(env[key])
     for key in ("SURVEY_QUEUE_URL", "MAIL_URL", "SURVEY_OUTBOX_DIR", "SURVEY_MAIL_FROM", "SURVEY_MAIL_TIMEOUT",
                 "SURVEY_ALERT_BELOW", "SURVEY_ALERT_ATTEMPTS", "SURVEY_ALERT_RETRY_SECONDS",
-                "SURVEY_PDF_LOST_SECONDS"):
+                "SURVEY_PDF_LOST_SECONDS", "SURVEY_BATCH_KEEP_DAYS"):
         if env.get(key):
             app.config[key] = env[key]
     if overrides:
@@ -179,6 +182,7 @@ def check_background(config) -> None:
     _number(config, "SURVEY_ALERT_RETRY_SECONDS", float, 0.1)
     _number(config, "SURVEY_MAIL_TIMEOUT", float, 0.1)
     _number(config, "SURVEY_PDF_LOST_SECONDS", float, 1)
+    _number(config, "SURVEY_BATCH_KEEP_DAYS", int, 1)
     try:
         if config["MAIL_URL"]:
             parse_mail_url(config["MAIL_URL"])

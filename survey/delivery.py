@@ -28,15 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from flask_babel import format_date
 from huey import crontab
 from sqlalchemy import bindparam, exists, func
 
-from . import mail
-from .alerts import NoMailServer, deliver, next_try
+from .alerts import compose, hand_over, record, refused
 from .extensions import db
 from .i18n import mail_language
 from .jobs import claim_day, enqueue, job, periodic
@@ -66,6 +64,8 @@ FOLDER = "reports"
 PDF_ATTEMPTS = 3
 #: Where a delivered PDF is opened when it is linked, not attached (reports/delivered.py serves it).
 PDF_PATH = "/reports/deliveries/{pdf_id}/{filename}"
+#: How the log names a manager's monthly e-mail.
+WHAT = "monthly e-mail"
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 LANGUAGES = {"en": "English", "de": "German"}
 
@@ -311,29 +311,20 @@ def send_delivery(mail_id: int) -> None:
         return
     row = db.session.get(DeliveryMail, mail_id)
     if not (row.user.active and row.user.monthly_delivery):  # changed since the batch started
-        _finish(row, MailState.failed, "not sent: the account was deactivated or turned the monthly e-mail off")
+        record(row, MailState.failed, "not sent: the account was deactivated or turned the monthly e-mail off", WHAT)
         return
     try:
         message = build_message(row)
     except NotMade as exc:
-        _finish(row, MailState.failed, str(exc))
+        record(row, MailState.failed, str(exc), WHAT)
         return
     except StoreError as exc:
-        _refused(row, f"the stored PDFs could not be read: {exc}")
+        refused(row, MailState, f"the stored PDFs could not be read: {exc}", WHAT)
         return
     row.recipient, row.message_id = message["To"], message["Message-ID"]
     db.session.commit()
-    try:
-        where = deliver(message)
-    except mail.Refused as exc:
-        _refused(row, str(exc))
-    except mail.Unknown as exc:
-        _finish(row, MailState.unknown, str(exc))
-    except NoMailServer as exc:
-        _finish(row, MailState.failed, str(exc))
-    else:
-        row.sent_at = utcnow()
-        _finish(row, MailState.sent, None)
+    where = hand_over(row, message, MailState, WHAT)
+    if where:
         log.info("monthly e-mail %d of batch %d sent to %s (%s)", row.id, row.batch_id, row.recipient, where)
 
 
@@ -356,20 +347,7 @@ def build_message(row: DeliveryMail) -> EmailMessage:
                "settings_url": current_app.config["SURVEY_BASE_URL"] + "/account/delivery"}
     with mail_language(config.language):
         context["month_label"] = format_date(first, "MMMM yyyy")
-        subject = render_template("mail/delivery_subject.txt", **context).strip()
-        text = render_template("mail/delivery.txt", **context)
-        html = render_template("mail/delivery.html", **context)
-    sender = current_app.config["SURVEY_MAIL_FROM"]
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = row.user.email
-    message["Date"] = formatdate(localtime=False)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = row.message_id or make_msgid(f"delivery-{row.id}", domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message = compose("delivery", context, config.language, row.user.email, row.message_id, f"delivery-{row.id}")
     if not row.linked:
         store = objects(FOLDER)
         for pdf in pdfs:
@@ -382,22 +360,6 @@ def build_message(row: DeliveryMail) -> EmailMessage:
 
 def _lost_mail_after() -> timedelta:
     return timedelta(seconds=max(300.0, 10 * current_app.config["SURVEY_MAIL_TIMEOUT"]))
-
-
-def _refused(row: DeliveryMail, error: str) -> None:
-    when = next_try(row.attempts)
-    if when is None:
-        _finish(row, MailState.failed, f"{error} (gave up after {row.attempts} tries)")
-        return
-    row.next_attempt_at = when
-    _finish(row, MailState.pending, error)
-
-
-def _finish(row: DeliveryMail, state: MailState, error: str | None) -> None:
-    row.state, row.last_error = state, error[:500] if error else None
-    db.session.commit()
-    if state in (MailState.failed, MailState.unknown):
-        log.warning("monthly e-mail %d %s: %s", row.id, state.value, error)
 
 
 def send_again(row: DeliveryMail) -> str | None:
@@ -500,3 +462,47 @@ def progress(batch_ids: list[int]) -> dict[int, Progress]:
             .where(DeliveryMail.batch_id.in_(batch_ids)).group_by(DeliveryMail.batch_id, DeliveryMail.state)):
         out[batch_id].mails[state.name] = n
     return out
+
+
+# ---------------------------------------------------------------- keeping the store's size
+
+#: PDFs whose rows are cleared, then files deleted, per round of the clean-up.
+PURGE_CHUNK = 500
+
+
+def purge_old_pdfs(now: datetime | None = None) -> int:
+    """Delete the stored PDFs of batches older than SURVEY_BATCH_KEEP_DAYS; return how many.
+
+    A chain's month is two thousand PDFs, so they can't be kept for ever. The rows stay (HQ's
+    record of what was sent, and the page an old e-mail's link opens), without a stored name.
+    Each row is cleared and committed before its file goes: a crash in between leaves a file no
+    row names (space, not harm), never a link to a file that is gone.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["SURVEY_BATCH_KEEP_DAYS"])
+    store, removed = objects(FOLDER), 0
+    while True:
+        rows = db.session.execute(
+            db.select(BatchPdf.id, BatchPdf.stored_name).join(ReportBatch)
+            .where(ReportBatch.created_at < cutoff, BatchPdf.stored_name.is_not(None)).limit(PURGE_CHUNK)).all()
+        if not rows:
+            return removed
+        db.session.execute(_pdf.update().where(_pdf.c.id.in_([r.id for r in rows])).values(stored_name=None))
+        db.session.commit()
+        for row in rows:
+            try:
+                store.delete(row.stored_name)
+            except StoreError as exc:
+                log.warning("batch PDF %s (%s) not deleted: %s", row.id, row.stored_name, exc)
+        removed += len(rows)
+
+
+@periodic(crontab(minute="27", hour="3"))
+def batch_purge() -> None:
+    """Delete old batch PDFs once a day at 03:27 UTC (after the uploads purge)."""
+    today = date.today()
+    if not claim_day("batch_purge", today):
+        return
+    removed = purge_old_pdfs()
+    log.info("batch purge: %d PDFs older than %d days deleted", removed,
+             current_app.config["SURVEY_BATCH_KEEP_DAYS"])

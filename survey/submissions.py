@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, orm
 from sqlalchemy.exc import IntegrityError
 
-from . import flags, scoring
+from . import flags, rollups, scoring
 from .alerts import visit_counted
 from .answers import Filled
 from .caches import checklist_of, statements
@@ -299,6 +299,7 @@ def record_submission(assignment: Assignment, version: ChecklistVersion, filled:
                                  (_INSERT_ANSWERS, scored.answers)):
                 if rows:
                     connection.execute(insert, [{**row, "submission_id": submission_id} for row in rows])
+            rollups.count_new(scored.submission, scored.standards)
             for attachment in scored.attachments:
                 attachment.submission_id = submission_id
             flags.record_flags(scored.submission, submission_id, assignment.branch, checklist_of(version),
@@ -347,6 +348,17 @@ def resend_submission(assignment: Assignment, version: ChecklistVersion, filled:
         db.session.rollback()
         return (submission.id if submission else 0), False
     scored = _scored(assignment, version, filled)
+    with rollups.changing(submission.id):  # a returned visit counts nowhere, nor does a pending one: kept exact anyway
+        _replace_scores(submission, assignment, version, scored)
+    orm.attributes.set_committed_value(assignment, "state", AssignmentState.submitted)
+    db.session.commit()
+    logger.info("submission %s sent again by the shopper", submission.id)
+    return submission.id, True
+
+
+def _replace_scores(submission: Submission, assignment: Assignment, version: ChecklistVersion,
+                    scored: Scored) -> None:
+    """Put a resent visit's answers, scores, photos and flags in place of the old; it waits for HQ again."""
     connection = db.session.connection()
     for model in (Answer, SectionScore, StandardScore):
         connection.execute(delete(model).where(model.submission_id == submission.id))
@@ -370,7 +382,3 @@ def resend_submission(assignment: Assignment, version: ChecklistVersion, filled:
         setattr(submission, name, value)
     db.session.add(SubmissionEvent(submission_id=submission.id, action="resent", from_state=before.value,
                                    to_state=ReviewState.pending.value))
-    orm.attributes.set_committed_value(assignment, "state", AssignmentState.submitted)
-    db.session.commit()
-    logger.info("submission %s sent again by the shopper", submission.id)
-    return submission.id, True

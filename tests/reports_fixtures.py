@@ -15,6 +15,7 @@ import pytest
 from survey.catalogue import publish
 from survey.checklist.conditions import NA
 from survey.checklist.loader import load_checklist_data
+from survey import rollups
 from survey.extensions import db
 from survey.models import Branch, Checklist, ReviewState, Submission
 from survey.answers import Filled
@@ -85,7 +86,8 @@ def make_visit(mini):
                         idempotency_key=uuid.uuid4().hex, comments=comments or {})
         submission = db.session.get(Submission, record_submission(assignment, checklist.latest, filled)[0])
         if rejected:
-            submission.review = ReviewState.rejected
+            with rollups.changing(submission.id):  # as HQ's review code does: the monthly sums follow
+                submission.review = ReviewState.rejected
             db.session.commit()
         return submission
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import get_locale, gettext
+from survey import appeals
 from survey.alerts import alert_reason, send_alert, visit_counted
 from survey.caches import checklist_of
 from survey.catalogue import publish
@@ -18,7 +19,7 @@ from survey.checklist.loader import load_checklist_data
 from survey.extensions import db
 from survey.i18n import mail_language
 from survey.jobs import run_periodic, run_queued
-from survey.models import Alert, AlertState, Region, ReviewState, Submission, utcnow
+from survey.models import Alert, AlertState, AppealCategory, Region, ReviewState, Submission, User, utcnow
 from survey.shopper.fields import field_name
 from survey.submissions import find_assignment
 
@@ -141,23 +142,51 @@ def test_a_visit_below_the_threshold_alerts_when_one_is_set(app, smtp, managers,
     assert smtp.messages[0]["Subject"].startswith("Low score (100.0 %) at Branch BR-001")
 
 
-def test_approving_a_waiting_visit_with_a_critical_failure_writes_its_alert(app, client, smtp, managers, published,
-                                                                           send_visit):
-    """Under ``review: hq`` the visit alerts no one on arrival; HQ's approval writes its alert row,
-    and the worker then sends it."""
+@pytest.fixture
+def waiting_visit(published, send_visit):
+    """Put store-visit under ``review: hq``; return a callable sending a visit that waits for HQ."""
     checklist = published["store-visit"]
     publish(load_checklist_data({**checklist.latest.content, "review": "hq"}))
     db.session.commit()
-    submission = send_visit(critical=True)
-    assert submission.review == ReviewState.pending
-    assert db.session.scalar(db.select(db.func.count(Alert.id))) == 0
+
+    def send(critical: bool) -> Submission:
+        submission = send_visit(critical=critical)
+        assert submission.review == ReviewState.pending
+        # Waiting: it counts nowhere yet, so it alerts no one on arrival.
+        assert db.session.scalar(db.select(db.func.count(Alert.id))) == 0
+        return submission
+
+    return send
+
+
+def approve_over_http(client, submission: Submission) -> None:
     hq = log_in(client, "hq@example.com")
     response = hq.post(f"/hq/submissions/{submission.id}/approve", {"shown": "pending"})
     assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Submission, submission.id).review == ReviewState.counted
+
+
+def test_approving_a_waiting_visit_with_a_critical_failure_writes_its_alert(app, client, smtp, managers,
+                                                                           waiting_visit):
+    """Under ``review: hq`` HQ's approval is what makes the visit count, so it writes the alert row
+    (in the approval's transaction); the worker then sends it."""
+    submission = waiting_visit(critical=True)
+    approve_over_http(client, submission)
     alert = the_alert()
     assert (alert.submission_id, alert.reason, alert.state) == (submission.id, "critical", AlertState.pending)
     deliver_now(app)
     assert len(smtp.received) == 1 and the_alert().state == AlertState.sent
+
+
+def test_approving_a_waiting_visit_without_a_failure_writes_no_alert(app, client, smtp, managers, waiting_visit):
+    """No critical failure and no SURVEY_ALERT_BELOW (the default): approval counts the visit, quietly."""
+    assert app.config["SURVEY_ALERT_BELOW"] is None
+    submission = waiting_visit(critical=False)
+    approve_over_http(client, submission)
+    assert db.session.scalar(db.select(db.func.count(Alert.id))) == 0
+    deliver_now(app)
+    assert smtp.received == []
 
 
 def test_a_visit_counting_again_keeps_its_one_alert(app, managers, send_visit):
@@ -289,6 +318,21 @@ def test_a_visit_rejected_before_sending_cancels_its_alert(app, smtp, managers, 
     db.session.commit()
     deliver_now(app)
     assert the_alert().state == AlertState.cancelled
+
+
+def test_an_appeal_that_lifts_the_failure_before_sending_cancels_its_alert(app, smtp, managers, send_visit,
+                                                                            make_user):
+    submission = send_visit(critical=True)
+    hq = db.session.scalar(db.select(User).filter_by(email="hq@example.com"))
+    appeal = appeals.open_appeal(submission, category=AppealCategory.scoring, reason="The receipt shows no phone",
+                                 questions=["used_phone"], user=hq)
+    assert appeals.decide(appeal.items[0], upheld=True, reason="Comment contradicts the answer", user=hq,
+                          answer="no")
+    assert db.session.get(Submission, submission.id).critical_fail is False
+    deliver_now(app)
+    alert = the_alert()
+    assert alert.state == AlertState.cancelled and "appeal" in alert.last_error
+    assert smtp.received == []
     assert smtp.received == []
 
 

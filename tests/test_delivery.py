@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 from pypdf import PdfReader
 from survey import delivery
 from survey.extensions import db
 from survey.jobs import run_periodic, run_queued
-from survey.models import BatchPdf, Branch, DeliveryMail, MailState, PdfState, User
+from survey.models import BatchPdf, Branch, DeliveryMail, MailState, PdfState, ReportBatch, User, utcnow
+from survey.storage import objects as report_store
 
 from .conftest import ServerClient, log_in
 from .mail_fixtures import smtp  # noqa: F401  (fixture)
@@ -344,3 +346,67 @@ def test_a_manager_of_closed_regions_only_gets_no_empty_e_mail(app, smtp, known,
     started = deliver_february(app)
     assert (started.branches, started.regions, started.mails) == (3, 1, 1)
     assert sorted(by_recipient(smtp)) == ["north@example.com"]
+
+
+def test_the_batch_page_counts_each_e_mails_pdfs_in_queries_that_do_not_grow_with_the_managers(
+        app, smtp, managers, make_user, client):
+    first = deliver_february(app)
+    for n in range(4):
+        make_user(f"extra{n}@example.com", "manager", ("NORTH",))
+    db.session.commit()
+    second = deliver_february(app, origin="HQ")
+    log_in(client, "hq@example.com")
+
+    def page_and_statements(batch_id: int) -> tuple[str, int]:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = client.get(f"/hq/deliveries/{batch_id}").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return page, len(seen)
+
+    small, three = page_and_statements(first.batch.id)
+    large, seven = page_and_statements(second.batch.id)
+    row = large[large.index("extra0@example.com"):]
+    assert f"<td>{len(NORTH_FILES)}, attached</td>" in row[:row.index("</tr>")]
+    row = small[small.index("both@example.com"):]
+    assert f"<td>{len(NORTH_FILES) + len(SOUTH_FILES)}, attached</td>" in row[:row.index("</tr>")]
+    assert seven == three
+
+
+def test_old_batches_pdfs_are_deleted_and_their_links_offer_the_report_made_fresh(app, smtp, managers, client):
+    delivery.save_settings(True, 1, 0, "en")  # links, not attachments
+    old = deliver_february(app)
+    kept = deliver_february(app, origin="HQ")
+    db.session.execute(db.update(ReportBatch).where(ReportBatch.id == old.batch.id)
+                       .values(created_at=utcnow() - timedelta(days=app.config["SURVEY_BATCH_KEEP_DAYS"] + 1)))
+    db.session.commit()
+    names = {pdf.id: pdf.stored_name for pdf in db.session.scalars(db.select(BatchPdf))}
+    old_ids = {pdf.id for pdf in db.session.scalars(db.select(BatchPdf).filter_by(batch_id=old.batch.id))}
+    store = report_store(delivery.FOLDER)
+
+    run_periodic("batch_purge")
+    run_periodic("batch_purge")  # the same day again: nothing more to do, nothing breaks
+    db.session.expire_all()
+    for pdf in db.session.scalars(db.select(BatchPdf)):
+        if pdf.id in old_ids:
+            assert pdf.stored_name is None and store.read(names[pdf.id]) is None
+        else:
+            assert pdf.stored_name == names[pdf.id] and store.read(pdf.stored_name) is not None
+    assert kept.batch.id != old.batch.id
+
+    old_branch = db.session.scalar(db.select(BatchPdf).filter_by(batch_id=old.batch.id, code="BR-A"))
+    link = f"/reports/deliveries/{old_branch.id}/{old_branch.filename}"
+    south = log_in(client, "south@example.com")
+    assert client.get(link).status_code == 404  # still not a hint to another region
+    south.post("/logout")
+    log_in(client, "north@example.com")
+    gone = client.get(link)
+    text = gone.get_data(as_text=True)
+    assert gone.status_code == 410 and "This PDF was deleted" in text and "February 2026" in text
+    fresh = re.search(r'href="(/reports/branches/BR-A\.pdf\?[^"]+)"', text).group(1).replace("&amp;", "&")
+    assert "from=2026-02-01" in fresh and "to=2026-02-28" in fresh
+    made = client.get(fresh)
+    assert made.status_code == 200 and made.mimetype == "application/pdf"

@@ -39,6 +39,7 @@ from survey.answers import Filled
 from survey.catalogue import publish
 from survey.checklist.conditions import NA
 from survey.checklist.loader import load_checklist_data
+from survey import rollups
 from survey.extensions import db
 from survey.models import ReviewState, Submission
 from survey.submissions import create_assignments, record_submission
@@ -100,7 +101,8 @@ def shop(versions):
                         repeats={"staff": len(staff)})
         submission = db.session.get(Submission, record_submission(assignment, version, filled)[0])
         if rejected:
-            submission.review = ReviewState.rejected
+            with rollups.changing(submission.id):  # as HQ's review code does: the monthly sums follow
+                submission.review = ReviewState.rejected
         db.session.commit()
         return submission
 

@@ -225,6 +225,27 @@ def test_a_deactivated_branch_gets_no_new_links_until_reactivated(hq, published,
     assert "Harbour Street" in main_of(hq.get("/hq/waves/new"))
 
 
+def test_each_row_of_the_branches_list_acts_on_its_own_branch(client, hq, make_branch):
+    """The list's Edit links and Deactivate/Reactivate buttons, as a browser sends them (the page's token)."""
+    for n in range(1, 4):
+        make_branch(f"BR-00{n}", "NORTH", name=f"Shop {n}")
+
+    def row(code: str) -> str:
+        html = hq.get("/hq/branches").get_data(as_text=True)
+        return re.search(rf'<tr id="b-{code}".*?</tr>', html, re.S).group(0)
+
+    edit = re.search(r'<a class="button secondary" href="([^"]+)" aria-label="Edit BR-002 Shop 2">', row("BR-002"))
+    assert 'value="BR-002"' in field_block(text_of(hq.get(edit.group(1))), "code")
+    form = re.search(r'<form method="post" action="([^"]+)".*?name="csrf_token" value="([^"]+)"', row("BR-002"), re.S)
+    assert client.post(form.group(1), data={"csrf_token": form.group(2)}).status_code == 302
+    assert {code: active for code, (_, _, _, active) in branches().items()} == {
+        "BR-001": True, "BR-002": False, "BR-003": True}
+    again = re.search(r'<form method="post" action="([^"]+)".*?name="csrf_token" value="([^"]+)".*?>Reactivate<',
+                      row("BR-002"), re.S)
+    assert client.post(again.group(1), data={"csrf_token": again.group(2)}).status_code == 302
+    assert all(active for _, _, _, active in branches().values())
+
+
 # ---------------------------------------------------------------- CSV import
 
 

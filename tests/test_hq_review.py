@@ -88,7 +88,8 @@ def filter_for(spread, published, name: str) -> dict[str, str]:
     return {
         "wave": {"wave": str(s["south"].assignment.wave_id)},
         "region": {"region": str(s["south"].branch.region_id)},
-        "branch": {"branch": str(s["call"].branch_id)},
+        "branch": {"branch": s["call"].branch.code},
+        "branch in lower case": {"branch": f' {s["call"].branch.code.lower()} '},
         "checklist": {"checklist": str(published["phone-call"].id)},
         "dates": {"date_from": (TODAY - timedelta(days=12)).isoformat(),
                   "date_to": (TODAY - timedelta(days=3)).isoformat()},
@@ -103,6 +104,7 @@ def filter_for(spread, published, name: str) -> dict[str, str]:
     ("wave", {"south"}),
     ("region", {"south"}),
     ("branch", {"call", "rejected"}),
+    ("branch in lower case", {"call", "rejected"}),
     ("checklist", {"call"}),
     ("dates", {"south", "call"}),
     ("scores", {"south", "call", "rejected"}),
@@ -144,7 +146,8 @@ def test_filters_combine_and_stay_filled_in(hq, published, spread):
     ({"score_max": "-Infinity"}, "score_max", "Enter a percentage from 0 to 100, e.g. 75."),
     ({"score_min": "80", "score_max": "20"}, "score_max", "This is below \u201cScore at least\u201d."),
     ({"wave": "987654"}, "wave", "Choose a wave from the list."),
-    ({"branch": "x"}, "branch", "Choose a branch from the list."),
+    ({"branch": "BR-999"}, "branch", "No branch has the code \u201cBR-999\u201d. Enter a branch's code, e.g. BR-014."),
+    ({"branch": "x" * 33}, "branch", "A branch's code has at most 32 characters."),
     ({"state": "deleted"}, "state", "Choose a state from the list."),
 ])
 def test_a_bad_filter_is_explained_beside_it_and_keeps_what_was_typed(hq, spread, query, field, message):
@@ -156,8 +159,59 @@ def test_a_bad_filter_is_explained_beside_it_and_keeps_what_was_typed(hq, spread
     assert "Fix the filters marked above to see submissions." in html
     assert references(response) == set()
     for name, value in query.items():
-        if name.startswith(("date", "score")):
+        if name.startswith(("date", "score", "branch")):
             assert f'value="{value}"' in field_block(html, name)
+
+
+def test_an_unknown_branch_code_is_explained_beside_it_and_keeps_the_other_filters(hq, spread):
+    north = spread["north"].branch.region_id
+    response = hq.get("/hq/submissions", query_string={"region": str(north), "branch": "br-0o1", "state": "counted",
+                                                       "score_min": "50", "critical": "y"})
+
+    html = text_of(response)
+    assert response.status_code == 200
+    block = field_block(html, "branch")
+    assert "No branch has the code \u201cbr-0o1\u201d. Enter a branch's code, e.g. BR-014." in block
+    assert 'value="br-0o1"' in block and 'aria-invalid="true"' in block
+    assert re.search(rf'<option selected value="{north}">|<option value="{north}" selected>', html)
+    assert re.search(r'<option selected value="counted">|<option value="counted" selected>', html)
+    assert 'value="50"' in field_block(html, "score_min")
+    assert "checked" in field_block(html, "critical")
+    assert references(response) == set()
+
+
+def test_a_chosen_region_offers_its_own_branch_codes_only(hq, spread):
+    """The branch box suggests the codes of the region chosen (a datalist: no JavaScript needed), never
+    the whole network's: a chain has thousands."""
+    everywhere = hq.get("/hq/submissions").get_data(as_text=True)
+    assert "<datalist" not in everywhere and "<option value=\"BR-001\"" not in everywhere
+
+    north = hq.get("/hq/submissions", query_string={"region": str(spread["north"].branch.region_id)})
+    html = north.get_data(as_text=True)
+    listed = re.search(r'<datalist id="branch-codes">(.*?)</datalist>', html, re.S).group(1)
+    assert re.findall(r'<option value="([^"]+)">', listed) == ["BR-001", "BR-002"]
+    assert 'list="branch-codes"' in field_block(html, "branch")
+    # Narrowed to one of them: the same list, and the region's visits at that branch only.
+    both = hq.get("/hq/submissions", query_string={"region": str(spread["north"].branch.region_id),
+                                                  "branch": "BR-002"})
+    assert references(both) == {spread["call"].reference, spread["rejected"].reference}
+    elsewhere = hq.get("/hq/submissions", query_string={"region": str(spread["south"].branch.region_id),
+                                                       "branch": "BR-002"})
+    assert references(elsewhere) == set() and "No submissions match these filters." in text_of(elsewhere)
+
+
+def test_pages_keep_the_branch_code(hq, make_submission, monkeypatch):
+    monkeypatch.setattr(review, "PAGE_SIZE", 2)
+    made = [make_submission("BR-001", visit_date=TODAY - timedelta(days=d)) for d in (1, 2, 3)]
+    make_submission("BR-002", visit_date=TODAY - timedelta(days=2))
+
+    first = hq.get("/hq/submissions?branch=br-001")
+    html = first.get_data(as_text=True)
+    assert references(first) == {made[0].reference, made[1].reference}
+    assert "3 submissions, page 1 of 2." in text_of(first)
+    older = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
+    assert "branch=br-001" in older
+    assert references(hq.get(older)) == {made[2].reference}
 
 
 def test_the_list_is_paginated_and_pages_keep_the_filters(hq, make_submission, monkeypatch):

@@ -103,10 +103,11 @@ def test_jobs_wait_in_redis_when_the_queue_url_says_so(redis_app):
     assert not orphan.exists()
 
 
-def test_the_scheduler_sweeps_every_minute_and_purges_at_03_17_utc(app):
+def test_the_scheduler_sweeps_every_minute_and_purges_at_03_17_and_03_27_utc(app):
     huey = app.extensions["jobs"].huey
     due = lambda when: sorted(task.name for task in huey.read_periodic(when))  # noqa: E731
     # Both sweeps (alerts', and the monthly delivery's, which also starts it on HQ's day) every minute.
     assert due(datetime(2026, 12, 3, 3, 17)) == ["delivery_sweep", "sweep", "uploads_purge"]
     assert due(datetime(2026, 12, 3, 3, 18)) == ["delivery_sweep", "sweep"]
+    assert due(datetime(2026, 12, 3, 3, 27)) == ["batch_purge", "delivery_sweep", "sweep"]
     assert due(datetime(2026, 12, 3, 15, 17)) == ["delivery_sweep", "sweep"]

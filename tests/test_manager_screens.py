@@ -3,6 +3,7 @@ numbers) and the visit page (answers with each repetition, comments)."""
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import uuid
 from datetime import date, timedelta
@@ -11,11 +12,14 @@ import pytest
 from survey.answers import Filled
 from survey.catalogue import publish
 from survey.checklist.loader import load_checklist_data
+from survey import actions as operations
+from survey import appeals
 from survey.extensions import db
-from survey.models import Submission
+from survey.models import AppealCategory, Checklist, Submission, User
 from survey.submissions import create_assignments, record_submission
 
 from reports import service
+from reports.formats import nice_date, percent_label, signed, visits
 
 from .conftest import log_in
 from .reports_fixtures import *  # noqa: F401,F403
@@ -59,6 +63,98 @@ def test_branch_page_shows_the_pdfs_numbers(north):
     assert "/reports/branches/BR-A/actions/new?checklist=mini&amp;question=greet" in page
     for visit in report["visits"]:
         assert f"/reports/visits/{visit['reference']}" in page
+
+
+#: What the branch page shows (SPEC §8 Screens), by the key of the report's data.
+SHOWN = ("branch", "region", "period", "target", "standards", "trend", "fix_first", "actions",
+         "critical_failures", "visits")
+HEADLINE = ("score", "ci_low", "ci_high", "n", "note", "previous_score", "change", "region_score", "gap_region",
+            "gap_target")
+
+
+def cells(html: str) -> list[list[str]]:
+    """Return a table's body rows as the text of their cells (what a reader sees; hidden words dropped)."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [[words(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+
+
+def words(fragment: str) -> str:
+    fragment = re.sub(r'<span class="vh">.*?</span>', "", fragment, flags=re.S)
+    return html_module.unescape(" ".join(re.sub(r"<[^>]+>", "", fragment).split()))
+
+
+def part(page: str, heading_id: str) -> str:
+    """Return the page's section under the heading with that id."""
+    return page.split(f'id="{heading_id}"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.fixture
+def followed_up(known, north):
+    """BR-A with an action on a fix-first question, and an appeal on one of its visits."""
+    manager = db.session.scalar(db.select(User).filter_by(email="north@example.com"))
+    mini = db.session.scalar(db.select(Checklist).filter_by(slug="mini"))
+    operations.open_action(branch_id=known.a.id, checklist_id=mini.id, question_key="greet",
+                           question_text="Were you greeted?", what="Greet at the door", owner="Ann",
+                           due=date(2026, 7, 15), by_id=manager.id, today=date(2026, 3, 1))
+    latest = db.session.scalar(db.select(Submission).where(Submission.branch_id == known.a.id,
+                                                           Submission.visit_date == date(2026, 6, 30)))
+    appeals.open_appeal(latest, category=AppealCategory.circumstances, reason="A fire drill that day.",
+                        questions=None, user=manager)
+    db.session.commit()
+    return known
+
+
+@pytest.mark.parametrize("code", ["BR-A", "BR-B"])  # four visits, an action and an appeal; one critical failure
+def test_every_figure_on_the_branch_page_is_the_pdfs(north, followed_up, code):
+    report = service.branch_report(code, PERIOD_START, PERIOD_END)
+    screen = service.branch_screen(code, PERIOD_START, PERIOD_END)
+    # The same data, key by key, for everything the page shows ...
+    for key in SHOWN:
+        assert screen[key] == report[key], key
+    for key in HEADLINE:
+        assert screen["headline"][key] == report["headline"][key], key
+    # ... and the page shows it.
+    page = north.get(f"/reports/branches/{code}?{PERIOD}").get_data(as_text=True)
+    h = report["headline"]
+    facts = dict(zip(re.findall(r"<dt>(.*?)</dt>", page), map(words, re.findall(r"<dd>(.*?)</dd>", page, re.S))))
+    interval = f" 95 % interval {h['ci_low']:.1f}–{h['ci_high']:.1f} %" if h["ci_low"] is not None else ""
+    change = (f"{signed(h['change'])} points against the previous period ({percent_label(h['previous_score'])})"
+              if h["change"] is not None else "no score to compare in the previous period")
+    assert facts == {
+        "Score": percent_label(h["score"]) + interval,
+        "Visits": f"{h['n']}" + (f" {h['note']}" if h["note"] else ""),
+        "Change": change,
+        "Region": f"{percent_label(h['region_score'])} ({signed(h['gap_region'])})",
+        "Target": f"{percent_label(report['target'])} ({signed(h['gap_target'])})",
+    }
+    assert cells(part(page, "std-h")) == [
+        [s["title"], percent_label(s["score"]), percent_label(s["region_score"]), signed(s["diff"])]
+        for s in report["standards"] if s["score"] is not None]
+    assert cells(part(page, "trend-h")) == [
+        [t["label"], percent_label(t["score"]), str(t["n"]), percent_label(t["region_score"])]
+        for t in report["trend"]]
+    fixes = [words(item) for item in re.findall(r"<li>(.*?)</li>", part(page, "fix-h"), re.S)]
+    assert fixes == [
+        f"{q['text']} −{q['lost']:.1f} points per visit · applied in {visits(q['n'])}"
+        + (f" · {q['critical']} critical failure{'s' if q['critical'] != 1 else ''}" if q["critical"] else "")
+        + " Open an action" for q in report["fix_first"]]
+    assert [words(a) for a in re.findall(r'<a href="/reports/actions/\d+">(.*?)</a>', part(page, "actions-h"))] \
+        == [a["what"] for a in report["actions"]]
+    failures = [words(f) for f in re.findall(r"<li>(.*?)</li>", part(page, "crit-h"), re.S)] \
+        if report["critical_failures"] else []
+    assert failures == [f"{nice_date(f['date'])}, visit {f['reference']}: {f['question']}"
+                        for f in report["critical_failures"]]
+    assert cells(part(page, "visits-h")) == [
+        [nice_date(v["date"]), f"{v['checklist']} v{v['version']}",
+         " ".join([percent_label(v["score"])] + ["critical"] * v["critical_fail"] + ["appealed"] * v["appealed"])]
+        for v in reversed(report["visits"])]
+    # What this data holds, so the comparisons above compare something.
+    if code == "BR-A":
+        assert h["n"] == 4 and h["ci_low"] is not None and report["actions"] and report["fix_first"]
+        assert sum(v["appealed"] for v in report["visits"]) == 1
+    else:
+        assert h["note"] == "1 visit: not enough to compare" and len(report["critical_failures"]) == 1
 
 
 def test_a_bad_period_on_the_branch_page_is_a_clear_400(north):

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from .. import delivery
 from ..extensions import db
-from ..models import BatchPdf, DeliveryMail, MailState, PdfState, ReportBatch, User
+from ..models import BatchPdf, DeliveryMail, MailState, PdfState, ReportBatch, User, delivery_mail_pdf
 from .blueprint import bp
 from .forms import DeliverySettingsForm, SendAgainForm, page_number
 
@@ -59,8 +59,11 @@ def delivery_batch(batch_id: int):
                            (BatchPdf.state == PdfState.due, 2), else_=3)
     pdfs = db.session.scalars(db.select(BatchPdf).where(BatchPdf.batch_id == batch_id)
                               .order_by(failed_first, BatchPdf.kind.desc(), BatchPdf.code)).all()
-    mails = db.session.execute(db.select(DeliveryMail, User).join(User).where(DeliveryMail.batch_id == batch_id)
-                               .order_by(User.email)).all()
+    # Each e-mail's number of PDFs in the same query: one look-up per manager was a query each.
+    counted = (db.select(db.func.count()).where(delivery_mail_pdf.c.mail_id == DeliveryMail.id)
+               .correlate(DeliveryMail).scalar_subquery())
+    mails = db.session.execute(db.select(DeliveryMail, User, counted).join(User)
+                               .where(DeliveryMail.batch_id == batch_id).order_by(User.email)).all()
     return render_template("hq/delivery_batch.html", batch=batch, pdfs=pdfs, mails=mails,
                            progress=delivery.progress([batch_id])[batch_id], resend=SendAgainForm(),
                            resendable=(MailState.sent, MailState.failed, MailState.unknown))

@@ -21,9 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import html_params
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -38,6 +36,7 @@ from wtforms.validators import (
 from ..checklist.base import KEY_RE
 from ..flags import LABELS as FLAG_LABELS
 from ..hours import HoursError, parse_hours
+from . import queries
 from .queries import SubmissionFilter
 from ..extensions import db
 from ..models import Assignment, AssignmentState, Branch, Checklist, Region, ReviewState, Standard, Wave, code_is
@@ -533,33 +532,6 @@ STATE_CHOICES = options([("", "All"), ("counted", "Counted"), ("pending", "Waiti
                          ("returned", "Returned to the shopper"), ("rejected", "Rejected")])
 
 
-def _many_options(field, **kwargs) -> Markup:
-    """Render a ManySelectField as WTForms' Select widget does, in one pass over plain pairs."""
-    kwargs.setdefault("id", field.id)
-    chosen = field.data
-    parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
-    for value, label in field.choices:
-        picked = "selected " if field.coerce(value) == chosen else ""
-        parts.append(f'<option {picked}value="{escape(value)}">{escape(label)}</option>')
-    parts.append("</select>")
-    return Markup("".join(parts))
-
-
-class ManySelectField(SelectField):
-    """A select with thousands of choices (a chain's 2,000 branches), as ``(value, label)`` pairs.
-
-    WTForms' own select makes an object per choice to check the answer and again to render it;
-    at a chain's size that cost more than the submissions page's queries (bench/chain_pages.py).
-    Same markup and the same message for a value not in the list.
-    """
-
-    widget = staticmethod(_many_options)
-
-    def pre_validate(self, form) -> None:
-        if self.data not in {self.coerce(value) for value, _ in self.choices}:
-            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
-
-
 class SubmissionFilterForm(FlaskForm):
     """The filters of the submissions list; read from the query string, so no CSRF token."""
 
@@ -570,8 +542,11 @@ class SubmissionFilterForm(FlaskForm):
                        invalid_choice_message="Choose a wave from the list.", description="")
     region = SelectField("Region", coerce=optional_int, validators=[Optional()],
                          invalid_choice_message="Choose a region from the list.", description="")
-    branch = ManySelectField("Branch", coerce=optional_int, validators=[Optional()],
-                             invalid_choice_message="Choose a branch from the list.", description="")
+    # A code typed, not a select: a chain's 2,000 branches as options were 110 KB of every page
+    # (bench/chain_pages.py). The branches of the chosen region are offered as suggestions.
+    branch = StringField("Branch code", filters=[_strip],
+                         validators=[Optional(), Length(max=32, message="A branch's code has at most 32 characters.")],
+                         description="e.g. BR-014; choose a region to pick from its branches.")
     checklist = SelectField("Checklist", coerce=optional_int, validators=[Optional()],
                             invalid_choice_message="Choose a checklist from the list.", description="")
     date_from = date_field("Visited from", validators=[Optional()], description="")
@@ -603,11 +578,8 @@ class SubmissionFilterForm(FlaskForm):
                 [("", "All regions")]
                 + [(r.id, r.name) for r in db.session.scalars(db.select(Region).order_by(Region.code))]
             )
-        if "branch" in self:
-            self.branch.choices = [("", "All branches")] + [
-                (id_, f"{code} {name}")
-                for id_, code, name in db.session.execute(db.select(Branch.id, Branch.code, Branch.name)
-                                                          .order_by(Branch.code))]
+        #: The branch whose code was typed, once validated.
+        self.branch_id: int | None = None
         if "checklist" in self:
             self.checklist.choices = options(
                 [("", "All checklists")]
@@ -623,7 +595,7 @@ class SubmissionFilterForm(FlaskForm):
         return SubmissionFilter(
             wave=data("wave"),
             region=data("region"),
-            branch=data("branch"),
+            branch=self.branch_id,
             checklist=data("checklist"),
             date_from=data("date_from"),
             date_to=data("date_to"),
@@ -633,6 +605,22 @@ class SubmissionFilterForm(FlaskForm):
             state=data("state") or "",
             flag=data("flag") or "",
         )
+
+    def validate_branch(self, field) -> None:
+        if field.errors:  # too long to be a code: that message is enough
+            return
+        found = queries.branch_with_code(field.data)
+        if found is None:
+            raise ValidationError(f"No branch has the code \u201c{field.data}\u201d. "
+                                  "Enter a branch's code, e.g. BR-014.")
+        self.branch_id = found
+
+    def branch_suggestions(self) -> list[tuple[str, str]]:
+        """Return ``(code, name)`` of the chosen region's branches, for the branch box to offer; none
+        without a region (a chain's region has tens, its network thousands)."""
+        if "region" not in self or not isinstance(self.region.data, int) or self.region.errors:
+            return []
+        return queries.region_branch_codes(self.region.data)
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

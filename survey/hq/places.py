@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
@@ -42,7 +44,8 @@ def deactivate_region_question(region: Region, active_branches: int) -> str:
             "its history stays in reports.")
 
 
-def deactivate_branch_question(branch: Branch, open_links: int) -> str:
+def deactivate_branch_question(branch, open_links: int) -> str:
+    """Ask before deactivating a branch (a Branch, or a row of ``queries.branches_page``)."""
     n = open_links
     kept = f"Its {n} open link{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} working; its" if n else "Its"
     return (f"Deactivate {branch.code} {branch.name}? It will get no new links until you reactivate it. "
@@ -98,8 +101,25 @@ def _set_active(thing: Region | Branch, active: bool, back_to: str, message: str
 # ---------------------------------------------------------------- branches
 
 
-#: Branches per page of the list (as many as submissions per page): a chain has thousands.
-BRANCH_PAGE_SIZE = 50
+#: Branches per page of the list: about a laptop screen's worth, the rows a person reads before
+#: paging on or narrowing to a region. A chain has thousands; at 50 a page its list cost 1.5-1.7x the
+#: demo's 13 branches, at 25 about 1.2x (bench/README.md, issue 16).
+BRANCH_PAGE_SIZE = 25
+
+
+#: What a row of the branches list links to: ``hq.branch_<verb>``.
+ROW_ACTIONS = ("edit", "deactivate", "reactivate")
+
+
+def per_branch(endpoint: str) -> Callable[[int], str]:
+    """Return a function that gives ``endpoint``'s URL for a branch id, with url_for called once.
+
+    A list's rows each link to their branch: url_for per row was two thirds of the cost of a row
+    of the branches list (bench/README.md, issue 16).
+    """
+    marker = 918273645
+    head, tail = url_for(endpoint, branch_id=marker).split(str(marker))
+    return lambda branch_id: f"{head}{int(branch_id)}{tail}"
 
 
 @bp.get("/branches")
@@ -117,6 +137,7 @@ def branches():
         args={"region": region.code} if region else {}, region=region, regions=queries.regions_by_code(),
         open_links=queries.open_links_by_branch(date.today(), [b.id for b in rows]),
         deactivate_question=deactivate_branch_question,
+        urls=SimpleNamespace(**{verb: per_branch(f"hq.branch_{verb}") for verb in ROW_ACTIONS}),
     )
 
 

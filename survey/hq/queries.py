@@ -33,6 +33,7 @@ from ..models import (
     SubmissionFlag,
     User,
     Wave,
+    code_is,
 )
 
 # ------------------------------------------------------------------ the catalogue
@@ -215,21 +216,24 @@ def region(code: str) -> Region | None:
     return db.session.scalar(db.select(Region).filter_by(code=code))
 
 
-def branches_page(region_id: int | None, page: int, size: int) -> tuple[list[Branch], int, int]:
+def branches_page(region_id: int | None, page: int, size: int) -> tuple[list[Any], int, int]:
     """Return one page of the branches (of one region), active first, by region and code; the
     number of them, and the page (kept inside the list).
 
-    A chain has thousands: one page of them, with its region, in one query; the count reads
-    only the branch table (bench/chain_pages.py).
+    Rows, not objects: id, code, name, address, active, region_name, region_active. A chain has
+    thousands: one page of them, with its region, in one query; the count reads only the branch
+    table (bench/chain_pages.py).
     """
-    query = db.select(Branch).join(Region).options(orm.contains_eager(Branch.region))
+    query = (db.select(Branch.id, Branch.code, Branch.name, Branch.address, Branch.active,
+                       Region.name.label("region_name"), Region.active.label("region_active"))
+             .join(Region, Region.id == Branch.region_id))
     counted = db.select(func.count()).select_from(Branch)
     if region_id is not None:
         query, counted = query.where(Branch.region_id == region_id), counted.where(Branch.region_id == region_id)
     total = db.session.scalar(counted)
     page = min(max(page, 1), max(1, -(-total // size)))
     # The id last: codes are unique, but a total order is what keeps a branch on exactly one page.
-    rows = db.session.scalars(query.order_by(Branch.active.desc(), Region.code, Branch.code, Branch.id)
+    rows = db.session.execute(query.order_by(Branch.active.desc(), Region.code, Branch.code, Branch.id)
                               .limit(size).offset((page - 1) * size))
     return list(rows), total, page
 
@@ -350,19 +354,35 @@ class SubmissionFilter:
     flag: str = ""
 
 
-def _filtered(f: SubmissionFilter):
-    query = (db.select(Submission, Branch, Region, Assignment, ChecklistVersion)
-             .join(Branch, Submission.branch_id == Branch.id).join(Region, Branch.region_id == Region.id)
-             .join(Assignment, Submission.assignment_id == Assignment.id)
-             .join(ChecklistVersion, Submission.version_id == ChecklistVersion.id))
+def branch_with_code(code: str) -> int | None:
+    """Return the id of the branch with this code, whatever its case, or None."""
+    # Codes are stored in capitals: the unique index first, every branch's upper() only for an older one.
+    return (db.session.scalar(db.select(Branch.id).where(Branch.code == code.upper()))
+            or db.session.scalar(db.select(Branch.id).where(code_is(Branch.code, code))))
+
+
+def region_branch_codes(region_id: int) -> list[tuple[str, str]]:
+    """Return ``(code, name)`` of a region's branches, by code."""
+    return [tuple(row) for row in db.session.execute(
+        db.select(Branch.code, Branch.name).where(Branch.region_id == region_id).order_by(Branch.code))]
+
+
+def _filtered(f: SubmissionFilter, query):
+    """Narrow a select of submissions to the filters.
+
+    The filters on other tables are subqueries, so counting the matches reads the submissions alone
+    (one index) and only the rows shown are joined to their branch, region and version.
+    """
     if f.wave is not None:
-        query = query.where(Assignment.wave_id == f.wave)
+        query = query.where(Submission.assignment_id.in_(
+            db.select(Assignment.id).where(Assignment.wave_id == f.wave)))
     if f.region is not None:
-        query = query.where(Branch.region_id == f.region)
+        query = query.where(Submission.branch_id.in_(db.select(Branch.id).where(Branch.region_id == f.region)))
     if f.branch is not None:
         query = query.where(Submission.branch_id == f.branch)
     if f.checklist is not None:
-        query = query.where(ChecklistVersion.checklist_id == f.checklist)
+        query = query.where(Submission.version_id.in_(
+            db.select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == f.checklist)))
     if f.date_from:
         query = query.where(Submission.visit_date >= f.date_from)
     if f.date_to:
@@ -402,21 +422,23 @@ def submissions_page(f: SubmissionFilter, page: int, size: int,
     one past the page asked for, whichever is more: past it the number is "more than", the last
     page unknown and the next one there (its rows are after the ones counted).
     """
-    query = _filtered(f)
+    query = _filtered(f, db.select(Submission.id))
     if queue:
         query = query.where(Submission.review.in_(QUEUE_STATES))
         order = (case((Submission.review == ReviewState.pending, 0), else_=1), Submission.submitted_at, Submission.id)
     else:
         order = (Submission.visit_date.desc(), Submission.id.desc())
     cap = max(COUNT_CAP, max(page, 1) * size) + 1
-    total = db.session.scalar(db.select(func.count()).select_from(
-        query.with_only_columns(Submission.id).limit(cap).subquery()))
+    total = db.session.scalar(db.select(func.count()).select_from(query.limit(cap).subquery()))
     more = total >= cap
     if more:
         total = cap - 1
     else:
         page = min(max(page, 1), max(1, -(-total // size)))
-    rows = db.session.execute(query.order_by(*order).limit(size).offset((page - 1) * size)
+    shown = (query.with_only_columns(Submission, Branch, Region, ChecklistVersion)
+             .join(Branch, Submission.branch_id == Branch.id).join(Region, Branch.region_id == Region.id)
+             .join(ChecklistVersion, Submission.version_id == ChecklistVersion.id))
+    rows = db.session.execute(shown.order_by(*order).limit(size).offset((page - 1) * size)
                               .options(orm.selectinload(Submission.flags))).all()
     return rows, total, page, more
 

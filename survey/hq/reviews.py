@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+from .. import rollups
 from ..alerts import visit_counted
 from ..extensions import db
 from ..models import (
@@ -50,9 +51,10 @@ def _move(submission: Submission, decision: str, shown: ReviewState, user: User,
     if shown not in starts:
         return False
     table = Submission.__table__
-    moved = db.session.connection().execute(
-        table.update().where(table.c.id == submission.id, table.c.review == shown.value)
-        .values(review=to.value)).rowcount
+    with rollups.changing(submission.id):  # counting or not: the monthly sums follow
+        moved = db.session.connection().execute(
+            table.update().where(table.c.id == submission.id, table.c.review == shown.value)
+            .values(review=to.value)).rowcount
     if not moved:
         db.session.rollback()
         return False
